@@ -1,0 +1,272 @@
+//! The SDK's own types: what a mechanic reads and returns.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Who a call is about.
+#[derive(Debug, Clone)]
+pub struct Context<C> {
+    /// The activity being run.
+    pub activity_id: String,
+    /// The acting user, as named by the platform. Empty in `on_timer`.
+    pub user_id: String,
+    /// The activity's parsed config.
+    pub config: C,
+}
+
+/// A request by a user.
+#[derive(Debug, Clone)]
+pub struct Action {
+    /// The action's name, one of those in the manifest.
+    pub name: String,
+    /// The payload as sent by the platform (`{}` when absent).
+    pub payload: Value,
+}
+
+impl Action {
+    /// Parse the payload into `T`, or fail with an `invalid_payload` error
+    /// that names the offending field.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_path_to_error::deserialize(&self.payload).map_err(|e| {
+            Error::invalid_input(
+                "invalid_payload",
+                format!("payload field `{}`: {}", e.path(), e.inner()),
+            )
+        })
+    }
+}
+
+/// A timer that has come due.
+#[derive(Debug, Clone)]
+pub struct Timer {
+    /// The name the mechanic gave it.
+    pub name: String,
+    /// Its payload.
+    pub payload: Value,
+    /// When it was due, in milliseconds since the Unix epoch.
+    pub due_ms: i64,
+}
+
+/// Kinds of reward the host keeps a ledger of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RewardKind {
+    /// An item such as a prize; `amount` counts items.
+    Prize,
+    /// Loyalty points.
+    Points,
+    /// A coupon worth `amount` fen.
+    Coupon,
+}
+
+/// Something of value granted by an outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reward {
+    /// What sort of reward.
+    pub kind: RewardKind,
+    /// The item's id within the config.
+    pub item: String,
+    /// A display name.
+    pub name: String,
+    /// How many items, points or fen; positive.
+    pub amount: i64,
+}
+
+impl Reward {
+    /// One unit of the prize `item`.
+    pub fn prize(item: impl Into<String>, name: impl Into<String>) -> Self {
+        Reward {
+            kind: RewardKind::Prize,
+            item: item.into(),
+            name: name.into(),
+            amount: 1,
+        }
+    }
+}
+
+/// The result of a successful action.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Mechanic-specific result, returned to the platform.
+    pub result: Value,
+    /// Rewards granted.
+    pub rewards: Vec<Reward>,
+}
+
+impl Outcome {
+    /// An outcome with `result` and no rewards.
+    pub fn new(result: Value) -> Self {
+        Outcome {
+            result,
+            rewards: Vec::new(),
+        }
+    }
+
+    /// Add a reward.
+    pub fn reward(mut self, reward: Reward) -> Self {
+        self.rewards.push(reward);
+        self
+    }
+}
+
+/// Classes of refusal; they decide the HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad payload (422).
+    InvalidInput,
+    /// A rule refuses the action (409).
+    Rejected,
+    /// Something named does not exist (404).
+    NotFound,
+}
+
+/// A refusal reported to the user; nothing the call did is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// Class of refusal.
+    pub kind: ErrorKind,
+    /// Stable snake_case code.
+    pub code: String,
+    /// Human-readable message.
+    pub message: String,
+}
+
+impl Error {
+    /// The payload is malformed (422).
+    pub fn invalid_input(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, code, message)
+    }
+
+    /// A rule of the mechanic refuses the action (409).
+    pub fn rejected(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Rejected, code, message)
+    }
+
+    /// The thing the action names does not exist (404).
+    pub fn not_found(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, code, message)
+    }
+
+    /// The action's name is not one this mechanic knows.
+    pub fn unknown_action(name: &str) -> Self {
+        Self::invalid_input("unknown_action", format!("unknown action {name:?}"))
+    }
+
+    fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// One problem with a config, naming its field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Path of the field, such as `prizes[1].weight`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What the host prepares for a valid config.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// Stock pools to create: `(id, initial units)`.
+    pub stock: Vec<(String, u64)>,
+}
+
+impl Setup {
+    /// Declare a stock pool.
+    pub fn stock(mut self, id: impl Into<String>, initial: u64) -> Self {
+        self.stock.push((id.into(), initial));
+        self
+    }
+}
+
+/// One action in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ActionSpec {
+    pub(crate) name: String,
+    pub(crate) summary: String,
+    pub(crate) payload_schema: Value,
+}
+
+/// Self-description of a mechanic.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) summary: String,
+    pub(crate) actions: Vec<ActionSpec>,
+    pub(crate) config_schema: Value,
+    pub(crate) fuel: Option<u64>,
+    pub(crate) memory_bytes: Option<u64>,
+    pub(crate) timeout_ms: Option<u32>,
+}
+
+impl Manifest {
+    /// A manifest with no actions, an open config schema and the host's
+    /// default budget.
+    pub fn new(name: &str, version: &str, summary: &str) -> Self {
+        Manifest {
+            name: name.into(),
+            version: version.into(),
+            summary: summary.into(),
+            actions: Vec::new(),
+            config_schema: serde_json::json!({"type": "object"}),
+            fuel: None,
+            memory_bytes: None,
+            timeout_ms: None,
+        }
+    }
+
+    /// Declare an action with a JSON Schema for its payload.
+    pub fn action(mut self, name: &str, summary: &str, payload_schema: Value) -> Self {
+        self.actions.push(ActionSpec {
+            name: name.into(),
+            summary: summary.into(),
+            payload_schema,
+        });
+        self
+    }
+
+    /// Set the JSON Schema of the config.
+    pub fn config_schema(mut self, schema: Value) -> Self {
+        self.config_schema = schema;
+        self
+    }
+
+    /// Ask for fuel per call (the host caps it).
+    pub fn fuel(mut self, fuel: u64) -> Self {
+        self.fuel = Some(fuel);
+        self
+    }
+
+    /// Ask for linear memory in bytes (the host caps it).
+    pub fn memory_bytes(mut self, bytes: u64) -> Self {
+        self.memory_bytes = Some(bytes);
+        self
+    }
+
+    /// Ask for wall-clock time per call in milliseconds (the host caps it).
+    pub fn timeout_ms(mut self, ms: u32) -> Self {
+        self.timeout_ms = Some(ms);
+        self
+    }
+
+    /// The plugin's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
