@@ -1,0 +1,413 @@
+//! The storage boundary. Everything the host persists goes through
+//! [`Store`]; two backends implement it with the same SQL semantics:
+//! [`sqlite::SqliteStore`] (embedded default) and [`postgres::PgStore`].
+//!
+//! Invariants every backend keeps, each enforced by the database rather
+//! than by the caller:
+//! - outcomes and reward rows are append-only (triggers refuse UPDATE and
+//!   DELETE);
+//! - an idempotency key is unique per tenant (primary key);
+//! - stock never goes below zero nor above its initial size (CHECK), and
+//!   is only changed by conditional updates;
+//! - a state row is only overwritten by a writer that read its current
+//!   version (compare-and-set on `version`).
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub mod postgres;
+pub mod sqlite;
+mod sql;
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A row the caller expected is gone, or a name is taken.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule refused the write.
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    /// Something this commit read or claimed changed underneath it; the
+    /// caller should reload and run again.
+    #[error("write conflict")]
+    Conflict,
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Result alias for store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A key's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Manages a tenant's groups and activities.
+    Operator,
+    /// Runs actions and reads views on behalf of users.
+    Platform,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Platform => "platform",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "operator" => Some(Role::Operator),
+            "platform" => Some(Role::Platform),
+            _ => None,
+        }
+    }
+}
+
+/// A tenant-scoped API key, as looked up by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// The tenant it belongs to.
+    pub tenant_id: String,
+    /// What it may do.
+    pub role: Role,
+}
+
+/// A group (社群) of a tenant.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Group {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Creation time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// A registered plugin version.
+#[derive(Debug, Clone)]
+pub struct PluginRecord {
+    /// Name from the manifest.
+    pub name: String,
+    /// Version from the manifest.
+    pub version: String,
+    /// Hex sha256 of the component bytes.
+    pub sha256: String,
+    /// The `describe` manifest as JSON.
+    pub manifest: String,
+    /// Per-plugin limit overrides as JSON (`{}` for none).
+    pub limits: String,
+    /// Upload time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// Whether an activity accepts actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivityStatus {
+    /// Accepting actions (within its schedule).
+    Active,
+    /// Paused by an operator.
+    Paused,
+}
+
+impl ActivityStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityStatus::Active => "active",
+            ActivityStatus::Paused => "paused",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(ActivityStatus::Active),
+            "paused" => Some(ActivityStatus::Paused),
+            _ => None,
+        }
+    }
+}
+
+/// An activity: one configured run of a plugin in a group.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    /// Id.
+    pub id: String,
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// Group it runs in.
+    pub group_id: String,
+    /// Plugin name.
+    pub plugin: String,
+    /// Plugin version.
+    pub plugin_version: String,
+    /// sha256 of the plugin component it is bound to.
+    pub plugin_sha256: String,
+    /// Config JSON, as accepted by the plugin. Immutable.
+    pub config: String,
+    /// IANA time zone.
+    pub timezone: String,
+    /// Schedule start, ms since epoch.
+    pub starts_at: Option<i64>,
+    /// Schedule end, ms since epoch.
+    pub ends_at: Option<i64>,
+    /// Active or paused.
+    pub status: ActivityStatus,
+    /// Hex blake3 hash of the activity's randomness key.
+    pub key_commitment: String,
+    /// Creation time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// A stock pool's level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockLevel {
+    /// Pool id.
+    pub pool: String,
+    /// Size at creation.
+    pub initial: i64,
+    /// Units left.
+    pub remaining: i64,
+}
+
+/// Identifies one state entry: `user_id` is empty for activity scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StateKey {
+    /// The acting user, or empty for activity scope.
+    pub user_id: String,
+    /// The key.
+    pub key: String,
+}
+
+/// A state entry as read. `value` is `None` for a removed key (tombstone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateEntry {
+    /// Which entry.
+    pub key: StateKey,
+    /// Its value.
+    pub value: Option<String>,
+    /// Its version; bumped on every write.
+    pub version: i64,
+}
+
+/// What an action may read: the activity's and the user's state, and the
+/// activity's stock.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// State entries of the activity scope and the acting user's scope.
+    pub state: Vec<StateEntry>,
+    /// Stock pools of the activity.
+    pub stock: Vec<StockLevel>,
+}
+
+/// A state change, checked against the version the action read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateWrite {
+    /// Which entry.
+    pub key: StateKey,
+    /// New value, or `None` to remove.
+    pub value: Option<String>,
+    /// Version read; `None` if the entry did not exist.
+    pub expected_version: Option<i64>,
+}
+
+/// A state entry that was read but not written; the commit fails if it
+/// changed since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateRead {
+    /// Which entry.
+    pub key: StateKey,
+    /// Version read; `None` if the entry did not exist.
+    pub version: Option<i64>,
+}
+
+/// A ledger row for a granted reward.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewardRow {
+    /// `prize`, `points` or `coupon`.
+    pub kind: String,
+    /// Item id within the activity.
+    pub item: String,
+    /// Display name.
+    pub name: String,
+    /// Positive amount.
+    pub amount: i64,
+}
+
+/// An outcome row. Append-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeRecord {
+    /// Server-assigned id (UUIDv7); also the randomness nonce.
+    pub id: String,
+    /// Tenant.
+    pub tenant_id: String,
+    /// Activity.
+    pub activity_id: String,
+    /// Acting user (empty for timers).
+    pub user_id: String,
+    /// Action name.
+    pub action: String,
+    /// Payload JSON.
+    pub payload: String,
+    /// Result JSON returned by the plugin.
+    pub result: String,
+    /// Rewards granted, as a JSON array of [`RewardRow`].
+    pub rewards: String,
+    /// What the plugin read (state, stock, clock), as JSON, for replay.
+    pub inputs: String,
+    /// Hex sha256 over the result, rewards, state writes and stock changes.
+    pub effects_hash: String,
+    /// sha256 of the plugin that produced it.
+    pub plugin_sha256: String,
+    /// Fuel the call consumed.
+    pub fuel_used: i64,
+    /// Commit time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// Everything one action changes, applied in one transaction.
+#[derive(Debug, Clone)]
+pub struct ActionCommit {
+    /// The outcome to append.
+    pub outcome: OutcomeRecord,
+    /// Entries read and not written: validated, not changed.
+    pub reads: Vec<StateRead>,
+    /// Entries written: compare-and-set on version.
+    pub writes: Vec<StateWrite>,
+    /// Net stock change per pool: negative claims, positive releases.
+    pub stock: Vec<(String, i64)>,
+    /// Rewards to append to the ledger.
+    pub rewards: Vec<RewardRow>,
+    /// If the request carried an idempotency key: the key and the response
+    /// body to store for replays of the request.
+    pub idempotency: Option<(String, String)>,
+}
+
+/// The state of an idempotency key when a request claims it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// This request owns the key and must complete or abandon it.
+    Claimed,
+    /// Another request holds it. `response` is set once that one completed.
+    Existing {
+        /// Hash of the request that holds the key.
+        request_hash: String,
+        /// The stored response, if that request completed.
+        response: Option<String>,
+        /// When the key was claimed, ms since epoch.
+        created_at: i64,
+    },
+}
+
+/// A page of outcomes.
+#[derive(Debug, Clone)]
+pub struct OutcomePage {
+    /// Outcomes in id (time) order.
+    pub outcomes: Vec<OutcomeRecord>,
+    /// Cursor for the next page, if there may be more.
+    pub next: Option<String>,
+}
+
+/// The storage boundary the rest of the host talks to.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `postgres` or `sqlite`.
+    fn backend(&self) -> &'static str;
+
+    /// A server-wide setting, such as the randomness secret.
+    async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Set a server-wide setting unless it is already set; returns the
+    /// value that is stored afterwards (first writer wins).
+    async fn init_setting(&self, name: &str, value: &str) -> StoreResult<String>;
+
+    /// Create a tenant.
+    async fn create_tenant(&self, id: &str, name: &str, now: i64) -> StoreResult<()>;
+    /// Whether a tenant exists.
+    async fn tenant_exists(&self, id: &str) -> StoreResult<bool>;
+    /// Store an API key by its hash.
+    async fn create_api_key(
+        &self,
+        key_hash: &str,
+        tenant_id: &str,
+        role: Role,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Look an API key up by its hash.
+    async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+
+    /// Create a group.
+    async fn create_group(&self, tenant_id: &str, group: &Group) -> StoreResult<()>;
+    /// A tenant's groups, oldest first.
+    async fn groups(&self, tenant_id: &str) -> StoreResult<Vec<Group>>;
+    /// One group of a tenant.
+    async fn group(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Group>>;
+
+    /// Register a plugin version with its bytes. `Duplicate` if the name
+    /// and version exist.
+    async fn put_plugin(&self, plugin: &PluginRecord, wasm: &[u8]) -> StoreResult<()>;
+    /// All plugin versions, by name then upload time.
+    async fn plugins(&self) -> StoreResult<Vec<PluginRecord>>;
+    /// One plugin version; `version` `None` means the latest uploaded.
+    async fn plugin(&self, name: &str, version: Option<&str>)
+    -> StoreResult<Option<PluginRecord>>;
+    /// The component bytes of a plugin, by sha256.
+    async fn plugin_wasm(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Replace a plugin version's limit overrides.
+    async fn set_plugin_limits(&self, name: &str, version: &str, limits: &str) -> StoreResult<()>;
+
+    /// Create an activity with its stock pools, atomically.
+    async fn create_activity(&self, activity: &Activity, stock: &[(String, i64)])
+    -> StoreResult<()>;
+    /// One activity (any tenant; callers check ownership).
+    async fn activity(&self, id: &str) -> StoreResult<Option<Activity>>;
+    /// A tenant's activities, oldest first, optionally in one group.
+    async fn activities(&self, tenant_id: &str, group_id: Option<&str>)
+    -> StoreResult<Vec<Activity>>;
+    /// Pause or resume.
+    async fn set_activity_status(&self, id: &str, status: ActivityStatus) -> StoreResult<()>;
+    /// Stock levels of an activity, by pool id.
+    async fn stock(&self, activity_id: &str) -> StoreResult<Vec<StockLevel>>;
+
+    /// What an action by `user_id` may read, consistent as of one moment.
+    async fn snapshot(&self, activity_id: &str, user_id: &str) -> StoreResult<Snapshot>;
+    /// Apply an action's changes and append its outcome, all or nothing.
+    /// `Conflict` if a read version, a written version or a stock claim no
+    /// longer holds.
+    async fn commit(&self, commit: &ActionCommit) -> StoreResult<()>;
+
+    /// Claim an idempotency key for a request with this hash.
+    async fn claim_idempotency(
+        &self,
+        tenant_id: &str,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+    ) -> StoreResult<IdempotencyClaim>;
+    /// Give up a claimed key that has no stored response, so a retry can
+    /// run the request again.
+    async fn release_idempotency(&self, tenant_id: &str, key: &str) -> StoreResult<()>;
+
+    /// One outcome (any tenant; callers check ownership).
+    async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>>;
+    /// Outcomes of an activity after the cursor (an outcome id), oldest first.
+    async fn outcomes(
+        &self,
+        activity_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<OutcomePage>;
+    /// Number of outcomes of an activity.
+    async fn count_outcomes(&self, activity_id: &str) -> StoreResult<i64>;
+    /// Reward ledger rows of an activity, oldest first.
+    async fn rewards(&self, activity_id: &str) -> StoreResult<Vec<RewardRow>>;
+}
