@@ -1,0 +1,87 @@
+//! The embedded SQLite backend.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::StoreResult;
+
+/// A [`super::Store`] on a SQLite file.
+///
+/// SQLite admits one writer at a time, so every write goes through a
+/// single-connection pool: concurrent writers queue in the pool instead of
+/// failing with `SQLITE_BUSY`. Reads use their own pool and, thanks to WAL,
+/// run alongside the writer.
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database at `path` and migrate it.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| sqlx::Error::Io(e))?;
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL makes NORMAL durable against application crashes; only an
+            // OS crash can lose the last commits.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            // Writers wait here for their turn; under a burst the queue
+            // can be long.
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get().max(4)) as u32;
+        let read = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .connect_with(opts)
+            .await?;
+        Ok(Self { read, write })
+    }
+
+    /// A private in-memory database, for tests.
+    pub async fn open_in_memory() -> StoreResult<Self> {
+        let opts = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        // The database lives as long as its only connection, so that
+        // connection must never be closed or replaced.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self {
+            read: pool.clone(),
+            write: pool,
+        })
+    }
+
+    /// `BEGIN IMMEDIATE` takes the write lock up front, so a transaction
+    /// never has to upgrade a read snapshot that another writer outdated.
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.write.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+super::sql::impl_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    backend = "sqlite",
+    for_share = ""
+);
