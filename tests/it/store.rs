@@ -1,0 +1,800 @@
+//! The store contract, run against both backends.
+
+use std::sync::Arc;
+
+use arcade_host::store::{
+    ActionCommit, Activity, ActivityStatus, Group, IdempotencyClaim, OutcomeRecord, PluginRecord,
+    RewardRow, Role, StateKey, StateRead, StateWrite, StockLevel, Store, StoreError,
+};
+use uuid::Uuid;
+
+use crate::support::Db;
+
+/// Instantiate each `async fn name(Arc<dyn Store>, Db)` for both backends.
+/// The [`Db`] lets a test reach past the store with raw SQL.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::run(super::Db::sqlite(), super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::run(super::Db::postgres().await, super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+both_backends!(
+    migrations_apply,
+    tenants_keys_groups,
+    plugins,
+    activity_creation_is_atomic,
+    snapshot_scopes,
+    commit_applies_writes,
+    stale_write_applies_nothing,
+    stock_never_leaves_bounds,
+    read_validation,
+    concurrent_claims,
+    idempotency,
+    outcome_pages,
+    append_only,
+    init_setting_first_writer_wins,
+);
+
+async fn run<F, Fut>(db: Db, test: F)
+where
+    F: FnOnce(Arc<dyn Store>, Db) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let store = db.store().await;
+    test(store, db.clone()).await;
+    db.destroy().await;
+}
+
+const T: &str = "tenant-1";
+const G: &str = "group-1";
+const NOW: i64 = 1_700_000_000_000;
+
+/// A tenant, group, plugin and an activity with the given stock.
+async fn activity_with(s: &dyn Store, stock: &[(&str, i64)]) -> String {
+    if !s.tenant_exists(T).await.unwrap() {
+        s.create_tenant(T, "Tenant", NOW).await.unwrap();
+        s.create_group(T, &group(G, NOW)).await.unwrap();
+        s.put_plugin(&plugin("draw", "1.0.0", NOW), b"\0asm")
+            .await
+            .unwrap();
+    }
+    let a = activity(&Uuid::now_v7().to_string());
+    let stock: Vec<_> = stock.iter().map(|(p, n)| (p.to_string(), *n)).collect();
+    s.create_activity(&a, &stock).await.unwrap();
+    a.id
+}
+
+fn group(id: &str, created_at: i64) -> Group {
+    Group {
+        id: id.into(),
+        name: format!("name of {id}"),
+        created_at,
+    }
+}
+
+fn plugin(name: &str, version: &str, created_at: i64) -> PluginRecord {
+    PluginRecord {
+        name: name.into(),
+        version: version.into(),
+        sha256: format!("sha-{name}-{version}"),
+        manifest: format!(r#"{{"name":"{name}"}}"#),
+        limits: "{}".into(),
+        created_at,
+    }
+}
+
+fn activity(id: &str) -> Activity {
+    Activity {
+        id: id.into(),
+        tenant_id: T.into(),
+        group_id: G.into(),
+        plugin: "draw".into(),
+        plugin_version: "1.0.0".into(),
+        plugin_sha256: "sha-draw-1.0.0".into(),
+        config: "{}".into(),
+        timezone: "Asia/Taipei".into(),
+        starts_at: Some(NOW),
+        ends_at: None,
+        status: ActivityStatus::Active,
+        key_commitment: "commit".into(),
+        created_at: NOW,
+    }
+}
+
+/// An empty commit for `user` in `activity`, with a fresh outcome id.
+fn action(activity_id: &str, user: &str) -> ActionCommit {
+    ActionCommit {
+        outcome: OutcomeRecord {
+            id: Uuid::now_v7().to_string(),
+            tenant_id: T.into(),
+            activity_id: activity_id.into(),
+            user_id: user.into(),
+            action: "draw".into(),
+            payload: "{}".into(),
+            result: r#"{"ok":true}"#.into(),
+            rewards: "[]".into(),
+            inputs: "{}".into(),
+            effects_hash: "hash".into(),
+            plugin_sha256: "sha-draw-1.0.0".into(),
+            fuel_used: 42,
+            created_at: NOW,
+        },
+        reads: vec![],
+        writes: vec![],
+        stock: vec![],
+        rewards: vec![],
+        idempotency: None,
+    }
+}
+
+fn key(user: &str, key: &str) -> StateKey {
+    StateKey {
+        user_id: user.into(),
+        key: key.into(),
+    }
+}
+
+fn write(user: &str, k: &str, value: Option<&str>, expected_version: Option<i64>) -> StateWrite {
+    StateWrite {
+        key: key(user, k),
+        value: value.map(Into::into),
+        expected_version,
+    }
+}
+
+fn prize(item: &str) -> RewardRow {
+    RewardRow {
+        kind: "prize".into(),
+        item: item.into(),
+        name: format!("Prize {item}"),
+        amount: 1,
+    }
+}
+
+/// `(value, version)` of a state entry as `user` sees it.
+async fn entry(
+    s: &dyn Store,
+    activity_id: &str,
+    user: &str,
+    k: &str,
+) -> Option<(Option<String>, i64)> {
+    let snap = s.snapshot(activity_id, user).await.unwrap();
+    snap.state
+        .into_iter()
+        .find(|e| e.key == key(user, k))
+        .map(|e| (e.value, e.version))
+}
+
+async fn remaining(s: &dyn Store, activity_id: &str, pool: &str) -> i64 {
+    let stock = s.stock(activity_id).await.unwrap();
+    stock.iter().find(|l| l.pool == pool).unwrap().remaining
+}
+
+async fn migrations_apply(s: Arc<dyn Store>, db: Db) {
+    let expected = match db {
+        Db::Sqlite(_) => "sqlite",
+        Db::Postgres(_) => "postgres",
+    };
+    assert_eq!(s.backend(), expected);
+    assert_eq!(s.setting("secret").await.unwrap(), None);
+    assert_eq!(s.count_outcomes("none").await.unwrap(), 0);
+    assert!(s.plugins().await.unwrap().is_empty());
+    // Opening again finds the migrations applied and changes nothing.
+    let again = db.store().await;
+    assert!(!again.tenant_exists(T).await.unwrap());
+}
+
+async fn tenants_keys_groups(s: Arc<dyn Store>, _: Db) {
+    assert!(!s.tenant_exists(T).await.unwrap());
+    s.create_tenant(T, "Tenant", NOW).await.unwrap();
+    assert!(s.tenant_exists(T).await.unwrap());
+    assert!(matches!(
+        s.create_tenant(T, "Again", NOW).await,
+        Err(StoreError::Duplicate(_))
+    ));
+
+    s.create_api_key("hash-op", T, Role::Operator, NOW)
+        .await
+        .unwrap();
+    s.create_api_key("hash-pl", T, Role::Platform, NOW)
+        .await
+        .unwrap();
+    let op = s.api_key("hash-op").await.unwrap().unwrap();
+    assert_eq!((op.tenant_id.as_str(), op.role), (T, Role::Operator));
+    assert_eq!(
+        s.api_key("hash-pl").await.unwrap().unwrap().role,
+        Role::Platform
+    );
+    assert_eq!(s.api_key("nope").await.unwrap(), None);
+    assert!(
+        s.create_api_key("hash-x", "ghost", Role::Operator, NOW)
+            .await
+            .is_err()
+    );
+
+    s.create_group(T, &group("g-late", NOW + 5)).await.unwrap();
+    s.create_group(T, &group("g-early", NOW)).await.unwrap();
+    assert!(matches!(
+        s.create_group(T, &group("g-early", NOW)).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert!(
+        s.create_group("ghost", &group("g-orphan", NOW))
+            .await
+            .is_err()
+    );
+    let ids: Vec<_> = s
+        .groups(T)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.id)
+        .collect();
+    assert_eq!(ids, ["g-early", "g-late"]);
+    assert_eq!(
+        s.group(T, "g-late").await.unwrap(),
+        Some(group("g-late", NOW + 5))
+    );
+    assert_eq!(s.group("other", "g-late").await.unwrap(), None);
+    assert!(s.groups("other").await.unwrap().is_empty());
+}
+
+async fn plugins(s: Arc<dyn Store>, _: Db) {
+    s.put_plugin(&plugin("draw", "1.0.0", NOW), b"one")
+        .await
+        .unwrap();
+    s.put_plugin(&plugin("draw", "1.1.0", NOW + 10), b"two")
+        .await
+        .unwrap();
+    s.put_plugin(&plugin("alpha", "0.1.0", NOW + 20), b"three")
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.put_plugin(&plugin("draw", "1.0.0", NOW + 30), b"dup")
+            .await,
+        Err(StoreError::Duplicate("plugin version"))
+    ));
+
+    let latest = s.plugin("draw", None).await.unwrap().unwrap();
+    assert_eq!(latest.version, "1.1.0");
+    let old = s.plugin("draw", Some("1.0.0")).await.unwrap().unwrap();
+    assert_eq!(
+        (old.sha256.as_str(), old.created_at),
+        ("sha-draw-1.0.0", NOW)
+    );
+    assert_eq!(old.manifest, r#"{"name":"draw"}"#);
+    assert!(s.plugin("draw", Some("9.9.9")).await.unwrap().is_none());
+    assert!(s.plugin("nope", None).await.unwrap().is_none());
+
+    let all: Vec<_> = s
+        .plugins()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.name, p.version))
+        .collect();
+    assert_eq!(
+        all,
+        [
+            ("alpha".into(), "0.1.0".into()),
+            ("draw".into(), "1.0.0".into()),
+            ("draw".into(), "1.1.0".into())
+        ]
+    );
+
+    assert_eq!(
+        s.plugin_wasm("sha-draw-1.1.0").await.unwrap().as_deref(),
+        Some(&b"two"[..])
+    );
+    assert_eq!(s.plugin_wasm("missing").await.unwrap(), None);
+
+    s.set_plugin_limits("draw", "1.0.0", r#"{"fuel":10}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.plugin("draw", Some("1.0.0"))
+            .await
+            .unwrap()
+            .unwrap()
+            .limits,
+        r#"{"fuel":10}"#
+    );
+    assert!(matches!(
+        s.set_plugin_limits("draw", "2.0.0", "{}").await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn activity_creation_is_atomic(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 1), ("silver", 5)]).await;
+    let a = s.activity(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (a.group_id.as_str(), a.starts_at, a.ends_at),
+        (G, Some(NOW), None)
+    );
+    assert_eq!(a.status, ActivityStatus::Active);
+    assert_eq!(
+        s.stock(&id).await.unwrap(),
+        [
+            StockLevel {
+                pool: "gold".into(),
+                initial: 1,
+                remaining: 1
+            },
+            StockLevel {
+                pool: "silver".into(),
+                initial: 5,
+                remaining: 5
+            },
+        ]
+    );
+
+    // A bad pool (negative size) refuses the whole activity.
+    let bad = activity("bad-stock");
+    let stock = [("ok".to_string(), 3), ("neg".to_string(), -1)];
+    assert!(s.create_activity(&bad, &stock).await.is_err());
+    assert!(s.activity("bad-stock").await.unwrap().is_none());
+    assert!(s.stock("bad-stock").await.unwrap().is_empty());
+    // So does a repeated pool id.
+    let dup = [("p".to_string(), 1), ("p".to_string(), 2)];
+    assert!(s.create_activity(&bad, &dup).await.is_err());
+    assert!(s.activity("bad-stock").await.unwrap().is_none());
+
+    assert!(matches!(
+        s.create_activity(&activity(&id), &[]).await,
+        Err(StoreError::Duplicate(_))
+    ));
+
+    s.set_activity_status(&id, ActivityStatus::Paused)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.activity(&id).await.unwrap().unwrap().status,
+        ActivityStatus::Paused
+    );
+    assert!(matches!(
+        s.set_activity_status("missing", ActivityStatus::Paused)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    s.create_group(T, &group("g2", NOW)).await.unwrap();
+    let mut other = activity("in-g2");
+    other.group_id = "g2".into();
+    other.created_at = NOW + 1;
+    s.create_activity(&other, &[]).await.unwrap();
+    let all: Vec<_> = s
+        .activities(T, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(all, [id.clone(), "in-g2".to_string()]);
+    let g2: Vec<_> = s
+        .activities(T, Some("g2"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(g2, ["in-g2"]);
+    assert!(s.activities("other", None).await.unwrap().is_empty());
+}
+
+async fn snapshot_scopes(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 3)]).await;
+    let other = activity_with(&*s, &[("gold", 9)]).await;
+    let mut c = action(&id, "alice");
+    c.writes = vec![
+        write("", "round", Some("1"), None),
+        write("alice", "draws", Some("2"), None),
+        write("bob", "draws", Some("5"), None),
+    ];
+    s.commit(&c).await.unwrap();
+    let mut c = action(&other, "alice");
+    c.writes = vec![write("alice", "elsewhere", Some("x"), None)];
+    s.commit(&c).await.unwrap();
+
+    let snap = s.snapshot(&id, "alice").await.unwrap();
+    let keys: Vec<_> = snap
+        .state
+        .iter()
+        .map(|e| (e.key.user_id.as_str(), e.key.key.as_str()))
+        .collect();
+    assert_eq!(keys, [("", "round"), ("alice", "draws")]);
+    assert_eq!(snap.state[1].value.as_deref(), Some("2"));
+    assert_eq!(snap.state[1].version, 1);
+    assert_eq!(
+        snap.stock,
+        [StockLevel {
+            pool: "gold".into(),
+            initial: 3,
+            remaining: 3
+        }]
+    );
+
+    let carol = s.snapshot(&id, "carol").await.unwrap();
+    assert_eq!(carol.state.len(), 1);
+    assert_eq!(carol.state[0].key, key("", "round"));
+    assert!(
+        s.snapshot("missing", "alice")
+            .await
+            .unwrap()
+            .state
+            .is_empty()
+    );
+}
+
+async fn commit_applies_writes(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 3)]).await;
+    let mut c = action(&id, "alice");
+    c.writes = vec![write("alice", "n", Some("1"), None)];
+    c.stock = vec![("gold".into(), -1)];
+    c.rewards = vec![prize("gold")];
+    s.commit(&c).await.unwrap();
+    assert_eq!(
+        entry(&*s, &id, "alice", "n").await,
+        Some((Some("1".into()), 1))
+    );
+    assert_eq!(remaining(&*s, &id, "gold").await, 2);
+    assert_eq!(
+        s.outcome(&c.outcome.id).await.unwrap(),
+        Some(c.outcome.clone())
+    );
+    assert_eq!(s.rewards(&id).await.unwrap(), [prize("gold")]);
+
+    let mut c = action(&id, "alice");
+    c.writes = vec![write("alice", "n", Some("2"), Some(1))];
+    c.stock = vec![("gold".into(), 1)];
+    s.commit(&c).await.unwrap();
+    assert_eq!(
+        entry(&*s, &id, "alice", "n").await,
+        Some((Some("2".into()), 2))
+    );
+    assert_eq!(remaining(&*s, &id, "gold").await, 3);
+
+    // Removal leaves a tombstone whose version keeps counting.
+    let mut c = action(&id, "alice");
+    c.writes = vec![write("alice", "n", None, Some(2))];
+    s.commit(&c).await.unwrap();
+    assert_eq!(entry(&*s, &id, "alice", "n").await, Some((None, 3)));
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 3);
+}
+
+async fn stale_write_applies_nothing(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 3)]).await;
+    let mut c = action(&id, "alice");
+    c.writes = vec![
+        write("alice", "a", Some("1"), None),
+        write("alice", "z", Some("1"), None),
+    ];
+    s.commit(&c).await.unwrap();
+
+    // Stock, the first write and the reward would all succeed; the
+    // stale version of the last write must undo them.
+    let mut c = action(&id, "alice");
+    c.stock = vec![("gold".into(), -1)];
+    c.writes = vec![
+        write("alice", "a", Some("2"), Some(1)),
+        write("alice", "z", Some("2"), Some(7)),
+    ];
+    c.rewards = vec![prize("gold")];
+    assert!(matches!(s.commit(&c).await, Err(StoreError::Conflict)));
+    assert_eq!(remaining(&*s, &id, "gold").await, 3);
+    assert_eq!(
+        entry(&*s, &id, "alice", "a").await,
+        Some((Some("1".into()), 1))
+    );
+    assert_eq!(
+        entry(&*s, &id, "alice", "z").await,
+        Some((Some("1".into()), 1))
+    );
+    assert!(s.outcome(&c.outcome.id).await.unwrap().is_none());
+    assert!(s.rewards(&id).await.unwrap().is_empty());
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 1);
+
+    // Creating an entry that exists is stale too.
+    let mut c = action(&id, "alice");
+    c.writes = vec![write("alice", "a", Some("3"), None)];
+    assert!(matches!(s.commit(&c).await, Err(StoreError::Conflict)));
+    assert_eq!(
+        entry(&*s, &id, "alice", "a").await,
+        Some((Some("1".into()), 1))
+    );
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 1);
+}
+
+async fn stock_never_leaves_bounds(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 2), ("silver", 5)]).await;
+    for (pool, delta) in [("gold", -3), ("gold", 1), ("nope", -1)] {
+        let mut c = action(&id, "alice");
+        c.stock = vec![("silver".into(), -1), (pool.into(), delta)];
+        assert!(
+            matches!(s.commit(&c).await, Err(StoreError::Conflict)),
+            "{pool} {delta}"
+        );
+    }
+    assert_eq!(remaining(&*s, &id, "gold").await, 2);
+    assert_eq!(remaining(&*s, &id, "silver").await, 5);
+
+    let mut c = action(&id, "alice");
+    c.stock = vec![("gold".into(), -2)];
+    s.commit(&c).await.unwrap();
+    let mut c = action(&id, "alice");
+    c.stock = vec![("gold".into(), -1)];
+    assert!(matches!(s.commit(&c).await, Err(StoreError::Conflict)));
+    assert_eq!(remaining(&*s, &id, "gold").await, 0);
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 1);
+}
+
+async fn read_validation(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let mut c = action(&id, "alice");
+    c.writes = vec![write("", "round", Some("1"), None)];
+    s.commit(&c).await.unwrap();
+
+    let read = |version| StateRead {
+        key: key("", "round"),
+        version,
+    };
+    let mut ok = action(&id, "alice");
+    ok.reads = vec![
+        read(Some(1)),
+        StateRead {
+            key: key("alice", "unset"),
+            version: None,
+        },
+    ];
+    ok.writes = vec![write("alice", "seen", Some("1"), None)];
+    s.commit(&ok).await.unwrap();
+
+    let mut bump = action(&id, "bob");
+    bump.writes = vec![write("", "round", Some("2"), Some(1))];
+    s.commit(&bump).await.unwrap();
+
+    for stale in [Some(1), None] {
+        let mut c = action(&id, "alice");
+        c.reads = vec![read(stale)];
+        c.writes = vec![write("alice", "late", Some("1"), None)];
+        assert!(matches!(s.commit(&c).await, Err(StoreError::Conflict)));
+        assert_eq!(entry(&*s, &id, "alice", "late").await, None);
+    }
+    // An entry read as absent that appeared since is a conflict too.
+    let mut c = action(&id, "alice");
+    c.reads = vec![StateRead {
+        key: key("alice", "seen"),
+        version: None,
+    }];
+    assert!(matches!(s.commit(&c).await, Err(StoreError::Conflict)));
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 3);
+}
+
+async fn concurrent_claims(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 50)]).await;
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let s = s.clone();
+            let id = id.clone();
+            tokio::spawn(async move {
+                let user = format!("user-{i}");
+                loop {
+                    let snap = s.snapshot(&id, &user).await.unwrap();
+                    if snap.stock[0].remaining == 0 {
+                        return false;
+                    }
+                    // Every winner also bumps a shared counter, so commits
+                    // race on state as well as on stock.
+                    let counter = snap.state.iter().find(|e| e.key == key("", "claimed"));
+                    let n =
+                        counter.map_or(0, |e| e.value.as_deref().unwrap().parse::<i64>().unwrap());
+                    let mut c = action(&id, &user);
+                    c.stock = vec![("gold".into(), -1)];
+                    c.writes = vec![
+                        write(
+                            "",
+                            "claimed",
+                            Some(&(n + 1).to_string()),
+                            counter.map(|e| e.version),
+                        ),
+                        write(&user, "won", Some("1"), None),
+                    ];
+                    c.rewards = vec![prize("gold")];
+                    match s.commit(&c).await {
+                        Ok(()) => return true,
+                        Err(StoreError::Conflict) => continue,
+                        Err(e) => panic!("commit failed: {e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 50);
+    assert_eq!(remaining(&*s, &id, "gold").await, 0);
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 50);
+    assert_eq!(s.rewards(&id).await.unwrap().len(), 50);
+    assert_eq!(
+        entry(&*s, &id, "", "claimed").await,
+        Some((Some("50".into()), 50))
+    );
+}
+
+async fn idempotency(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 5)]).await;
+    assert_eq!(
+        s.claim_idempotency(T, "k1", "h1", NOW).await.unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    let held = IdempotencyClaim::Existing {
+        request_hash: "h1".into(),
+        response: None,
+        created_at: NOW,
+    };
+    assert_eq!(
+        s.claim_idempotency(T, "k1", "h2", NOW + 1).await.unwrap(),
+        held
+    );
+    // Keys are per tenant.
+    assert_eq!(
+        s.claim_idempotency("t2", "k1", "h9", NOW).await.unwrap(),
+        IdempotencyClaim::Claimed
+    );
+
+    s.release_idempotency(T, "k1").await.unwrap();
+    assert_eq!(
+        s.claim_idempotency(T, "k1", "h3", NOW + 2).await.unwrap(),
+        IdempotencyClaim::Claimed
+    );
+
+    let mut c = action(&id, "alice");
+    c.stock = vec![("gold".into(), -1)];
+    c.idempotency = Some(("k1".into(), r#"{"done":1}"#.into()));
+    s.commit(&c).await.unwrap();
+    let done = IdempotencyClaim::Existing {
+        request_hash: "h3".into(),
+        response: Some(r#"{"done":1}"#.into()),
+        created_at: NOW + 2,
+    };
+    assert_eq!(
+        s.claim_idempotency(T, "k1", "h3", NOW + 3).await.unwrap(),
+        done
+    );
+    // A completed key is kept.
+    s.release_idempotency(T, "k1").await.unwrap();
+    assert_eq!(
+        s.claim_idempotency(T, "k1", "h3", NOW + 4).await.unwrap(),
+        done
+    );
+
+    // Storing a response twice, or for an unclaimed key, undoes the commit.
+    for k in ["k1", "never-claimed"] {
+        let mut c = action(&id, "alice");
+        c.stock = vec![("gold".into(), -1)];
+        c.idempotency = Some((k.into(), "{}".into()));
+        assert!(matches!(s.commit(&c).await, Err(StoreError::Conflict)));
+    }
+    assert_eq!(remaining(&*s, &id, "gold").await, 4);
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 1);
+}
+
+async fn outcome_pages(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let other = activity_with(&*s, &[]).await;
+    let mut ids: Vec<String> = (0..7).map(|_| Uuid::now_v7().to_string()).collect();
+    ids.sort();
+    // Insert out of order: pages follow ids, not insertion.
+    for i in [3, 0, 6, 1, 5, 2, 4] {
+        let mut c = action(&id, "alice");
+        c.outcome.id = ids[i].clone();
+        s.commit(&c).await.unwrap();
+    }
+    s.commit(&action(&other, "alice")).await.unwrap();
+
+    let mut seen = vec![];
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = s.outcomes(&id, cursor.as_deref(), 3).await.unwrap();
+        pages += 1;
+        assert!(page.outcomes.len() <= 3);
+        seen.extend(page.outcomes.iter().map(|o| o.id.clone()));
+        match page.next {
+            Some(next) => {
+                assert_eq!(Some(&next), seen.last());
+                cursor = Some(next);
+            }
+            None => break,
+        }
+    }
+    assert_eq!((seen, pages), (ids.clone(), 3));
+
+    // A page that ends exactly at the last row has no cursor.
+    let page = s.outcomes(&id, Some(&ids[3]), 3).await.unwrap();
+    assert_eq!(page.outcomes.len(), 3);
+    assert_eq!(page.next, None);
+    assert!(
+        s.outcomes(&id, Some(&ids[6]), 3)
+            .await
+            .unwrap()
+            .outcomes
+            .is_empty()
+    );
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 7);
+    assert_eq!(s.count_outcomes(&other).await.unwrap(), 1);
+}
+
+async fn append_only(s: Arc<dyn Store>, db: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let mut c = action(&id, "alice");
+    c.rewards = vec![prize("gold")];
+    s.commit(&c).await.unwrap();
+
+    for sql in [
+        "UPDATE outcomes SET result = 'forged'",
+        "DELETE FROM outcomes",
+        "UPDATE rewards SET amount = 100",
+        "DELETE FROM rewards",
+    ] {
+        let err = db.execute(sql).await.expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(
+        s.outcome(&c.outcome.id).await.unwrap(),
+        Some(c.outcome.clone())
+    );
+    assert_eq!(s.rewards(&id).await.unwrap(), [prize("gold")]);
+
+    // The triggers are what stops it: without them the same SQL goes through.
+    let drop = match db {
+        Db::Sqlite(_) => "DROP TRIGGER outcomes_append_only_update",
+        Db::Postgres(_) => "DROP TRIGGER outcomes_append_only_update ON outcomes",
+    };
+    db.execute(drop).await.unwrap();
+    assert_eq!(
+        db.execute("UPDATE outcomes SET result = 'forged'")
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn init_setting_first_writer_wins(s: Arc<dyn Store>, _: Db) {
+    assert_eq!(s.init_setting("secret", "first").await.unwrap(), "first");
+    assert_eq!(s.init_setting("secret", "second").await.unwrap(), "first");
+    assert_eq!(s.setting("secret").await.unwrap().as_deref(), Some("first"));
+
+    let racers: Vec<_> = (0..20)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move { s.init_setting("raced", &format!("v{i}")).await.unwrap() })
+        })
+        .collect();
+    let mut values = vec![];
+    for r in racers {
+        values.push(r.await.unwrap());
+    }
+    let stored = s.setting("raced").await.unwrap().unwrap();
+    assert!(
+        values.iter().all(|v| *v == stored),
+        "{values:?} vs {stored}"
+    );
+}
