@@ -1,4 +1,13 @@
 //! Arcade host: runs community activity mechanics as sandboxed WebAssembly
 //! plugins and records every outcome. See ARCHITECTURE.md for the map.
 
+pub mod bundled;
+pub mod cli;
+pub mod clock;
+pub mod error;
+pub mod http;
+pub mod randomness;
+pub mod sandbox;
+pub mod server;
+pub mod service;
 pub mod store;

@@ -3,3 +3,8 @@
 
 mod store;
 mod support;
+mod containment;
+mod fairness;
+mod harness;
+mod lucky_draw;
+mod replay;

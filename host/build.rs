@@ -1,0 +1,7 @@
+//! Builds the first-party plugins so the binary ships with them.
+
+include!("build/wasm.rs");
+
+fn main() {
+    build_plugins(&["lucky-draw"]);
+}

@@ -1,0 +1,163 @@
+//! The domain error. Every variant has an HTTP status and a stable
+//! machine-readable code; the HTTP layer renders it as
+//! `{"error":{"code":...,"message":...}}`.
+
+use crate::sandbox::{ConfigProblem, GuestError, GuestErrorKind, PluginFailure};
+use crate::store::StoreError;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No or wrong credentials.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// The key may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Not found, or not visible to this tenant.
+    #[error("{what} {id:?} not found")]
+    NotFound {
+        /// Code suffix and noun, such as `activity`.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// The request is malformed.
+    #[error("{message}")]
+    Invalid {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        message: String,
+    },
+    /// The activity config was refused by the plugin.
+    #[error("the config is invalid: {}", summary(.0))]
+    InvalidConfig(Vec<ConfigProblem>),
+    /// The request conflicts with the current state.
+    #[error("{message}")]
+    Conflict {
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        message: String,
+    },
+    /// The mechanic refused the action.
+    #[error("{}", .0.message)]
+    Guest(GuestError),
+    /// The plugin failed; only this action is affected.
+    #[error(transparent)]
+    Plugin(#[from] PluginFailure),
+    /// The body is too large.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Too much contention to commit; retrying later will work.
+    #[error("the activity is too busy to commit this action; retry")]
+    Contention,
+    /// A storage failure.
+    #[error(transparent)]
+    Store(StoreError),
+    /// A host bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn summary(problems: &[ConfigProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| {
+            if p.field.is_empty() {
+                p.message.clone()
+            } else {
+                format!("{}: {}", p.field, p.message)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Error::NotFound {
+                what,
+                id: String::new(),
+            },
+            other => Error::Store(other),
+        }
+    }
+}
+
+impl Error {
+    /// An invalid-request error.
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A conflict error.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A not-found error.
+    pub fn not_found(what: &'static str, id: &str) -> Self {
+        Error::NotFound {
+            what,
+            id: id.to_owned(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::Unauthorized(_) => 401,
+            Error::Forbidden(_) => 403,
+            Error::NotFound { .. } => 404,
+            Error::Invalid { .. } | Error::InvalidConfig(_) => 422,
+            Error::Conflict { .. } => 409,
+            Error::Guest(g) => match g.kind {
+                GuestErrorKind::InvalidInput => 422,
+                GuestErrorKind::Rejected => 409,
+                GuestErrorKind::NotFound => 404,
+            },
+            Error::Plugin(PluginFailure::Timeout(_)) => 504,
+            Error::Plugin(_) => 502,
+            Error::TooLarge(_) => 413,
+            Error::Contention => 503,
+            Error::Store(_) | Error::Internal(_) => 500,
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> String {
+        match self {
+            Error::Unauthorized(_) => "unauthorized".into(),
+            Error::Forbidden(_) => "forbidden".into(),
+            Error::NotFound { what, .. } => format!("{what}_not_found"),
+            Error::Invalid { code, .. } | Error::Conflict { code, .. } => (*code).into(),
+            Error::InvalidConfig(_) => "invalid_config".into(),
+            Error::Guest(g) => g.code.clone(),
+            Error::Plugin(p) => p.code().into(),
+            Error::TooLarge(_) => "payload_too_large".into(),
+            Error::Contention => "contention".into(),
+            Error::Store(_) => "storage_error".into(),
+            Error::Internal(_) => "internal_error".into(),
+        }
+    }
+
+    /// Structured details, where there are any.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            Error::InvalidConfig(problems) => serde_json::to_value(problems).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

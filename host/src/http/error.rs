@@ -1,0 +1,46 @@
+//! Rendering errors as `{"error":{"code":...,"message":...}}`.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::Error;
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(code = %self.code(), error = %self, "request failed");
+        }
+        let message = match &self {
+            // Do not leak database internals to callers.
+            Error::Store(_) => "a storage error occurred; it has been logged".to_owned(),
+            other => other.to_string(),
+        };
+        let mut error = serde_json::json!({ "code": self.code(), "message": message });
+        if let Some(details) = self.details() {
+            error["details"] = details;
+        }
+        (status, Json(serde_json::json!({ "error": error }))).into_response()
+    }
+}
+
+impl From<JsonRejection> for Error {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::MissingJsonContentType(_) => Error::invalid(
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(_) => Error::TooLarge(r.body_text()),
+            _ => Error::invalid("invalid_json", r.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for Error {
+    fn from(r: QueryRejection) -> Self {
+        Error::invalid("invalid_query", r.body_text())
+    }
+}

@@ -1,0 +1,245 @@
+//! The HTTP API. Handlers parse, call [`Arcade`], and map the result;
+//! the domain never sees axum types.
+
+mod error;
+mod extract;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::Deserialize;
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+use crate::error::{Error, Result};
+use crate::sandbox::LimitOverrides;
+use crate::service::{ActionRequest, Arcade, NewActivity, PAYLOAD_LIMIT_BYTES};
+use crate::store::{ActivityStatus, Role};
+use axum::Json;
+use extract::{Caller, JsonBody, Query};
+
+/// Largest plugin upload.
+pub const PLUGIN_LIMIT_BYTES: usize = 32 << 20;
+/// Largest JSON body other than an upload.
+const JSON_LIMIT_BYTES: usize = PAYLOAD_LIMIT_BYTES + 4096;
+
+type AppState = State<Arc<Arcade>>;
+
+/// The router with every route of the API.
+pub fn router(arcade: Arc<Arcade>) -> Router {
+    let uploads = Router::new()
+        .route("/v1/plugins", post(upload_plugin))
+        .layer(DefaultBodyLimit::max(PLUGIN_LIMIT_BYTES));
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/v1/tenants", post(create_tenant))
+        .route("/v1/tenants/{id}/keys", post(create_key))
+        .route("/v1/plugins", get(list_plugins))
+        .route("/v1/plugins/{name}/{version}/limits", put(set_plugin_limits))
+        .route("/v1/groups", post(create_group).get(list_groups))
+        .route("/v1/activities", post(create_activity).get(list_activities))
+        .route("/v1/activities/{id}", get(get_activity))
+        .route("/v1/activities/{id}/pause", post(pause_activity))
+        .route("/v1/activities/{id}/resume", post(resume_activity))
+        .route("/v1/activities/{id}/actions", post(act))
+        .route("/v1/activities/{id}/view", get(view))
+        .route("/v1/activities/{id}/outcomes", get(list_outcomes))
+        .route("/v1/activities/{id}/fairness", get(fairness))
+        .route("/v1/outcomes/{id}", get(get_outcome))
+        .route("/v1/outcomes/{id}/replay", post(replay))
+        .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
+        .merge(uploads)
+        .fallback(|| async {
+            Error::not_found("route", "")
+        })
+        .layer(TraceLayer::new_for_http())
+        .with_state(arcade)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameBody {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyBody {
+    role: Role,
+}
+
+async fn create_tenant(State(a): AppState, Caller(c): Caller, JsonBody(b): JsonBody<NameBody>) -> Result<Response> {
+    c.admin()?;
+    let id = a.create_tenant(&b.name).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": b.name.trim()}))).into_response())
+}
+
+async fn create_key(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(tenant): Path<String>,
+    JsonBody(b): JsonBody<KeyBody>,
+) -> Result<Response> {
+    c.admin()?;
+    let key = a.create_api_key(&tenant, b.role).await?;
+    Ok((StatusCode::CREATED, Json(json!({"key": key, "tenant_id": tenant, "role": b.role}))).into_response())
+}
+
+async fn list_plugins(State(a): AppState, Caller(_): Caller) -> Result<Response> {
+    Ok(Json(json!({"plugins": a.plugins().await?})).into_response())
+}
+
+async fn upload_plugin(
+    State(a): AppState,
+    Caller(c): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    c.admin()?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type != "application/wasm" {
+        return Err(Error::invalid(
+            "unsupported_media_type",
+            "upload the component bytes with Content-Type: application/wasm",
+        ));
+    }
+    let (info, fresh) = a.upload_plugin(body.to_vec()).await?;
+    let status = if fresh { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(info)).into_response())
+}
+
+async fn set_plugin_limits(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path((name, version)): Path<(String, String)>,
+    JsonBody(limits): JsonBody<LimitOverrides>,
+) -> Result<Response> {
+    c.admin()?;
+    Ok(Json(a.set_plugin_limits(&name, &version, limits).await?).into_response())
+}
+
+async fn create_group(State(a): AppState, Caller(c): Caller, JsonBody(b): JsonBody<NameBody>) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    let group = a.create_group(tenant, &b.name).await?;
+    Ok((StatusCode::CREATED, Json(group)).into_response())
+}
+
+async fn list_groups(State(a): AppState, Caller(c): Caller) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    Ok(Json(json!({"groups": a.groups(tenant).await?})).into_response())
+}
+
+async fn create_activity(
+    State(a): AppState,
+    Caller(c): Caller,
+    JsonBody(b): JsonBody<NewActivity>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    let activity = a.create_activity(tenant, b).await?;
+    Ok((StatusCode::CREATED, Json(activity)).into_response())
+}
+
+#[derive(Deserialize)]
+struct ActivityFilter {
+    group_id: Option<String>,
+}
+
+async fn list_activities(
+    State(a): AppState,
+    Caller(c): Caller,
+    Query(q): Query<ActivityFilter>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    let list = a.activities(tenant, q.group_id.as_deref()).await?;
+    Ok(Json(json!({"activities": list})).into_response())
+}
+
+async fn get_activity(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    Ok(Json(a.activity_view(tenant, &id).await?).into_response())
+}
+
+async fn pause_activity(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    Ok(Json(a.set_activity_status(tenant, &id, ActivityStatus::Paused).await?).into_response())
+}
+
+async fn resume_activity(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    Ok(Json(a.set_activity_status(tenant, &id, ActivityStatus::Active).await?).into_response())
+}
+
+async fn act(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(b): JsonBody<ActionRequest>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Platform])?;
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(v.to_str().map_err(|_| {
+            Error::invalid("invalid_idempotency_key", "Idempotency-Key must be visible ASCII")
+        })?),
+        None => None,
+    };
+    if b.payload.to_string().len() > PAYLOAD_LIMIT_BYTES {
+        return Err(Error::TooLarge(format!("payload exceeds {PAYLOAD_LIMIT_BYTES} bytes")));
+    }
+    let body = a.act(tenant, &id, b, key).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+#[derive(Deserialize)]
+struct ViewQuery {
+    user_id: String,
+}
+
+async fn view(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<ViewQuery>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Platform, Role::Operator])?;
+    Ok(Json(a.view(tenant, &id, &q.user_id).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list_outcomes(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    Ok(Json(a.outcomes(tenant, &id, q.after.as_deref(), q.limit).await?).into_response())
+}
+
+async fn fairness(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator, Role::Platform])?;
+    Ok(Json(a.fairness(tenant, &id).await?).into_response())
+}
+
+async fn get_outcome(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    Ok(Json(a.outcome(tenant, &id).await?).into_response())
+}
+
+async fn replay(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    Ok(Json(a.replay(Some(tenant), &id).await?).into_response())
+}

@@ -1,0 +1,464 @@
+//! The store data of one sandboxed call: everything a single call may
+//! touch, and the host side of every import. Nothing here is shared
+//! between calls; a fresh `CallState` is built for each.
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use wasmtime::{ResourceLimiter, component::ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::arcade::mechanic::{clock, log, random, state, stock, types};
+
+/// Severity of a plugin log line.
+pub use log::Level as LogLevel;
+use super::failure::{BadOutput, MemoryExceeded};
+use crate::randomness::Stream;
+use crate::store::{StateKey, StockLevel};
+
+/// Largest state key a plugin may use.
+pub const MAX_KEY_BYTES: usize = 256;
+/// Largest state value a plugin may store.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// Most distinct state keys one call may write.
+pub const MAX_WRITES: usize = 1024;
+/// Log lines kept per call; the rest are dropped.
+pub const MAX_LOG_LINES: usize = 64;
+/// Bytes of one log line kept.
+pub const MAX_LOG_LINE_BYTES: usize = 1024;
+
+/// What a call may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `describe` / `validate-config`: no state, stock or randomness.
+    Pure,
+    /// `view`: reads only.
+    ReadOnly,
+    /// `handle` / `on-timer`: reads and buffered writes.
+    ReadWrite,
+}
+
+/// A state entry as the call first saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenEntry {
+    /// Value (None: absent or removed).
+    pub value: Option<String>,
+    /// Version (None: no row).
+    pub version: Option<i64>,
+}
+
+/// A stock pool as the call first saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenStock {
+    /// Size at creation.
+    pub initial: i64,
+    /// Units left when the snapshot was taken.
+    pub remaining: i64,
+}
+
+/// Everything a call read from outside the sandbox. Stored with each
+/// outcome so the call can be replayed exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inputs {
+    /// The call's clock.
+    pub now_ms: i64,
+    /// The activity's time zone.
+    pub timezone: String,
+    /// State entries touched, as first seen.
+    pub state: BTreeMap<StateKey, SeenEntry>,
+    /// Stock pools touched, as first seen.
+    pub stock: BTreeMap<String, SeenStock>,
+}
+
+/// Where reads come from.
+pub enum Source {
+    /// A live snapshot: anything may be read.
+    Snapshot {
+        /// State by key.
+        state: BTreeMap<StateKey, SeenEntry>,
+        /// Stock by pool.
+        stock: BTreeMap<String, SeenStock>,
+    },
+    /// A replay: only what the original call read is available, and
+    /// reading anything else marks the replay as diverged.
+    Recorded,
+}
+
+/// The guest-facing side of a call.
+pub struct CallIo {
+    pub(crate) mode: Mode,
+    pub(crate) user_id: String,
+    pub(crate) timezone: Tz,
+    pub(crate) source: Source,
+    pub(crate) inputs: Inputs,
+    /// Buffered writes by key.
+    pub(crate) writes: BTreeMap<StateKey, Option<String>>,
+    /// Net stock change by pool.
+    pub(crate) stock_delta: BTreeMap<String, i64>,
+    pub(crate) rng: Option<Stream>,
+    pub(crate) logs: Vec<(log::Level, String)>,
+    pub(crate) dropped_logs: usize,
+    /// Set when a replay read something the original call did not.
+    pub(crate) diverged: bool,
+}
+
+impl CallIo {
+    /// A call over a live snapshot.
+    pub fn live(
+        mode: Mode,
+        user_id: &str,
+        timezone: Tz,
+        now_ms: i64,
+        snapshot: crate::store::Snapshot,
+        rng: Option<Stream>,
+    ) -> Self {
+        let state = snapshot
+            .state
+            .into_iter()
+            .map(|e| {
+                (
+                    e.key,
+                    SeenEntry {
+                        value: e.value,
+                        version: Some(e.version),
+                    },
+                )
+            })
+            .collect();
+        let stock = snapshot
+            .stock
+            .into_iter()
+            .map(|StockLevel { pool, initial, remaining }| (pool, SeenStock { initial, remaining }))
+            .collect();
+        Self::new(mode, user_id, timezone, now_ms, Source::Snapshot { state, stock }, rng)
+    }
+
+    /// A call that replays recorded inputs.
+    pub fn replay(mode: Mode, user_id: &str, timezone: Tz, inputs: Inputs, rng: Stream) -> Self {
+        let mut io = Self::new(mode, user_id, timezone, inputs.now_ms, Source::Recorded, Some(rng));
+        io.inputs = inputs;
+        io
+    }
+
+    /// A call with no state at all (describe, validate-config).
+    pub fn pure() -> Self {
+        Self::new(Mode::Pure, "", chrono_tz::UTC, 0, Source::Recorded, None)
+    }
+
+    fn new(
+        mode: Mode,
+        user_id: &str,
+        timezone: Tz,
+        now_ms: i64,
+        source: Source,
+        rng: Option<Stream>,
+    ) -> Self {
+        CallIo {
+            mode,
+            user_id: user_id.to_owned(),
+            timezone,
+            source,
+            inputs: Inputs {
+                now_ms,
+                timezone: timezone.name().to_owned(),
+                ..Inputs::default()
+            },
+            writes: BTreeMap::new(),
+            stock_delta: BTreeMap::new(),
+            rng,
+            logs: Vec::new(),
+            dropped_logs: 0,
+            diverged: false,
+        }
+    }
+
+    fn key(&self, scope: types::Scope, key: String) -> StateKey {
+        let user_id = match scope {
+            types::Scope::Activity => String::new(),
+            types::Scope::User => self.user_id.clone(),
+        };
+        StateKey { user_id, key }
+    }
+
+    /// The entry as first seen by this call, recording it as an input.
+    fn seen(&mut self, key: &StateKey) -> SeenEntry {
+        if let Some(seen) = self.inputs.state.get(key) {
+            return seen.clone();
+        }
+        let seen = match &self.source {
+            Source::Snapshot { state, .. } => state.get(key).cloned().unwrap_or(SeenEntry {
+                value: None,
+                version: None,
+            }),
+            Source::Recorded => {
+                self.diverged = true;
+                SeenEntry {
+                    value: None,
+                    version: None,
+                }
+            }
+        };
+        self.inputs.state.insert(key.clone(), seen.clone());
+        seen
+    }
+
+    fn seen_stock(&mut self, pool: &str) -> Option<SeenStock> {
+        if let Some(seen) = self.inputs.stock.get(pool) {
+            return Some(*seen);
+        }
+        match &self.source {
+            Source::Snapshot { stock, .. } => {
+                let seen = *stock.get(pool)?;
+                self.inputs.stock.insert(pool.to_owned(), seen);
+                Some(seen)
+            }
+            Source::Recorded => {
+                self.diverged = true;
+                None
+            }
+        }
+    }
+
+    fn require(&self, needed: Mode, what: &str) -> wasmtime::Result<()> {
+        let allowed = match needed {
+            Mode::Pure => true,
+            Mode::ReadOnly => self.mode != Mode::Pure,
+            Mode::ReadWrite => self.mode == Mode::ReadWrite,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(wasmtime::Error::new(BadOutput(format!(
+                "{what} is not allowed in this export"
+            ))))
+        }
+    }
+}
+
+/// The memory limiter of one call. It records when it refuses, so the
+/// resulting trap can be reported as `plugin_memory_exceeded`.
+pub struct MemoryLimiter {
+    pub(crate) max_bytes: usize,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            return Err(wasmtime::Error::new(MemoryExceeded {
+                limit: self.max_bytes,
+            }));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// The store data.
+pub struct CallState {
+    pub(crate) io: CallIo,
+    pub(crate) limiter: MemoryLimiter,
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for CallState {}
+
+impl state::Host for CallState {
+    fn get(&mut self, scope: types::Scope, key: String) -> wasmtime::Result<Option<String>> {
+        let io = &mut self.io;
+        io.require(Mode::ReadOnly, "state.get")?;
+        let key = io.key(scope, key);
+        if let Some(written) = io.writes.get(&key) {
+            return Ok(written.clone());
+        }
+        Ok(io.seen(&key).value)
+    }
+
+    fn set(&mut self, scope: types::Scope, key: String, value: String) -> wasmtime::Result<()> {
+        self.write(scope, key, Some(value))
+    }
+
+    fn remove(&mut self, scope: types::Scope, key: String) -> wasmtime::Result<()> {
+        self.write(scope, key, None)
+    }
+}
+
+impl CallState {
+    fn write(
+        &mut self,
+        scope: types::Scope,
+        key: String,
+        value: Option<String>,
+    ) -> wasmtime::Result<()> {
+        let io = &mut self.io;
+        io.require(Mode::ReadWrite, "state.set")?;
+        if key.is_empty() || key.len() > MAX_KEY_BYTES {
+            return Err(wasmtime::Error::new(BadOutput(format!(
+                "state key must be 1 to {MAX_KEY_BYTES} bytes"
+            ))));
+        }
+        if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE_BYTES) {
+            return Err(wasmtime::Error::new(BadOutput(format!(
+                "state value for {key:?} exceeds {MAX_VALUE_BYTES} bytes"
+            ))));
+        }
+        let key = io.key(scope, key);
+        if !io.writes.contains_key(&key) && io.writes.len() >= MAX_WRITES {
+            return Err(wasmtime::Error::new(BadOutput(format!(
+                "a call may write at most {MAX_WRITES} keys"
+            ))));
+        }
+        // The commit compares against the version first seen.
+        io.seen(&key);
+        io.writes.insert(key, value);
+        Ok(())
+    }
+}
+
+impl stock::Host for CallState {
+    fn available(&mut self, pool: String) -> wasmtime::Result<Option<u64>> {
+        let io = &mut self.io;
+        io.require(Mode::ReadOnly, "stock.available")?;
+        let Some(seen) = io.seen_stock(&pool) else {
+            return Ok(None);
+        };
+        let delta = io.stock_delta.get(&pool).copied().unwrap_or(0);
+        Ok(Some((seen.remaining + delta).max(0) as u64))
+    }
+
+    fn claim(
+        &mut self,
+        pool: String,
+        count: u64,
+    ) -> wasmtime::Result<Result<(), stock::StockError>> {
+        self.change_stock(pool, count, -1)
+    }
+
+    fn release(
+        &mut self,
+        pool: String,
+        count: u64,
+    ) -> wasmtime::Result<Result<(), stock::StockError>> {
+        self.change_stock(pool, count, 1)
+    }
+}
+
+impl CallState {
+    fn change_stock(
+        &mut self,
+        pool: String,
+        count: u64,
+        sign: i64,
+    ) -> wasmtime::Result<Result<(), stock::StockError>> {
+        let io = &mut self.io;
+        io.require(Mode::ReadWrite, "stock.claim/release")?;
+        let Some(seen) = io.seen_stock(&pool) else {
+            return Ok(Err(stock::StockError::UnknownPool));
+        };
+        let Ok(count) = i64::try_from(count) else {
+            return Ok(Err(stock::StockError::InvalidCount));
+        };
+        if count == 0 {
+            return Ok(Err(stock::StockError::InvalidCount));
+        }
+        let delta = io.stock_delta.get(&pool).copied().unwrap_or(0);
+        let after = seen.remaining + delta + sign * count;
+        if after < 0 {
+            return Ok(Err(stock::StockError::Insufficient));
+        }
+        if after > seen.initial {
+            return Ok(Err(stock::StockError::InvalidCount));
+        }
+        io.stock_delta.insert(pool, delta + sign * count);
+        Ok(Ok(()))
+    }
+}
+
+impl random::Host for CallState {
+    fn next_u64(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.stream()?.next_u64())
+    }
+
+    fn below(&mut self, bound: u64) -> wasmtime::Result<u64> {
+        if bound == 0 {
+            return Err(wasmtime::Error::new(BadOutput(
+                "random.below called with a zero bound".into(),
+            )));
+        }
+        Ok(self.stream()?.below(bound))
+    }
+}
+
+impl CallState {
+    fn stream(&mut self) -> wasmtime::Result<&mut Stream> {
+        self.io.require(Mode::ReadOnly, "random")?;
+        self.io.rng.as_mut().ok_or_else(|| {
+            wasmtime::Error::new(BadOutput("randomness is not available in view".into()))
+        })
+    }
+}
+
+impl clock::Host for CallState {
+    fn now_ms(&mut self) -> wasmtime::Result<i64> {
+        self.io.require(Mode::ReadOnly, "clock")?;
+        Ok(self.io.inputs.now_ms)
+    }
+
+    fn timezone(&mut self) -> wasmtime::Result<String> {
+        self.io.require(Mode::ReadOnly, "clock")?;
+        Ok(self.io.timezone.name().to_owned())
+    }
+
+    fn today(&mut self) -> wasmtime::Result<String> {
+        self.io.require(Mode::ReadOnly, "clock")?;
+        Ok(crate::clock::business_day(self.io.timezone, self.io.inputs.now_ms))
+    }
+
+    fn day_of(&mut self, ms: i64) -> wasmtime::Result<String> {
+        self.io.require(Mode::ReadOnly, "clock")?;
+        Ok(crate::clock::business_day(self.io.timezone, ms))
+    }
+}
+
+impl log::Host for CallState {
+    fn write(&mut self, level: log::Level, mut message: String) -> wasmtime::Result<()> {
+        let io = &mut self.io;
+        if io.logs.len() >= MAX_LOG_LINES {
+            io.dropped_logs += 1;
+            return Ok(());
+        }
+        if message.len() > MAX_LOG_LINE_BYTES {
+            let mut cut = MAX_LOG_LINE_BYTES;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+        }
+        io.logs.push((level, message));
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! Starting the service: open the store, assemble [`Arcade`], register
+//! the bundled plugins, serve HTTP until a shutdown signal.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::cli::{LogFormat, ReplayArgs, ServeArgs, StoreArgs};
+use crate::randomness;
+use crate::sandbox::Sandbox;
+use crate::service::Arcade;
+use crate::store::Store;
+use crate::store::postgres::PgStore;
+use crate::store::sqlite::SqliteStore;
+
+/// File in the data directory holding a generated admin token.
+const ADMIN_TOKEN_FILE: &str = "admin-token";
+/// The embedded database file in the data directory.
+const SQLITE_FILE: &str = "arcade.sqlite3";
+
+/// Open the configured store: Postgres if a URL is given, else the
+/// embedded SQLite file in the data directory.
+pub async fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+    match &args.database_url {
+        Some(url) => Ok(Arc::new(
+            PgStore::connect(url)
+                .await
+                .context("connecting to Postgres (DATABASE_URL)")?,
+        )),
+        None => {
+            std::fs::create_dir_all(&args.data_dir)
+                .with_context(|| format!("creating data dir {}", args.data_dir.display()))?;
+            let path = args.data_dir.join(SQLITE_FILE);
+            Ok(Arc::new(
+                SqliteStore::open(&path)
+                    .await
+                    .with_context(|| format!("opening {}", path.display()))?,
+            ))
+        }
+    }
+}
+
+/// The admin token: given, or kept in the data directory, or generated
+/// (and printed once).
+fn admin_token(given: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
+    if let Some(t) = given {
+        anyhow::ensure!(t.len() >= 16, "ARCADE_ADMIN_TOKEN must be at least 16 characters");
+        return Ok(t.to_owned());
+    }
+    let path = data_dir.join(ADMIN_TOKEN_FILE);
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        return Ok(t.trim().to_owned());
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let token = format!("adm_{}", hex::encode(randomness::generate_key()));
+    write_private(&path, &token).with_context(|| format!("writing {}", path.display()))?;
+    println!("Generated admin token (kept in {}): {token}", path.display());
+    Ok(token)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+fn parse_secret(secret: Option<&str>) -> anyhow::Result<Option<randomness::Key>> {
+    secret
+        .map(|s| randomness::parse_key(s).context("ARCADE_SECRET must be 64 hex characters"))
+        .transpose()
+}
+
+/// Build the service on a store, with the bundled plugins registered.
+pub async fn assemble(
+    store: Arc<dyn Store>,
+    sandbox: crate::sandbox::SandboxConfig,
+    admin_token: &str,
+    secret: Option<randomness::Key>,
+) -> anyhow::Result<Arc<Arcade>> {
+    let sandbox = Arc::new(Sandbox::new(sandbox)?);
+    let arcade = Arcade::new(store, sandbox, admin_token, secret).await?;
+    arcade.register_bundled(crate::bundled::PLUGINS).await?;
+    Ok(Arc::new(arcade))
+}
+
+fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ARCADE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// `arcade serve`.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing(args.log_format);
+    let store = open_store(&args.store).await?;
+    let token = admin_token(args.admin_token.as_deref(), &args.store.data_dir)?;
+    let arcade = assemble(
+        store.clone(),
+        args.sandbox.config(),
+        &token,
+        parse_secret(args.secret.as_deref())?,
+    )
+    .await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    tracing::info!(addr = %listener.local_addr()?, backend = store.backend(), "arcade serving");
+    axum::serve(listener, crate::http::router(arcade))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}
+
+/// `arcade replay`: prints the verdict as JSON; `Ok(true)` on a match.
+pub async fn replay(args: ReplayArgs) -> anyhow::Result<bool> {
+    let store = open_store(&args.store).await?;
+    let sandbox = Arc::new(Sandbox::new(args.sandbox.config())?);
+    // The admin token plays no part in a replay.
+    let arcade = Arcade::new(store, sandbox, &hex::encode(randomness::generate_key()), parse_secret(args.secret.as_deref())?).await?;
+    let report = arcade.replay(None, &args.outcome_id).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(report.matches)
+}

@@ -1,0 +1,318 @@
+//! Activities: creation (config validated by the plugin, stock pools
+//! created atomically), lookup with tenant isolation, pause and resume,
+//! the fairness commitment, and user views.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ACTIVITY_CACHE_TTL, Arcade, LoadedActivity, blocking};
+use crate::clock::{now_ms, parse_rfc3339, parse_timezone, to_rfc3339};
+use crate::error::{Error, Result};
+use crate::randomness;
+use crate::sandbox::{CallContext, CallIo, LimitOverrides, Mode};
+use crate::store::{Activity, ActivityStatus, Group, StockLevel};
+
+/// Default time zone of an activity.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+
+/// A request to create an activity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewActivity {
+    /// The group it runs in.
+    pub group_id: String,
+    /// Plugin name.
+    pub plugin: String,
+    /// Plugin version; latest if absent.
+    #[serde(default)]
+    pub plugin_version: Option<String>,
+    /// The plugin's config.
+    pub config: serde_json::Value,
+    /// IANA time zone; `Asia/Shanghai` if absent.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// RFC 3339 start.
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    /// RFC 3339 end.
+    #[serde(default)]
+    pub ends_at: Option<String>,
+}
+
+/// An activity as shown to operators.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityView {
+    /// Id.
+    pub id: String,
+    /// Group.
+    pub group_id: String,
+    /// Plugin name.
+    pub plugin: String,
+    /// Plugin version.
+    pub plugin_version: String,
+    /// Plugin hash.
+    pub plugin_sha256: String,
+    /// Config.
+    pub config: serde_json::Value,
+    /// Time zone.
+    pub timezone: String,
+    /// Start (RFC 3339).
+    pub starts_at: Option<String>,
+    /// End (RFC 3339).
+    pub ends_at: Option<String>,
+    /// `active` or `paused`.
+    pub status: ActivityStatus,
+    /// Whether an action now would be accepted.
+    pub accepting: bool,
+    /// Hash committing to the activity's randomness key.
+    pub key_commitment: String,
+    /// Stock pools with remaining units.
+    pub stock: Vec<StockLevel>,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+}
+
+/// The fairness record of an activity.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fairness {
+    /// blake3 hash of the activity key, published at creation.
+    pub key_commitment: String,
+    /// The activity key, revealed once the activity has ended.
+    pub key: Option<String>,
+    /// How draws derive from the key.
+    pub derivation: &'static str,
+}
+
+impl Arcade {
+    /// Create a group.
+    pub async fn create_group(&self, tenant_id: &str, name: &str) -> Result<Group> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(Error::invalid("invalid_name", "name must be 1 to 200 characters"));
+        }
+        let group = Group {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: name.to_owned(),
+            created_at: now_ms(),
+        };
+        self.store.create_group(tenant_id, &group).await?;
+        Ok(group)
+    }
+
+    /// A tenant's groups.
+    pub async fn groups(&self, tenant_id: &str) -> Result<Vec<Group>> {
+        Ok(self.store.groups(tenant_id).await?)
+    }
+
+    /// Create an activity after the plugin accepted its config.
+    pub async fn create_activity(&self, tenant_id: &str, req: NewActivity) -> Result<ActivityView> {
+        if self.store.group(tenant_id, &req.group_id).await?.is_none() {
+            return Err(Error::not_found("group", &req.group_id));
+        }
+        let rec = self
+            .store
+            .plugin(&req.plugin, req.plugin_version.as_deref())
+            .await?
+            .ok_or_else(|| {
+                let v = req.plugin_version.as_deref().unwrap_or("latest");
+                Error::invalid("unknown_plugin", format!("no plugin {}@{v} is registered", req.plugin))
+            })?;
+        let tz_name = req.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE);
+        parse_timezone(tz_name).ok_or_else(|| {
+            Error::invalid("invalid_timezone", format!("{tz_name:?} is not an IANA time zone"))
+        })?;
+        let when = |field: &str, v: &Option<String>| -> Result<Option<i64>> {
+            v.as_deref()
+                .map(|s| {
+                    parse_rfc3339(s).ok_or_else(|| {
+                        Error::invalid("invalid_schedule", format!("{field} {s:?} is not RFC 3339"))
+                    })
+                })
+                .transpose()
+        };
+        let starts_at = when("starts_at", &req.starts_at)?;
+        let ends_at = when("ends_at", &req.ends_at)?;
+        if let (Some(s), Some(e)) = (starts_at, ends_at) {
+            if e <= s {
+                return Err(Error::invalid("invalid_schedule", "ends_at must be after starts_at"));
+            }
+        }
+        if !req.config.is_object() {
+            return Err(Error::invalid("invalid_config", "config must be a JSON object"));
+        }
+        let config = req.config.to_string();
+
+        let plugin = self.compiled(&rec.sha256).await?;
+        let overrides: LimitOverrides = serde_json::from_str(&rec.limits).unwrap_or_default();
+        let limits = self.sandbox.limits_for(&plugin.manifest.budget, &overrides);
+        let (sandbox, p, cfg) = (self.sandbox.clone(), plugin.clone(), config.clone());
+        let stock = blocking(move || sandbox.validate_config(&p, &limits, &cfg))
+            .await??
+            .map_err(Error::InvalidConfig)?;
+
+        let id = uuid::Uuid::now_v7().to_string();
+        let activity = Activity {
+            key_commitment: randomness::commitment(&self.activity_key(&id)),
+            id,
+            tenant_id: tenant_id.to_owned(),
+            group_id: req.group_id,
+            plugin: rec.name,
+            plugin_version: rec.version,
+            plugin_sha256: rec.sha256,
+            config,
+            timezone: tz_name.to_owned(),
+            starts_at,
+            ends_at,
+            status: ActivityStatus::Active,
+            created_at: now_ms(),
+        };
+        self.store.create_activity(&activity, &stock).await?;
+        self.activity_view(tenant_id, &activity.id).await
+    }
+
+    /// Load an activity for running, from the cache when fresh. Foreign
+    /// tenants get `activity_not_found`.
+    pub(crate) async fn load_activity(&self, tenant_id: &str, id: &str) -> Result<Arc<LoadedActivity>> {
+        let cached = self.activities.read().expect("lock").get(id).cloned();
+        let loaded = match cached {
+            Some(a) if a.loaded_at.elapsed() < ACTIVITY_CACHE_TTL => a,
+            _ => {
+                let record = self
+                    .store
+                    .activity(id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("activity", id))?;
+                let plugin = self.compiled(&record.plugin_sha256).await?;
+                let overrides = match self.store.plugin(&record.plugin, Some(&record.plugin_version)).await? {
+                    Some(p) => serde_json::from_str(&p.limits).unwrap_or_default(),
+                    None => LimitOverrides::default(),
+                };
+                let limits = self.sandbox.limits_for(&plugin.manifest.budget, &overrides);
+                let timezone = parse_timezone(&record.timezone)
+                    .ok_or_else(|| Error::Internal(format!("stored time zone {:?} is unknown", record.timezone)))?;
+                let loaded = Arc::new(LoadedActivity {
+                    key: self.activity_key(&record.id),
+                    record,
+                    plugin,
+                    limits,
+                    timezone,
+                    loaded_at: Instant::now(),
+                });
+                self.activities
+                    .write()
+                    .expect("lock")
+                    .insert(id.to_owned(), loaded.clone());
+                loaded
+            }
+        };
+        if loaded.record.tenant_id != tenant_id {
+            return Err(Error::not_found("activity", id));
+        }
+        Ok(loaded)
+    }
+
+    /// An activity with its stock, for operators.
+    pub async fn activity_view(&self, tenant_id: &str, id: &str) -> Result<ActivityView> {
+        let a = self
+            .store
+            .activity(id)
+            .await?
+            .filter(|a| a.tenant_id == tenant_id)
+            .ok_or_else(|| Error::not_found("activity", id))?;
+        let stock = self.store.stock(id).await?;
+        Ok(view_of(a, stock))
+    }
+
+    /// A tenant's activities, optionally in one group.
+    pub async fn activities(&self, tenant_id: &str, group_id: Option<&str>) -> Result<Vec<ActivityView>> {
+        let list = self.store.activities(tenant_id, group_id).await?;
+        let mut out = Vec::with_capacity(list.len());
+        for a in list {
+            let stock = self.store.stock(&a.id).await?;
+            out.push(view_of(a, stock));
+        }
+        Ok(out)
+    }
+
+    /// Pause or resume.
+    pub async fn set_activity_status(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        status: ActivityStatus,
+    ) -> Result<ActivityView> {
+        self.activity_view(tenant_id, id).await?;
+        self.store.set_activity_status(id, status).await?;
+        self.forget_activity(id);
+        self.activity_view(tenant_id, id).await
+    }
+
+    /// The commitment, and the key once the activity has ended.
+    pub async fn fairness(&self, tenant_id: &str, id: &str) -> Result<Fairness> {
+        let a = self.load_activity(tenant_id, id).await?;
+        let ended = a.record.ends_at.is_some_and(|e| e <= now_ms());
+        Ok(Fairness {
+            key_commitment: a.record.key_commitment.clone(),
+            key: ended.then(|| hex::encode(a.key)),
+            derivation: "seed = blake3_keyed(key, \"arcade/action-seed/v1\\0\" || outcome_id); \
+                         stream = ChaCha20(seed); below(n) rejects values above the largest multiple of n",
+        })
+    }
+
+    /// The mechanic's view for one user.
+    pub async fn view(&self, tenant_id: &str, id: &str, user_id: &str) -> Result<serde_json::Value> {
+        check_user_id(user_id)?;
+        let a = self.load_activity(tenant_id, id).await?;
+        let snapshot = self.store.snapshot(id, user_id).await?;
+        let io = CallIo::live(Mode::ReadOnly, user_id, a.timezone, now_ms(), snapshot, None);
+        let (sandbox, user) = (self.sandbox.clone(), user_id.to_owned());
+        let a2 = a.clone();
+        let report = blocking(move || {
+            let ctx = CallContext {
+                activity_id: &a2.record.id,
+                user_id: &user,
+                config: &a2.record.config,
+            };
+            sandbox.view(&a2.plugin, &a2.limits, io, &ctx)
+        })
+        .await?;
+        let text = report.result?.map_err(Error::Guest)?;
+        serde_json::from_str(&text).map_err(|e| Error::Internal(format!("view JSON: {e}")))
+    }
+}
+
+/// User ids are the platform's; they must be short and printable.
+pub(crate) fn check_user_id(user_id: &str) -> Result<()> {
+    if user_id.is_empty() || user_id.len() > 128 || user_id.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "invalid_user_id",
+            "user_id must be 1 to 128 bytes without control characters",
+        ));
+    }
+    Ok(())
+}
+
+fn view_of(a: Activity, stock: Vec<StockLevel>) -> ActivityView {
+    let now = now_ms();
+    let accepting = a.status == ActivityStatus::Active
+        && a.starts_at.is_none_or(|s| s <= now)
+        && a.ends_at.is_none_or(|e| now < e);
+    ActivityView {
+        config: serde_json::from_str(&a.config).unwrap_or(serde_json::Value::Null),
+        id: a.id,
+        group_id: a.group_id,
+        plugin: a.plugin,
+        plugin_version: a.plugin_version,
+        plugin_sha256: a.plugin_sha256,
+        timezone: a.timezone,
+        starts_at: a.starts_at.map(to_rfc3339),
+        ends_at: a.ends_at.map(to_rfc3339),
+        status: a.status,
+        accepting,
+        key_commitment: a.key_commitment,
+        stock,
+        created_at: to_rfc3339(a.created_at),
+    }
+}

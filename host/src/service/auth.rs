@@ -1,0 +1,113 @@
+//! Who is calling: the admin token or a tenant's API key. Keys are stored
+//! as sha256 hashes; the plaintext is shown once, at creation.
+
+use sha2::{Digest, Sha256};
+
+use super::Arcade;
+use crate::error::{Error, Result};
+use crate::store::Role;
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// Holds the admin token: manages tenants, keys and plugins.
+    Admin,
+    /// Holds a tenant key.
+    Tenant {
+        /// The tenant.
+        tenant_id: String,
+        /// What the key may do.
+        role: Role,
+    },
+}
+
+impl Principal {
+    /// Require the admin.
+    pub fn admin(&self) -> Result<()> {
+        match self {
+            Principal::Admin => Ok(()),
+            _ => Err(Error::Forbidden("this needs the admin token")),
+        }
+    }
+
+    /// Require a tenant key with one of `roles`; returns the tenant id.
+    pub fn tenant(&self, roles: &[Role]) -> Result<&str> {
+        match self {
+            Principal::Tenant { tenant_id, role } if roles.contains(role) => Ok(tenant_id),
+            Principal::Tenant { .. } => Err(Error::Forbidden(
+                "this key's role may not do this (operator keys manage, platform keys act)",
+            )),
+            Principal::Admin => Err(Error::Forbidden("this needs a tenant key, not the admin token")),
+        }
+    }
+}
+
+pub(crate) fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// A new random API key.
+pub fn generate_api_key() -> String {
+    format!("ak_{}", hex::encode(crate::randomness::generate_key()))
+}
+
+/// Compare hashes without leaking where they differ.
+fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Arcade {
+    /// Resolve a bearer token.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        let hash = token_hash(token);
+        if same(&hash, &self.admin_token_hash) {
+            return Ok(Principal::Admin);
+        }
+        let hex_hash = hex::encode(hash);
+        if let Some(key) = self.keys.read().expect("lock").get(&hex_hash) {
+            return Ok(Principal::Tenant {
+                tenant_id: key.tenant_id.clone(),
+                role: key.role,
+            });
+        }
+        let key = self
+            .store
+            .api_key(&hex_hash)
+            .await?
+            .ok_or(Error::Unauthorized("unknown API key"))?;
+        self.keys
+            .write()
+            .expect("lock")
+            .insert(hex_hash, key.clone());
+        Ok(Principal::Tenant {
+            tenant_id: key.tenant_id,
+            role: key.role,
+        })
+    }
+
+    /// Create a tenant; returns its id.
+    pub async fn create_tenant(&self, name: &str) -> Result<String> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(Error::invalid("invalid_name", "name must be 1 to 200 characters"));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        self.store
+            .create_tenant(&id, name, crate::clock::now_ms())
+            .await?;
+        Ok(id)
+    }
+
+    /// Create an API key for a tenant; returns the plaintext key.
+    pub async fn create_api_key(&self, tenant_id: &str, role: Role) -> Result<String> {
+        if !self.store.tenant_exists(tenant_id).await? {
+            return Err(Error::not_found("tenant", tenant_id));
+        }
+        let key = generate_api_key();
+        let hash = hex::encode(token_hash(&key));
+        self.store
+            .create_api_key(&hash, tenant_id, role, crate::clock::now_ms())
+            .await?;
+        Ok(key)
+    }
+}

@@ -1,0 +1,114 @@
+//! The domain: tenants, keys, plugins, activities, actions and replay.
+//! HTTP handlers and the command line call into [`Arcade`]; it never sees
+//! HTTP types.
+
+mod actions;
+mod activities;
+mod auth;
+mod outcomes;
+mod plugins;
+mod replay;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::randomness::{self, Key};
+use crate::sandbox::{Limits, Plugin, Sandbox};
+use crate::store::{Activity, ApiKey, Store};
+
+pub use actions::{ActionRequest, PAYLOAD_LIMIT_BYTES};
+pub use activities::{ActivityView, Fairness, NewActivity};
+pub use auth::{Principal, generate_api_key};
+pub use outcomes::{OutcomePageView, OutcomeView};
+pub use plugins::PluginInfo;
+pub use replay::ReplayReport;
+
+/// How long a replica trusts its cached copy of an activity. Pauses made
+/// through this replica apply at once; through another, within this time.
+const ACTIVITY_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// An activity with everything needed to run it.
+pub(crate) struct LoadedActivity {
+    pub(crate) record: Activity,
+    pub(crate) plugin: Arc<Plugin>,
+    pub(crate) limits: Limits,
+    pub(crate) timezone: chrono_tz::Tz,
+    pub(crate) key: Key,
+    loaded_at: Instant,
+}
+
+/// The Arcade service.
+pub struct Arcade {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) sandbox: Arc<Sandbox>,
+    secret: Key,
+    admin_token_hash: [u8; 32],
+    activities: RwLock<HashMap<String, Arc<LoadedActivity>>>,
+    keys: RwLock<HashMap<String, ApiKey>>,
+}
+
+/// The setting under which the randomness secret is kept in the store.
+const SECRET_SETTING: &str = "randomness_secret";
+
+impl Arcade {
+    /// Assemble the service. The randomness secret is `secret` if given,
+    /// else the one kept in the store (generated on first start), so every
+    /// replica sharing a database draws from the same keys.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        sandbox: Arc<Sandbox>,
+        admin_token: &str,
+        secret: Option<Key>,
+    ) -> crate::error::Result<Self> {
+        let secret = match secret {
+            Some(s) => s,
+            None => {
+                let fresh = hex::encode(randomness::generate_key());
+                let stored = store.init_setting(SECRET_SETTING, &fresh).await?;
+                randomness::parse_key(&stored).ok_or_else(|| {
+                    crate::error::Error::Internal("stored randomness secret is malformed".into())
+                })?
+            }
+        };
+        Ok(Arcade {
+            store,
+            sandbox,
+            secret,
+            admin_token_hash: auth::token_hash(admin_token),
+            activities: RwLock::new(HashMap::new()),
+            keys: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The sandbox.
+    pub fn sandbox(&self) -> &Arc<Sandbox> {
+        &self.sandbox
+    }
+
+    fn activity_key(&self, activity_id: &str) -> Key {
+        randomness::activity_key(&self.secret, activity_id)
+    }
+
+    fn forget_activity(&self, id: &str) {
+        self.activities.write().expect("lock").remove(id);
+    }
+
+    fn forget_all_activities(&self) {
+        self.activities.write().expect("lock").clear();
+    }
+}
+
+/// Run blocking sandbox work off the async executor.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> crate::error::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| crate::error::Error::Internal(format!("sandbox task failed: {e}")))
+}

@@ -1,0 +1,137 @@
+//! Replay: re-run a stored action from its recorded inputs and check the
+//! plugin produces the stored result, rewards and effects, bit for bit.
+
+use serde::Serialize;
+
+use super::actions::Effects;
+use super::{Arcade, blocking};
+use crate::clock::parse_timezone;
+use crate::error::{Error, Result};
+use crate::randomness;
+use crate::sandbox::{CallContext, CallIo, Inputs, Mode};
+use crate::store::RewardRow;
+
+/// The verdict of a replay.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayReport {
+    /// The outcome replayed.
+    pub outcome_id: String,
+    /// Whether everything matched.
+    pub matches: bool,
+    /// What differed, in words.
+    pub mismatches: Vec<String>,
+    /// The stored result.
+    pub stored_result: serde_json::Value,
+    /// The result the replay produced, if it produced one.
+    pub replayed_result: Option<serde_json::Value>,
+}
+
+impl Arcade {
+    /// Replay an outcome. `tenant_id` restricts it to that tenant's
+    /// outcomes; `None` (the command line) allows any.
+    pub async fn replay(&self, tenant_id: Option<&str>, outcome_id: &str) -> Result<ReplayReport> {
+        let stored = self
+            .store
+            .outcome(outcome_id)
+            .await?
+            .filter(|o| tenant_id.is_none_or(|t| t == o.tenant_id))
+            .ok_or_else(|| Error::not_found("outcome", outcome_id))?;
+        let activity = self
+            .store
+            .activity(&stored.activity_id)
+            .await?
+            .ok_or_else(|| Error::not_found("activity", &stored.activity_id))?;
+        let plugin = self.compiled(&stored.plugin_sha256).await?;
+        let overrides = match self
+            .store
+            .plugin(&activity.plugin, Some(&activity.plugin_version))
+            .await?
+        {
+            Some(p) => serde_json::from_str(&p.limits).unwrap_or_default(),
+            None => Default::default(),
+        };
+        let limits = self.sandbox.limits_for(&plugin.manifest.budget, &overrides);
+        let timezone = parse_timezone(&activity.timezone)
+            .ok_or_else(|| Error::Internal("stored time zone is unknown".into()))?;
+        let stored_result: serde_json::Value =
+            serde_json::from_str(&stored.result).unwrap_or(serde_json::Value::Null);
+
+        let mut mismatches = Vec::new();
+        let inputs: Inputs = match serde_json::from_str(&stored.inputs) {
+            Ok(i) => i,
+            Err(e) => {
+                return Ok(ReplayReport {
+                    outcome_id: stored.id,
+                    matches: false,
+                    mismatches: vec![format!("stored inputs are unreadable: {e}")],
+                    stored_result,
+                    replayed_result: None,
+                });
+            }
+        };
+        let key = self.activity_key(&activity.id);
+        let rng = randomness::action_stream(&key, &stored.id);
+        let io = CallIo::replay(Mode::ReadWrite, &stored.user_id, timezone, inputs, rng);
+        let (sandbox, s) = (self.sandbox.clone(), stored.clone());
+        let config = activity.config.clone();
+        let report = blocking(move || {
+            let ctx = CallContext {
+                activity_id: &s.activity_id,
+                user_id: &s.user_id,
+                config: &config,
+            };
+            sandbox.handle(&plugin, &limits, io, &ctx, &s.action, &s.payload)
+        })
+        .await?;
+        if report.io.diverged {
+            mismatches.push("the replay read state or stock the original call did not".into());
+        }
+        let outcome = match report.result {
+            Ok(Ok(o)) => o,
+            Ok(Err(refusal)) => {
+                mismatches.push(format!("the replay was refused: {}", refusal.code));
+                return Ok(ReplayReport {
+                    outcome_id: stored.id,
+                    matches: false,
+                    mismatches,
+                    stored_result,
+                    replayed_result: None,
+                });
+            }
+            Err(failure) => {
+                mismatches.push(format!("the replay failed: {failure}"));
+                return Ok(ReplayReport {
+                    outcome_id: stored.id,
+                    matches: false,
+                    mismatches,
+                    stored_result,
+                    replayed_result: None,
+                });
+            }
+        };
+        if outcome.result != stored.result {
+            mismatches.push("result differs".into());
+        }
+        let stored_rewards: Option<Vec<RewardRow>> = serde_json::from_str(&stored.rewards).ok();
+        if stored_rewards.as_ref() != Some(&outcome.rewards) {
+            mismatches.push("rewards differ".into());
+        }
+        let effects_hash = Effects {
+            result: &outcome.result,
+            rewards: &outcome.rewards,
+            writes: report.io.writes.iter().collect(),
+            stock: report.io.stock_delta.iter().filter(|(_, d)| **d != 0).collect(),
+        }
+        .hash();
+        if effects_hash != stored.effects_hash {
+            mismatches.push("state or stock effects differ (effects hash)".into());
+        }
+        Ok(ReplayReport {
+            outcome_id: stored.id,
+            matches: mismatches.is_empty(),
+            mismatches,
+            stored_result,
+            replayed_result: serde_json::from_str(&outcome.result).ok(),
+        })
+    }
+}

@@ -1,0 +1,8 @@
+//! Builds the test plugins (ordinary crates, compiled to components).
+
+include!("../host/build/wasm.rs");
+
+fn main() {
+    let paths = build_plugins(&["hostile"]);
+    println!("cargo:rustc-env=HOSTILE_WASM={}", paths[0].display());
+}

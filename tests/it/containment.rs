@@ -1,0 +1,124 @@
+//! A misbehaving plugin costs only its own action: each failure has its
+//! own code, arrives within a bounded time, writes nothing, and other
+//! activities keep serving meanwhile.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::harness::{ADMIN, Server, Tenant};
+use crate::support::Db;
+
+both_backends!(misbehaviour_is_contained, others_keep_serving_during_a_runaway);
+
+fn hostile_wasm() -> Vec<u8> {
+    std::fs::read(env!("HOSTILE_WASM")).expect("hostile plugin was built by build.rs")
+}
+
+async fn upload_hostile(s: &Server) {
+    let r = s
+        .client
+        .post(s.url("/v1/plugins"))
+        .bearer_auth(ADMIN)
+        .header("content-type", "application/wasm")
+        .body(hostile_wasm())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}
+
+async fn set_limits(s: &Server, limits: serde_json::Value) {
+    let r = s
+        .send(ADMIN, Method::PUT, "/v1/plugins/hostile/0.1.0/limits", Some(limits), &[])
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+}
+
+async fn expect_failure(s: &Server, t: &Tenant, id: &str, action: &str, status: u16, code: &str) {
+    let started = Instant::now();
+    let r = s.act(t, id, "u1", action).await;
+    assert_eq!((r.status.as_u16(), r.code()), (status, code), "{action}: {r:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{action} took {:?}", started.elapsed());
+}
+
+async fn misbehaviour_is_contained(db: Db) {
+    let s = Server::start(db).await;
+    upload_hostile(&s).await;
+    let t = s.tenant("t").await;
+    let id = s.activity(&t, "hostile", json!({})).await;
+
+    expect_failure(&s, &t, &id, "loop", 502, "plugin_fuel_exhausted").await;
+    expect_failure(&s, &t, &id, "oom", 502, "plugin_memory_exceeded").await;
+    expect_failure(&s, &t, &id, "trap", 502, "plugin_trap").await;
+    expect_failure(&s, &t, &id, "bad-json", 502, "plugin_bad_output").await;
+    expect_failure(&s, &t, &id, "huge", 502, "plugin_bad_output").await;
+    expect_failure(&s, &t, &id, "bad-code", 502, "plugin_bad_output").await;
+    expect_failure(&s, &t, &id, "write-then-trap", 502, "plugin_trap").await;
+    let view = s.get(&t.platform, &format!("/v1/activities/{id}/view?user_id=u1")).await;
+    assert_eq!((view.status.as_u16(), view.code()), (502, "plugin_bad_output"));
+
+    // With a huge fuel allowance the wall-clock deadline stops the loop.
+    set_limits(&s, json!({"fuel": 1_000_000_000_000u64, "timeout_ms": 300})).await;
+    expect_failure(&s, &t, &id, "loop", 504, "plugin_timeout").await;
+
+    // None of the failed actions wrote anything: no outcome, the stock
+    // claimed before the trap is intact, and the plugin still works.
+    assert!(s.all_outcomes(&t, &id).await.is_empty());
+    assert_eq!(s.stock(&t, &id, "pool").await, 10);
+    let ok = s.act(&t, &id, "u1", "ok").await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(ok.body["result"]["count"], 1);
+    assert_eq!(s.all_outcomes(&t, &id).await.len(), 1);
+    let snapshot = s.arcade.store().snapshot(&id, "u1").await.unwrap();
+    assert!(
+        snapshot.state.iter().all(|e| e.key.key != "poisoned"),
+        "state written before a trap must not persist"
+    );
+}
+
+async fn others_keep_serving_during_a_runaway(db: Db) {
+    let s = Arc::new(Server::start(db).await);
+    upload_hostile(&s).await;
+    set_limits(&s, json!({"fuel": 1_000_000_000_000u64, "timeout_ms": 1500})).await;
+    let t = s.tenant("t").await;
+    let hostile = s.activity(&t, "hostile", json!({})).await;
+    let draw = s
+        .activity(&t, "lucky-draw", json!({"prizes": [{"id": "p", "name": "P", "weight": 1}]}))
+        .await;
+
+    let runaway = {
+        let (s, t, id) = (s.clone(), t.clone(), hostile.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let r = s.act(&t, &id, "u1", "loop").await;
+            (r, started.elapsed())
+        })
+    };
+    let runaways: Vec<_> = (0..3)
+        .map(|i| {
+            let (s, t, id) = (s.clone(), t.clone(), hostile.clone());
+            tokio::spawn(async move { s.act(&t, &id, &format!("x{i}"), "loop").await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    for i in 0..20 {
+        let r = s.act(&t, &draw, &format!("u{i}"), "draw").await;
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+    let served_in = started.elapsed();
+    let (r, took) = runaway.await.unwrap();
+    assert_eq!(r.code(), "plugin_timeout");
+    assert!(took >= Duration::from_millis(1400), "deadline honoured: {took:?}");
+    assert!(
+        served_in < took,
+        "20 draws ({served_in:?}) finished while the runaway ({took:?}) was still running"
+    );
+    for h in runaways {
+        assert_eq!(h.await.unwrap().code(), "plugin_timeout");
+    }
+}
