@@ -538,133 +538,143 @@ macro_rules! impl_store {
                     let o = &c.outcome;
                     let conflict = sql::classify("outcome");
                     let mut tx = self.begin_write().await.map_err(&conflict)?;
-
-                    let mut stock: Vec<_> = c.stock.iter().collect();
-                    stock.sort();
-                    for (pool, delta) in stock {
-                        let done = sqlx::query::<$db>(
-                            "UPDATE stock SET remaining = remaining + $3 \
-                             WHERE activity_id = $1 AND pool = $2 \
-                             AND remaining + $3 >= 0 AND remaining + $3 <= initial",
-                        )
-                        .bind(&o.activity_id)
-                        .bind(pool)
-                        .bind(*delta)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(&conflict)?;
-                        if done.rows_affected() == 0 {
-                            return Err(StoreError::Conflict);
-                        }
-                    }
-
-                    for step in sql::state_steps(c) {
-                        let ok = match step {
-                            sql::StateStep::Write(w) => {
-                                let q = match w.expected_version {
-                                    Some(v) => sqlx::query::<$db>(
-                                        "UPDATE state SET value = $4, version = version + 1 \
-                                         WHERE activity_id = $1 AND user_id = $2 AND key = $3 \
-                                         AND version = $5",
-                                    )
-                                    .bind(&o.activity_id)
-                                    .bind(&w.key.user_id)
-                                    .bind(&w.key.key)
-                                    .bind(&w.value)
-                                    .bind(v),
-                                    None => sqlx::query::<$db>(
-                                        "INSERT INTO state \
-                                         (activity_id, user_id, key, value, version) \
-                                         VALUES ($1, $2, $3, $4, 1) ON CONFLICT DO NOTHING",
-                                    )
-                                    .bind(&o.activity_id)
-                                    .bind(&w.key.user_id)
-                                    .bind(&w.key.key)
-                                    .bind(&w.value),
-                                };
-                                q.execute(&mut *tx).await.map_err(&conflict)?.rows_affected() == 1
+                    // Roll back explicitly rather than on drop, so a losing
+                    // commit releases its row locks before we return.
+                    let applied: StoreResult<()> = async {
+                        let mut stock: Vec<_> = c.stock.iter().collect();
+                        stock.sort();
+                        for (pool, delta) in stock {
+                            let done = sqlx::query::<$db>(
+                                "UPDATE stock SET remaining = remaining + $3 \
+                                 WHERE activity_id = $1 AND pool = $2 \
+                                 AND remaining + $3 >= 0 AND remaining + $3 <= initial",
+                            )
+                            .bind(&o.activity_id)
+                            .bind(pool)
+                            .bind(*delta)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(&conflict)?;
+                            if done.rows_affected() == 0 {
+                                return Err(StoreError::Conflict);
                             }
-                            sql::StateStep::Read(r) => {
-                                let current = sqlx::query_scalar::<$db, i64>(concat!(
-                                    "SELECT version FROM state \
-                                     WHERE activity_id = $1 AND user_id = $2 AND key = $3",
-                                    $for_share
-                                ))
-                                .bind(&o.activity_id)
-                                .bind(&r.key.user_id)
-                                .bind(&r.key.key)
-                                .fetch_optional(&mut *tx)
-                                .await
-                                .map_err(&conflict)?;
-                                current == r.version
-                            }
-                        };
-                        if !ok {
-                            return Err(StoreError::Conflict);
                         }
-                    }
 
-                    for r in &c.rewards {
-                        sqlx::query::<$db>(
-                            "INSERT INTO rewards (tenant_id, activity_id, outcome_id, user_id, \
-                             kind, item, name, amount, created_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                        )
+                        for step in sql::state_steps(c) {
+                            let ok = match step {
+                                sql::StateStep::Write(w) => {
+                                    let q = match w.expected_version {
+                                        Some(v) => sqlx::query::<$db>(
+                                            "UPDATE state SET value = $4, version = version + 1 \
+                                             WHERE activity_id = $1 AND user_id = $2 AND key = $3 \
+                                             AND version = $5",
+                                        )
+                                        .bind(&o.activity_id)
+                                        .bind(&w.key.user_id)
+                                        .bind(&w.key.key)
+                                        .bind(&w.value)
+                                        .bind(v),
+                                        None => sqlx::query::<$db>(
+                                            "INSERT INTO state \
+                                             (activity_id, user_id, key, value, version) \
+                                             VALUES ($1, $2, $3, $4, 1) ON CONFLICT DO NOTHING",
+                                        )
+                                        .bind(&o.activity_id)
+                                        .bind(&w.key.user_id)
+                                        .bind(&w.key.key)
+                                        .bind(&w.value),
+                                    };
+                                    q.execute(&mut *tx).await.map_err(&conflict)?.rows_affected() == 1
+                                }
+                                sql::StateStep::Read(r) => {
+                                    let current = sqlx::query_scalar::<$db, i64>(concat!(
+                                        "SELECT version FROM state \
+                                         WHERE activity_id = $1 AND user_id = $2 AND key = $3",
+                                        $for_share
+                                    ))
+                                    .bind(&o.activity_id)
+                                    .bind(&r.key.user_id)
+                                    .bind(&r.key.key)
+                                    .fetch_optional(&mut *tx)
+                                    .await
+                                    .map_err(&conflict)?;
+                                    current == r.version
+                                }
+                            };
+                            if !ok {
+                                return Err(StoreError::Conflict);
+                            }
+                        }
+
+                        for r in &c.rewards {
+                            sqlx::query::<$db>(
+                                "INSERT INTO rewards (tenant_id, activity_id, outcome_id, user_id, \
+                                 kind, item, name, amount, created_at) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                            )
+                            .bind(&o.tenant_id)
+                            .bind(&o.activity_id)
+                            .bind(&o.id)
+                            .bind(&o.user_id)
+                            .bind(&r.kind)
+                            .bind(&r.item)
+                            .bind(&r.name)
+                            .bind(r.amount)
+                            .bind(o.created_at)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(&conflict)?;
+                        }
+
+                        sqlx::query::<$db>(concat!(
+                            "INSERT INTO outcomes (",
+                            sql::outcome_cols!(),
+                            ") \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                        ))
+                        .bind(&o.id)
                         .bind(&o.tenant_id)
                         .bind(&o.activity_id)
-                        .bind(&o.id)
                         .bind(&o.user_id)
-                        .bind(&r.kind)
-                        .bind(&r.item)
-                        .bind(&r.name)
-                        .bind(r.amount)
+                        .bind(&o.action)
+                        .bind(&o.payload)
+                        .bind(&o.result)
+                        .bind(&o.rewards)
+                        .bind(&o.inputs)
+                        .bind(&o.effects_hash)
+                        .bind(&o.plugin_sha256)
+                        .bind(o.fuel_used)
                         .bind(o.created_at)
                         .execute(&mut *tx)
                         .await
                         .map_err(&conflict)?;
+
+                        if let Some((key, response)) = &c.idempotency {
+                            let done = sqlx::query::<$db>(
+                                "UPDATE idempotency SET response = $3 \
+                                 WHERE tenant_id = $1 AND key = $2 AND response IS NULL",
+                            )
+                            .bind(&o.tenant_id)
+                            .bind(key)
+                            .bind(response)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(&conflict)?;
+                            if done.rows_affected() == 0 {
+                                return Err(StoreError::Conflict);
+                            }
+                        }
+
+                        Ok(())
                     }
-
-                    sqlx::query::<$db>(concat!(
-                        "INSERT INTO outcomes (",
-                        sql::outcome_cols!(),
-                        ") \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-                    ))
-                    .bind(&o.id)
-                    .bind(&o.tenant_id)
-                    .bind(&o.activity_id)
-                    .bind(&o.user_id)
-                    .bind(&o.action)
-                    .bind(&o.payload)
-                    .bind(&o.result)
-                    .bind(&o.rewards)
-                    .bind(&o.inputs)
-                    .bind(&o.effects_hash)
-                    .bind(&o.plugin_sha256)
-                    .bind(o.fuel_used)
-                    .bind(o.created_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(&conflict)?;
-
-                    if let Some((key, response)) = &c.idempotency {
-                        let done = sqlx::query::<$db>(
-                            "UPDATE idempotency SET response = $3 \
-                             WHERE tenant_id = $1 AND key = $2 AND response IS NULL",
-                        )
-                        .bind(&o.tenant_id)
-                        .bind(key)
-                        .bind(response)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(&conflict)?;
-                        if done.rows_affected() == 0 {
-                            return Err(StoreError::Conflict);
+                    .await;
+                    match applied {
+                        Ok(()) => tx.commit().await.map_err(&conflict),
+                        Err(e) => {
+                            tx.rollback().await?;
+                            Err(e)
                         }
                     }
-
-                    tx.commit().await.map_err(&conflict)?;
-                    Ok(())
                 }
 
                 async fn claim_idempotency(

@@ -25,7 +25,7 @@ impl SqliteStore {
     /// Open (creating if needed) the database at `path` and migrate it.
     pub async fn open(path: &Path) -> StoreResult<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| sqlx::Error::Io(e))?;
+            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
         let opts = SqliteConnectOptions::new()
             .filename(path)
