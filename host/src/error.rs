@@ -22,7 +22,10 @@ pub enum Error {
         /// The id asked for.
         id: String,
     },
-    /// The request is malformed.
+    /// The body is not parseable at all (HTTP 400).
+    #[error("{0}")]
+    Malformed(String),
+    /// The request is well-formed but invalid (HTTP 422).
     #[error("{message}")]
     Invalid {
         /// Stable code.
@@ -117,6 +120,7 @@ impl Error {
         match self {
             Error::Unauthorized(_) => 401,
             Error::Forbidden(_) => 403,
+            Error::Malformed(_) => 400,
             Error::NotFound { .. } => 404,
             Error::Invalid { .. } | Error::InvalidConfig(_) => 422,
             Error::Conflict { .. } => 409,
@@ -138,6 +142,7 @@ impl Error {
         match self {
             Error::Unauthorized(_) => "unauthorized".into(),
             Error::Forbidden(_) => "forbidden".into(),
+            Error::Malformed(_) => "invalid_json".into(),
             Error::NotFound { what, .. } => format!("{what}_not_found"),
             Error::Invalid { code, .. } | Error::Conflict { code, .. } => (*code).into(),
             Error::InvalidConfig(_) => "invalid_config".into(),

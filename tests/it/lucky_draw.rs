@@ -129,11 +129,11 @@ async fn errors_are_clear(db: Db) {
     let r = s
         .send(&t.platform, Method::POST, &format!("/v1/activities/{id}/actions"), None, &[("content-type", "application/json")])
         .await;
-    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_json"), "{r:?}");
     let r = s
         .post(&t.platform, &format!("/v1/activities/{id}/actions"), json!({"user": "u1"}))
         .await;
-    assert_eq!((r.status.as_u16(), r.code()), (422, "invalid_json"));
+    assert_eq!((r.status.as_u16(), r.code()), (422, "invalid_body"));
     let r = s.act(&t, "00000000-0000-0000-0000-000000000000", "u1", "draw").await;
     assert_eq!((r.status.as_u16(), r.code()), (404, "activity_not_found"));
     // Nothing above reached the outcome log.

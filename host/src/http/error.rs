@@ -34,7 +34,8 @@ impl From<JsonRejection> for Error {
                 "send the body as JSON with Content-Type: application/json",
             ),
             JsonRejection::BytesRejection(_) => Error::TooLarge(r.body_text()),
-            _ => Error::invalid("invalid_json", r.body_text()),
+            JsonRejection::JsonSyntaxError(_) => Error::Malformed(r.body_text()),
+            _ => Error::invalid("invalid_body", r.body_text()),
         }
     }
 }

@@ -66,9 +66,30 @@ pub struct Inputs {
     /// The activity's time zone.
     pub timezone: String,
     /// State entries touched, as first seen.
+    #[serde(with = "as_pairs")]
     pub state: BTreeMap<StateKey, SeenEntry>,
     /// Stock pools touched, as first seen.
     pub stock: BTreeMap<String, SeenStock>,
+}
+
+/// JSON maps need string keys; state keys are structs, so store pairs.
+mod as_pairs {
+    use super::{BTreeMap, SeenEntry, StateKey};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<StateKey, SeenEntry>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<StateKey, SeenEntry>, D::Error> {
+        let pairs = Vec::<(StateKey, SeenEntry)>::deserialize(d)?;
+        Ok(pairs.into_iter().collect())
+    }
 }
 
 /// Where reads come from.

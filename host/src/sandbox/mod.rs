@@ -56,7 +56,7 @@ impl Limits {
 
     /// The operator caps used when none are configured.
     pub const DEFAULT_CAPS: Limits = Limits {
-        fuel: 2_000_000_000,
+        fuel: 100_000_000_000,
         memory_bytes: 256 << 20,
         timeout_ms: 5_000,
         output_bytes: 1 << 20,

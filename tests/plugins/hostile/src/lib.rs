@@ -88,7 +88,8 @@ impl Guest for Hostile {
             "oom" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
-                    hoard.push(vec![1u8; 1 << 20]);
+                    // Reserve without touching: growth, not fuel, is the cost.
+                    hoard.push(Vec::with_capacity(1 << 20));
                     std::hint::black_box(&hoard);
                 }
             }
