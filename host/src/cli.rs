@@ -75,7 +75,9 @@ impl SandboxArgs {
             fuel: self.plugin_max_fuel,
             memory_bytes: self.plugin_max_memory_mib << 20,
             timeout_ms: self.plugin_max_timeout_ms,
-            output_bytes: Limits::DEFAULT_CAPS.output_bytes.max(self.plugin_output_kib << 10),
+            output_bytes: Limits::DEFAULT_CAPS
+                .output_bytes
+                .max(self.plugin_output_kib << 10),
         };
         SandboxConfig {
             defaults: Limits {

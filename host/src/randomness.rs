@@ -80,9 +80,18 @@ mod tests {
     #[test]
     fn streams_are_reproducible_and_distinct() {
         let key = activity_key(&[7; 32], "act");
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(action_stream(&key, "x"), |s, _| Some(s.next_u64())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(action_stream(&key, "x"), |s, _| Some(s.next_u64())).collect();
-        let c: Vec<u64> = (0..4).map(|_| 0).scan(action_stream(&key, "y"), |s, _| Some(s.next_u64())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(action_stream(&key, "x"), |s, _| Some(s.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(action_stream(&key, "x"), |s, _| Some(s.next_u64()))
+            .collect();
+        let c: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(action_stream(&key, "y"), |s, _| Some(s.next_u64()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(activity_key(&[7; 32], "act"), activity_key(&[8; 32], "act"));

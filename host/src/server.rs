@@ -45,7 +45,10 @@ pub async fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
 /// (and printed once).
 fn admin_token(given: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
     if let Some(t) = given {
-        anyhow::ensure!(t.len() >= 16, "ARCADE_ADMIN_TOKEN must be at least 16 characters");
+        anyhow::ensure!(
+            t.len() >= 16,
+            "ARCADE_ADMIN_TOKEN must be at least 16 characters"
+        );
         return Ok(t.to_owned());
     }
     let path = data_dir.join(ADMIN_TOKEN_FILE);
@@ -55,7 +58,10 @@ fn admin_token(given: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
     std::fs::create_dir_all(data_dir)?;
     let token = format!("adm_{}", hex::encode(randomness::generate_key()));
     write_private(&path, &token).with_context(|| format!("writing {}", path.display()))?;
-    println!("Generated admin token (kept in {}): {token}", path.display());
+    println!(
+        "Generated admin token (kept in {}): {token}",
+        path.display()
+    );
     Ok(token)
 }
 
@@ -148,7 +154,13 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<bool> {
     let store = open_store(&args.store).await?;
     let sandbox = Arc::new(Sandbox::new(args.sandbox.config())?);
     // The admin token plays no part in a replay.
-    let arcade = Arcade::new(store, sandbox, &hex::encode(randomness::generate_key()), parse_secret(args.secret.as_deref())?).await?;
+    let arcade = Arcade::new(
+        store,
+        sandbox,
+        &hex::encode(randomness::generate_key()),
+        parse_secret(args.secret.as_deref())?,
+    )
+    .await?;
     let report = arcade.replay(None, &args.outcome_id).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(report.matches)

@@ -145,7 +145,8 @@ macro_rules! export {
                 fn handle(
                     ctx: $crate::bindings::Context,
                     action: $crate::bindings::Action,
-                ) -> ::std::result::Result<$crate::bindings::Outcome, $crate::bindings::Error> {
+                ) -> ::std::result::Result<$crate::bindings::Outcome, $crate::bindings::Error>
+                {
                     $crate::glue::handle::<$mechanic>(ctx, action)
                 }
                 fn view(
@@ -156,12 +157,13 @@ macro_rules! export {
                 fn on_timer(
                     ctx: $crate::bindings::Context,
                     timer: $crate::bindings::Timer,
-                ) -> ::std::result::Result<$crate::bindings::Outcome, $crate::bindings::Error> {
+                ) -> ::std::result::Result<$crate::bindings::Outcome, $crate::bindings::Error>
+                {
                     $crate::glue::on_timer::<$mechanic>(ctx, timer)
                 }
             }
 
-            $crate::bindings::export!(ArcadeExport with_types_in $crate::bindings);
+    $crate::bindings::export!(ArcadeExport with_types_in $crate::bindings);
         };
     };
 }

@@ -18,7 +18,9 @@ pub fn below(bound: u64) -> u64 {
 /// Pick an index with probability proportional to its weight. Returns
 /// `None` if every weight is zero (or the slice is empty).
 pub fn weighted_index(weights: &[u64]) -> Option<usize> {
-    let total: u64 = weights.iter().try_fold(0u64, |acc, w| acc.checked_add(*w))?;
+    let total: u64 = weights
+        .iter()
+        .try_fold(0u64, |acc, w| acc.checked_add(*w))?;
     if total == 0 {
         return None;
     }

@@ -12,7 +12,10 @@ use crate::both_backends;
 use crate::harness::{ADMIN, Server, Tenant};
 use crate::support::Db;
 
-both_backends!(misbehaviour_is_contained, others_keep_serving_during_a_runaway);
+both_backends!(
+    misbehaviour_is_contained,
+    others_keep_serving_during_a_runaway
+);
 
 fn hostile_wasm() -> Vec<u8> {
     std::fs::read(env!("HOSTILE_WASM")).expect("hostile plugin was built by build.rs")
@@ -33,7 +36,13 @@ async fn upload_hostile(s: &Server) {
 
 async fn set_limits(s: &Server, limits: serde_json::Value) {
     let r = s
-        .send(ADMIN, Method::PUT, "/v1/plugins/hostile/0.1.0/limits", Some(limits), &[])
+        .send(
+            ADMIN,
+            Method::PUT,
+            "/v1/plugins/hostile/0.1.0/limits",
+            Some(limits),
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{r:?}");
 }
@@ -41,8 +50,16 @@ async fn set_limits(s: &Server, limits: serde_json::Value) {
 async fn expect_failure(s: &Server, t: &Tenant, id: &str, action: &str, status: u16, code: &str) {
     let started = Instant::now();
     let r = s.act(t, id, "u1", action).await;
-    assert_eq!((r.status.as_u16(), r.code()), (status, code), "{action}: {r:?}");
-    assert!(started.elapsed() < Duration::from_secs(10), "{action} took {:?}", started.elapsed());
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (status, code),
+        "{action}: {r:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{action} took {:?}",
+        started.elapsed()
+    );
 }
 
 async fn misbehaviour_is_contained(db: Db) {
@@ -58,8 +75,13 @@ async fn misbehaviour_is_contained(db: Db) {
     expect_failure(&s, &t, &id, "huge", 502, "plugin_bad_output").await;
     expect_failure(&s, &t, &id, "bad-code", 502, "plugin_bad_output").await;
     expect_failure(&s, &t, &id, "write-then-trap", 502, "plugin_trap").await;
-    let view = s.get(&t.platform, &format!("/v1/activities/{id}/view?user_id=u1")).await;
-    assert_eq!((view.status.as_u16(), view.code()), (502, "plugin_bad_output"));
+    let view = s
+        .get(&t.platform, &format!("/v1/activities/{id}/view?user_id=u1"))
+        .await;
+    assert_eq!(
+        (view.status.as_u16(), view.code()),
+        (502, "plugin_bad_output")
+    );
 
     // With a huge fuel allowance the wall-clock deadline stops the loop.
     set_limits(&s, json!({"fuel": 1_000_000_000_000u64, "timeout_ms": 300})).await;
@@ -83,11 +105,19 @@ async fn misbehaviour_is_contained(db: Db) {
 async fn others_keep_serving_during_a_runaway(db: Db) {
     let s = Arc::new(Server::start(db).await);
     upload_hostile(&s).await;
-    set_limits(&s, json!({"fuel": 1_000_000_000_000u64, "timeout_ms": 1500})).await;
+    set_limits(
+        &s,
+        json!({"fuel": 1_000_000_000_000u64, "timeout_ms": 1500}),
+    )
+    .await;
     let t = s.tenant("t").await;
     let hostile = s.activity(&t, "hostile", json!({})).await;
     let draw = s
-        .activity(&t, "lucky-draw", json!({"prizes": [{"id": "p", "name": "P", "weight": 1}]}))
+        .activity(
+            &t,
+            "lucky-draw",
+            json!({"prizes": [{"id": "p", "name": "P", "weight": 1}]}),
+        )
         .await;
 
     let runaway = {
@@ -113,7 +143,10 @@ async fn others_keep_serving_during_a_runaway(db: Db) {
     let served_in = started.elapsed();
     let (r, took) = runaway.await.unwrap();
     assert_eq!(r.code(), "plugin_timeout");
-    assert!(took >= Duration::from_millis(1400), "deadline honoured: {took:?}");
+    assert!(
+        took >= Duration::from_millis(1400),
+        "deadline honoured: {took:?}"
+    );
     assert!(
         served_in < took,
         "20 draws ({served_in:?}) finished while the runaway ({took:?}) was still running"

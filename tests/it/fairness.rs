@@ -23,7 +23,14 @@ fn prize_frequencies_match_weights() {
     let mut counts = [0u64; 4];
     for i in 0..n {
         let rng = randomness::action_stream(&key, &format!("draw-{i}"));
-        let io = CallIo::live(Mode::ReadWrite, "u", chrono_tz(), 0, Snapshot::default(), Some(rng));
+        let io = CallIo::live(
+            Mode::ReadWrite,
+            "u",
+            chrono_tz(),
+            0,
+            Snapshot::default(),
+            Some(rng),
+        );
         let report = sandbox.handle(&plugin, &limits, io, &ctx, "draw", "{}");
         let outcome = report.result.unwrap().unwrap();
         let v: serde_json::Value = serde_json::from_str(&outcome.result).unwrap();
@@ -46,7 +53,10 @@ fn prize_frequencies_match_weights() {
         })
         .sum();
     // Critical value of chi-square with 3 degrees of freedom at p = 0.001.
-    assert!(chi2 < 16.266, "chi-square {chi2:.2} too large for counts {counts:?}");
+    assert!(
+        chi2 < 16.266,
+        "chi-square {chi2:.2} too large for counts {counts:?}"
+    );
 }
 
 fn chrono_tz() -> arcade_host::clock::Tz {

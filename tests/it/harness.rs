@@ -150,7 +150,9 @@ impl Server {
         };
         let operator = key("operator").await;
         let platform = key("platform").await;
-        let r = self.post(&operator, "/v1/groups", json!({"name": "fans"})).await;
+        let r = self
+            .post(&operator, "/v1/groups", json!({"name": "fans"}))
+            .await;
         assert_eq!(r.status, 201, "{r:?}");
         Tenant {
             id,
@@ -162,7 +164,9 @@ impl Server {
 
     /// Create an activity; panics unless 201.
     pub async fn activity(&self, t: &Tenant, plugin: &str, config: Value) -> String {
-        let r = self.create_activity(t, json!({"plugin": plugin, "config": config})).await;
+        let r = self
+            .create_activity(t, json!({"plugin": plugin, "config": config}))
+            .await;
         assert_eq!(r.status, 201, "{r:?}");
         r.body["id"].as_str().unwrap().to_owned()
     }
@@ -204,7 +208,9 @@ impl Server {
 
     /// Stock left in a pool, from the operator's activity view.
     pub async fn stock(&self, t: &Tenant, activity: &str, pool: &str) -> i64 {
-        let r = self.get(&t.operator, &format!("/v1/activities/{activity}")).await;
+        let r = self
+            .get(&t.operator, &format!("/v1/activities/{activity}"))
+            .await;
         assert_eq!(r.status, 200, "{r:?}");
         r.body["stock"]
             .as_array()

@@ -1,10 +1,10 @@
 //! End-to-end tests. Postgres tests need `DATABASE_URL`; see
 //! [`support::fresh_pg_url`].
 
-mod store;
-mod support;
 mod containment;
 mod fairness;
 mod harness;
 mod lucky_draw;
 mod replay;
+mod store;
+mod support;

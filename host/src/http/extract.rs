@@ -26,17 +26,22 @@ impl FromRequestParts<Arc<Arcade>> for Caller {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, arcade: &Arc<Arcade>) -> Result<Self, Error> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or(Error::Unauthorized("missing Authorization: Bearer <key> header"))?;
+        let header =
+            parts
+                .headers
+                .get(axum::http::header::AUTHORIZATION)
+                .ok_or(Error::Unauthorized(
+                    "missing Authorization: Bearer <key> header",
+                ))?;
         let token = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(Error::Unauthorized("the Authorization header must be `Bearer <key>`"))?;
+            .ok_or(Error::Unauthorized(
+                "the Authorization header must be `Bearer <key>`",
+            ))?;
         Ok(Caller(arcade.authenticate(token).await?))
     }
 }

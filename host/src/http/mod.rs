@@ -40,7 +40,10 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/tenants", post(create_tenant))
         .route("/v1/tenants/{id}/keys", post(create_key))
         .route("/v1/plugins", get(list_plugins))
-        .route("/v1/plugins/{name}/{version}/limits", put(set_plugin_limits))
+        .route(
+            "/v1/plugins/{name}/{version}/limits",
+            put(set_plugin_limits),
+        )
         .route("/v1/groups", post(create_group).get(list_groups))
         .route("/v1/activities", post(create_activity).get(list_activities))
         .route("/v1/activities/{id}", get(get_activity))
@@ -54,9 +57,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/outcomes/{id}/replay", post(replay))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
         .merge(uploads)
-        .fallback(|| async {
-            Error::not_found("route", "")
-        })
+        .fallback(|| async { Error::not_found("route", "") })
         .layer(TraceLayer::new_for_http())
         .with_state(arcade)
 }
@@ -73,10 +74,18 @@ struct KeyBody {
     role: Role,
 }
 
-async fn create_tenant(State(a): AppState, Caller(c): Caller, JsonBody(b): JsonBody<NameBody>) -> Result<Response> {
+async fn create_tenant(
+    State(a): AppState,
+    Caller(c): Caller,
+    JsonBody(b): JsonBody<NameBody>,
+) -> Result<Response> {
     c.admin()?;
     let id = a.create_tenant(&b.name).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": b.name.trim()}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "name": b.name.trim()})),
+    )
+        .into_response())
 }
 
 async fn create_key(
@@ -87,7 +96,11 @@ async fn create_key(
 ) -> Result<Response> {
     c.admin()?;
     let key = a.create_api_key(&tenant, b.role).await?;
-    Ok((StatusCode::CREATED, Json(json!({"key": key, "tenant_id": tenant, "role": b.role}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"key": key, "tenant_id": tenant, "role": b.role})),
+    )
+        .into_response())
 }
 
 async fn list_plugins(State(a): AppState, Caller(_): Caller) -> Result<Response> {
@@ -112,7 +125,11 @@ async fn upload_plugin(
         ));
     }
     let (info, fresh) = a.upload_plugin(body.to_vec()).await?;
-    let status = if fresh { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if fresh {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(info)).into_response())
 }
 
@@ -126,7 +143,11 @@ async fn set_plugin_limits(
     Ok(Json(a.set_plugin_limits(&name, &version, limits).await?).into_response())
 }
 
-async fn create_group(State(a): AppState, Caller(c): Caller, JsonBody(b): JsonBody<NameBody>) -> Result<Response> {
+async fn create_group(
+    State(a): AppState,
+    Caller(c): Caller,
+    JsonBody(b): JsonBody<NameBody>,
+) -> Result<Response> {
     let tenant = c.tenant(&[Role::Operator])?;
     let group = a.create_group(tenant, &b.name).await?;
     Ok((StatusCode::CREATED, Json(group)).into_response())
@@ -162,19 +183,39 @@ async fn list_activities(
     Ok(Json(json!({"activities": list})).into_response())
 }
 
-async fn get_activity(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+async fn get_activity(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let tenant = c.tenant(&[Role::Operator])?;
     Ok(Json(a.activity_view(tenant, &id).await?).into_response())
 }
 
-async fn pause_activity(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+async fn pause_activity(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let tenant = c.tenant(&[Role::Operator])?;
-    Ok(Json(a.set_activity_status(tenant, &id, ActivityStatus::Paused).await?).into_response())
+    Ok(Json(
+        a.set_activity_status(tenant, &id, ActivityStatus::Paused)
+            .await?,
+    )
+    .into_response())
 }
 
-async fn resume_activity(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+async fn resume_activity(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let tenant = c.tenant(&[Role::Operator])?;
-    Ok(Json(a.set_activity_status(tenant, &id, ActivityStatus::Active).await?).into_response())
+    Ok(Json(
+        a.set_activity_status(tenant, &id, ActivityStatus::Active)
+            .await?,
+    )
+    .into_response())
 }
 
 async fn act(
@@ -187,12 +228,17 @@ async fn act(
     let tenant = c.tenant(&[Role::Platform])?;
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(v.to_str().map_err(|_| {
-            Error::invalid("invalid_idempotency_key", "Idempotency-Key must be visible ASCII")
+            Error::invalid(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be visible ASCII",
+            )
         })?),
         None => None,
     };
     if b.payload.to_string().len() > PAYLOAD_LIMIT_BYTES {
-        return Err(Error::TooLarge(format!("payload exceeds {PAYLOAD_LIMIT_BYTES} bytes")));
+        return Err(Error::TooLarge(format!(
+            "payload exceeds {PAYLOAD_LIMIT_BYTES} bytes"
+        )));
     }
     let body = a.act(tenant, &id, b, key).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
@@ -229,12 +275,20 @@ async fn list_outcomes(
     Ok(Json(a.outcomes(tenant, &id, q.after.as_deref(), q.limit).await?).into_response())
 }
 
-async fn fairness(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+async fn fairness(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let tenant = c.tenant(&[Role::Operator, Role::Platform])?;
     Ok(Json(a.fairness(tenant, &id).await?).into_response())
 }
 
-async fn get_outcome(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
+async fn get_outcome(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let tenant = c.tenant(&[Role::Operator])?;
     Ok(Json(a.outcome(tenant, &id).await?).into_response())
 }

@@ -11,11 +11,11 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::arcade::mechanic::{clock, log, random, state, stock, types};
 
-/// Severity of a plugin log line.
-pub use log::Level as LogLevel;
 use super::failure::{BadOutput, MemoryExceeded};
 use crate::randomness::Stream;
 use crate::store::{StateKey, StockLevel};
+/// Severity of a plugin log line.
+pub use log::Level as LogLevel;
 
 /// Largest state key a plugin may use.
 pub const MAX_KEY_BYTES: usize = 256;
@@ -150,14 +150,34 @@ impl CallIo {
         let stock = snapshot
             .stock
             .into_iter()
-            .map(|StockLevel { pool, initial, remaining }| (pool, SeenStock { initial, remaining }))
+            .map(
+                |StockLevel {
+                     pool,
+                     initial,
+                     remaining,
+                 }| (pool, SeenStock { initial, remaining }),
+            )
             .collect();
-        Self::new(mode, user_id, timezone, now_ms, Source::Snapshot { state, stock }, rng)
+        Self::new(
+            mode,
+            user_id,
+            timezone,
+            now_ms,
+            Source::Snapshot { state, stock },
+            rng,
+        )
     }
 
     /// A call that replays recorded inputs.
     pub fn replay(mode: Mode, user_id: &str, timezone: Tz, inputs: Inputs, rng: Stream) -> Self {
-        let mut io = Self::new(mode, user_id, timezone, inputs.now_ms, Source::Recorded, Some(rng));
+        let mut io = Self::new(
+            mode,
+            user_id,
+            timezone,
+            inputs.now_ms,
+            Source::Recorded,
+            Some(rng),
+        );
         io.inputs = inputs;
         io
     }
@@ -456,7 +476,10 @@ impl clock::Host for CallState {
 
     fn today(&mut self) -> wasmtime::Result<String> {
         self.io.require(Mode::ReadOnly, "clock")?;
-        Ok(crate::clock::business_day(self.io.timezone, self.io.inputs.now_ms))
+        Ok(crate::clock::business_day(
+            self.io.timezone,
+            self.io.inputs.now_ms,
+        ))
     }
 
     fn day_of(&mut self, ms: i64) -> wasmtime::Result<String> {

@@ -26,8 +26,8 @@ use wasmtime_wasi::p2::pipe::{MemoryOutputPipe, SinkOutputStream};
 use bindings::{Mechanic, MechanicPre, types as wit};
 pub use call::{CallIo, Inputs, Mode};
 use call::{CallState, MemoryLimiter};
-use failure::{BadOutput, MemoryExceeded};
 pub use failure::PluginFailure;
+use failure::{BadOutput, MemoryExceeded};
 
 /// How often the epoch ticks; deadlines are rounded up to it.
 const EPOCH_TICK: Duration = Duration::from_millis(2);
@@ -168,6 +168,9 @@ pub struct ConfigProblem {
     pub message: String,
 }
 
+/// Stock pools to create: `(id, initial units)`.
+pub type StockPools = Vec<(String, i64)>;
+
 /// A successful `handle` or `on-timer`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuestOutcome {
@@ -195,6 +198,16 @@ pub struct CallContext<'a> {
     pub user_id: &'a str,
     /// Config JSON.
     pub config: &'a str,
+}
+
+/// A timer that came due.
+pub struct DueTimer<'a> {
+    /// Name the plugin gave it.
+    pub name: &'a str,
+    /// Its payload JSON.
+    pub payload: &'a str,
+    /// When it was due, ms since the epoch.
+    pub due_ms: i64,
 }
 
 /// The plugin runtime: one engine, one linker, compiled plugins by sha256.
@@ -273,7 +286,11 @@ impl Sandbox {
 
     /// A compiled plugin already in the cache.
     pub fn cached(&self, sha256: &str) -> Option<Arc<Plugin>> {
-        self.compiled.lock().expect("cache lock").get(sha256).cloned()
+        self.compiled
+            .lock()
+            .expect("cache lock")
+            .get(sha256)
+            .cloned()
     }
 
     /// Compile and validate a component (or return the cached one): it
@@ -304,9 +321,12 @@ impl Sandbox {
             },
             pre,
         };
-        let report = self.run(&plugin, &self.config.defaults, CallIo::pure(), |m, store| {
-            m.call_describe(store)
-        });
+        let report = self.run(
+            &plugin,
+            &self.config.defaults,
+            CallIo::pure(),
+            |m, store| m.call_describe(store),
+        );
         let described = report.result?;
         plugin.manifest = check_manifest(described)?;
         let plugin = Arc::new(plugin);
@@ -347,7 +367,7 @@ impl Sandbox {
         plugin: &Plugin,
         limits: &Limits,
         config: &str,
-    ) -> Result<Result<Vec<(String, i64)>, Vec<ConfigProblem>>, PluginFailure> {
+    ) -> Result<Result<StockPools, Vec<ConfigProblem>>, PluginFailure> {
         let report = self.run(plugin, limits, CallIo::pure(), |m, store| {
             m.call_validate_config(store, &config.to_owned())
         });
@@ -398,15 +418,13 @@ impl Sandbox {
         limits: &Limits,
         io: CallIo,
         ctx: &CallContext<'_>,
-        name: &str,
-        payload: &str,
-        due_ms: i64,
+        timer: &DueTimer<'_>,
     ) -> CallReport<Result<GuestOutcome, GuestError>> {
         let wit_ctx = wit_context(ctx);
         let timer = wit::Timer {
-            name: name.to_owned(),
-            payload: payload.to_owned(),
-            due_ms,
+            name: timer.name.to_owned(),
+            payload: timer.payload.to_owned(),
+            due_ms: timer.due_ms,
         };
         let report = self.run(plugin, limits, io, |m, store| {
             m.call_on_timer(store, &wit_ctx, &timer)
@@ -514,7 +532,9 @@ fn classify(e: wasmtime::Error, limits: &Limits, stderr: &MemoryOutputPipe) -> P
     if let Some(bad) = e.downcast_ref::<BadOutput>() {
         return PluginFailure::BadOutput(bad.0.clone());
     }
-    let printed = String::from_utf8_lossy(&stderr.contents()).trim().to_owned();
+    let printed = String::from_utf8_lossy(&stderr.contents())
+        .trim()
+        .to_owned();
     let mut message = format!("{e}");
     if !printed.is_empty() {
         message.push_str(": ");
@@ -668,7 +688,10 @@ fn check_manifest(m: wit::Manifest) -> Result<Manifest, PluginFailure> {
     let mut actions = Vec::with_capacity(m.actions.len());
     for a in m.actions {
         if !is_code(&a.name.replace('-', "_")) {
-            return Err(bad(format!("action name {:?} is not a simple name", a.name)));
+            return Err(bad(format!(
+                "action name {:?} is not a simple name",
+                a.name
+            )));
         }
         actions.push(ActionSpec {
             payload_schema: parse(&a.payload_schema, "payload schema")?,

@@ -81,7 +81,10 @@ impl Arcade {
     ) -> Result<String> {
         check_user_id(&req.user_id)?;
         if !req.payload.is_object() {
-            return Err(Error::invalid("invalid_payload", "payload must be a JSON object"));
+            return Err(Error::invalid(
+                "invalid_payload",
+                "payload must be a JSON object",
+            ));
         }
         let activity = self.load_activity(tenant_id, activity_id).await?;
         check_accepting(&activity, &req.action)?;
@@ -134,9 +137,7 @@ impl Arcade {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
 
-        let result = self
-            .execute(&activity, &req, Some((tenant_id, key)))
-            .await;
+        let result = self.execute(&activity, &req, Some((tenant_id, key))).await;
         if result.is_err() {
             // Nothing was committed: let a retry run the request afresh.
             if let Err(e) = self.store.release_idempotency(tenant_id, key).await {
@@ -169,7 +170,14 @@ impl Arcade {
                 .snapshot(&activity.record.id, &req.user_id)
                 .await?;
             let rng = randomness::action_stream(&activity.key, &outcome_id);
-            let io = CallIo::live(Mode::ReadWrite, &req.user_id, activity.timezone, now, snapshot, Some(rng));
+            let io = CallIo::live(
+                Mode::ReadWrite,
+                &req.user_id,
+                activity.timezone,
+                now,
+                snapshot,
+                Some(rng),
+            );
             let (sandbox, a, user, action, p) = (
                 self.sandbox.clone(),
                 activity.clone(),
@@ -210,7 +218,8 @@ impl Arcade {
                 Ok(()) => return Ok(body),
                 Err(StoreError::Conflict) => {
                     tracing::debug!(attempt, "write conflict; running the action again");
-                    let backoff = 1 + (attempt as u64).min(10) * u64::from(rand::random::<u8>() % 4);
+                    let backoff =
+                        1 + (attempt as u64).min(10) * u64::from(rand::random::<u8>() % 4);
                     tokio::time::sleep(Duration::from_millis(backoff)).await;
                 }
                 Err(e) => return Err(e.into()),
@@ -227,16 +236,35 @@ fn check_accepting(activity: &LoadedActivity, action: &str) -> Result<()> {
         return Err(Error::conflict("activity_paused", "the activity is paused"));
     }
     if a.starts_at.is_some_and(|s| now < s) {
-        return Err(Error::conflict("activity_not_started", "the activity has not started yet"));
+        return Err(Error::conflict(
+            "activity_not_started",
+            "the activity has not started yet",
+        ));
     }
     if a.ends_at.is_some_and(|e| e <= now) {
         return Err(Error::conflict("activity_ended", "the activity has ended"));
     }
-    if !activity.plugin.manifest.actions.iter().any(|s| s.name == action) {
-        let known: Vec<_> = activity.plugin.manifest.actions.iter().map(|s| s.name.as_str()).collect();
+    if !activity
+        .plugin
+        .manifest
+        .actions
+        .iter()
+        .any(|s| s.name == action)
+    {
+        let known: Vec<_> = activity
+            .plugin
+            .manifest
+            .actions
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
         return Err(Error::invalid(
             "unknown_action",
-            format!("{action:?} is not an action of {} (known: {})", a.plugin, known.join(", ")),
+            format!(
+                "{action:?} is not an action of {} (known: {})",
+                a.plugin,
+                known.join(", ")
+            ),
         ));
     }
     Ok(())

@@ -90,7 +90,10 @@ impl Arcade {
     pub async fn create_group(&self, tenant_id: &str, name: &str) -> Result<Group> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(Error::invalid("invalid_name", "name must be 1 to 200 characters"));
+            return Err(Error::invalid(
+                "invalid_name",
+                "name must be 1 to 200 characters",
+            ));
         }
         let group = Group {
             id: uuid::Uuid::now_v7().to_string(),
@@ -117,11 +120,17 @@ impl Arcade {
             .await?
             .ok_or_else(|| {
                 let v = req.plugin_version.as_deref().unwrap_or("latest");
-                Error::invalid("unknown_plugin", format!("no plugin {}@{v} is registered", req.plugin))
+                Error::invalid(
+                    "unknown_plugin",
+                    format!("no plugin {}@{v} is registered", req.plugin),
+                )
             })?;
         let tz_name = req.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE);
         parse_timezone(tz_name).ok_or_else(|| {
-            Error::invalid("invalid_timezone", format!("{tz_name:?} is not an IANA time zone"))
+            Error::invalid(
+                "invalid_timezone",
+                format!("{tz_name:?} is not an IANA time zone"),
+            )
         })?;
         let when = |field: &str, v: &Option<String>| -> Result<Option<i64>> {
             v.as_deref()
@@ -134,13 +143,19 @@ impl Arcade {
         };
         let starts_at = when("starts_at", &req.starts_at)?;
         let ends_at = when("ends_at", &req.ends_at)?;
-        if let (Some(s), Some(e)) = (starts_at, ends_at) {
-            if e <= s {
-                return Err(Error::invalid("invalid_schedule", "ends_at must be after starts_at"));
-            }
+        if let (Some(s), Some(e)) = (starts_at, ends_at)
+            && e <= s
+        {
+            return Err(Error::invalid(
+                "invalid_schedule",
+                "ends_at must be after starts_at",
+            ));
         }
         if !req.config.is_object() {
-            return Err(Error::invalid("invalid_config", "config must be a JSON object"));
+            return Err(Error::invalid(
+                "invalid_config",
+                "config must be a JSON object",
+            ));
         }
         let config = req.config.to_string();
 
@@ -174,7 +189,11 @@ impl Arcade {
 
     /// Load an activity for running, from the cache when fresh. Foreign
     /// tenants get `activity_not_found`.
-    pub(crate) async fn load_activity(&self, tenant_id: &str, id: &str) -> Result<Arc<LoadedActivity>> {
+    pub(crate) async fn load_activity(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Arc<LoadedActivity>> {
         let cached = self.activities.read().expect("lock").get(id).cloned();
         let loaded = match cached {
             Some(a) if a.loaded_at.elapsed() < ACTIVITY_CACHE_TTL => a,
@@ -185,13 +204,18 @@ impl Arcade {
                     .await?
                     .ok_or_else(|| Error::not_found("activity", id))?;
                 let plugin = self.compiled(&record.plugin_sha256).await?;
-                let overrides = match self.store.plugin(&record.plugin, Some(&record.plugin_version)).await? {
+                let overrides = match self
+                    .store
+                    .plugin(&record.plugin, Some(&record.plugin_version))
+                    .await?
+                {
                     Some(p) => serde_json::from_str(&p.limits).unwrap_or_default(),
                     None => LimitOverrides::default(),
                 };
                 let limits = self.sandbox.limits_for(&plugin.manifest.budget, &overrides);
-                let timezone = parse_timezone(&record.timezone)
-                    .ok_or_else(|| Error::Internal(format!("stored time zone {:?} is unknown", record.timezone)))?;
+                let timezone = parse_timezone(&record.timezone).ok_or_else(|| {
+                    Error::Internal(format!("stored time zone {:?} is unknown", record.timezone))
+                })?;
                 let loaded = Arc::new(LoadedActivity {
                     key: self.activity_key(&record.id),
                     record,
@@ -226,7 +250,11 @@ impl Arcade {
     }
 
     /// A tenant's activities, optionally in one group.
-    pub async fn activities(&self, tenant_id: &str, group_id: Option<&str>) -> Result<Vec<ActivityView>> {
+    pub async fn activities(
+        &self,
+        tenant_id: &str,
+        group_id: Option<&str>,
+    ) -> Result<Vec<ActivityView>> {
         let list = self.store.activities(tenant_id, group_id).await?;
         let mut out = Vec::with_capacity(list.len());
         for a in list {
@@ -262,11 +290,23 @@ impl Arcade {
     }
 
     /// The mechanic's view for one user.
-    pub async fn view(&self, tenant_id: &str, id: &str, user_id: &str) -> Result<serde_json::Value> {
+    pub async fn view(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        user_id: &str,
+    ) -> Result<serde_json::Value> {
         check_user_id(user_id)?;
         let a = self.load_activity(tenant_id, id).await?;
         let snapshot = self.store.snapshot(id, user_id).await?;
-        let io = CallIo::live(Mode::ReadOnly, user_id, a.timezone, now_ms(), snapshot, None);
+        let io = CallIo::live(
+            Mode::ReadOnly,
+            user_id,
+            a.timezone,
+            now_ms(),
+            snapshot,
+            None,
+        );
         let (sandbox, user) = (self.sandbox.clone(), user_id.to_owned());
         let a2 = a.clone();
         let report = blocking(move || {

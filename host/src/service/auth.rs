@@ -37,7 +37,9 @@ impl Principal {
             Principal::Tenant { .. } => Err(Error::Forbidden(
                 "this key's role may not do this (operator keys manage, platform keys act)",
             )),
-            Principal::Admin => Err(Error::Forbidden("this needs a tenant key, not the admin token")),
+            Principal::Admin => Err(Error::Forbidden(
+                "this needs a tenant key, not the admin token",
+            )),
         }
     }
 }
@@ -89,7 +91,10 @@ impl Arcade {
     pub async fn create_tenant(&self, name: &str) -> Result<String> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(Error::invalid("invalid_name", "name must be 1 to 200 characters"));
+            return Err(Error::invalid(
+                "invalid_name",
+                "name must be 1 to 200 characters",
+            ));
         }
         let id = uuid::Uuid::now_v7().to_string();
         self.store

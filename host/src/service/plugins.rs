@@ -62,7 +62,9 @@ impl Arcade {
         let sandbox = self.sandbox.clone();
         let (plugin, wasm) = blocking(move || (sandbox.load(&wasm), wasm)).await?;
         let plugin = plugin.map_err(|failure| match failure {
-            PluginFailure::Incompatible(_) => Error::invalid("plugin_incompatible", failure.to_string()),
+            PluginFailure::Incompatible(_) => {
+                Error::invalid("plugin_incompatible", failure.to_string())
+            }
             other => Error::invalid(other.code(), format!("describe failed: {other}")),
         })?;
         let rec = PluginRecord {
@@ -121,10 +123,7 @@ impl Arcade {
     /// All registered plugin versions.
     pub async fn plugins(&self) -> Result<Vec<PluginInfo>> {
         let recs = self.store.plugins().await?;
-        Ok(recs
-            .iter()
-            .map(|r| self.plugin_info(r))
-            .collect())
+        Ok(recs.iter().map(|r| self.plugin_info(r)).collect())
     }
 
     /// Set operator overrides of a plugin version's limits (clamped by the
@@ -135,7 +134,10 @@ impl Arcade {
         version: &str,
         overrides: LimitOverrides,
     ) -> Result<PluginInfo> {
-        if overrides.fuel == Some(0) || overrides.memory_bytes == Some(0) || overrides.timeout_ms == Some(0) {
+        if overrides.fuel == Some(0)
+            || overrides.memory_bytes == Some(0)
+            || overrides.timeout_ms == Some(0)
+        {
             return Err(Error::invalid("invalid_limits", "limits must be positive"));
         }
         let json = serde_json::to_string(&overrides).expect("limits serialize");

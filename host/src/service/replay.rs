@@ -120,7 +120,12 @@ impl Arcade {
             result: &outcome.result,
             rewards: &outcome.rewards,
             writes: report.io.writes.iter().collect(),
-            stock: report.io.stock_delta.iter().filter(|(_, d)| **d != 0).collect(),
+            stock: report
+                .io
+                .stock_delta
+                .iter()
+                .filter(|(_, d)| **d != 0)
+                .collect(),
         }
         .hash();
         if effects_hash != stored.effects_hash {

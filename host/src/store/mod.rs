@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub mod postgres;
-pub mod sqlite;
 mod sql;
+pub mod sqlite;
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -358,21 +358,26 @@ pub trait Store: Send + Sync + 'static {
     /// All plugin versions, by name then upload time.
     async fn plugins(&self) -> StoreResult<Vec<PluginRecord>>;
     /// One plugin version; `version` `None` means the latest uploaded.
-    async fn plugin(&self, name: &str, version: Option<&str>)
-    -> StoreResult<Option<PluginRecord>>;
+    async fn plugin(&self, name: &str, version: Option<&str>) -> StoreResult<Option<PluginRecord>>;
     /// The component bytes of a plugin, by sha256.
     async fn plugin_wasm(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Replace a plugin version's limit overrides.
     async fn set_plugin_limits(&self, name: &str, version: &str, limits: &str) -> StoreResult<()>;
 
     /// Create an activity with its stock pools, atomically.
-    async fn create_activity(&self, activity: &Activity, stock: &[(String, i64)])
-    -> StoreResult<()>;
+    async fn create_activity(
+        &self,
+        activity: &Activity,
+        stock: &[(String, i64)],
+    ) -> StoreResult<()>;
     /// One activity (any tenant; callers check ownership).
     async fn activity(&self, id: &str) -> StoreResult<Option<Activity>>;
     /// A tenant's activities, oldest first, optionally in one group.
-    async fn activities(&self, tenant_id: &str, group_id: Option<&str>)
-    -> StoreResult<Vec<Activity>>;
+    async fn activities(
+        &self,
+        tenant_id: &str,
+        group_id: Option<&str>,
+    ) -> StoreResult<Vec<Activity>>;
     /// Pause or resume.
     async fn set_activity_status(&self, id: &str, status: ActivityStatus) -> StoreResult<()>;
     /// Stock levels of an activity, by pool id.

@@ -7,11 +7,11 @@
 //! invalid error code, `write-then-trap` writes state and stock and then
 //! panics.
 
+use arcade_sdk::bindings::arcade::mechanic::{state, stock, types::Scope};
 use arcade_sdk::bindings::{
     Action, ActionSpec, Budget, ConfigError, Context, Error, ErrorKind, Guest, Manifest, Outcome,
     Setup, StockPool, Timer,
 };
-use arcade_sdk::bindings::arcade::mechanic::{state, stock, types::Scope};
 
 struct Hostile;
 

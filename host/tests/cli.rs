@@ -1,0 +1,145 @@
+//! `arcade replay` as a process: exit 0 on a match, 1 on a tampered row,
+//! against the same store `serve` used (a SQLite data dir, or DATABASE_URL).
+
+use std::process::Command;
+
+use arcade_host::cli::StoreArgs;
+use arcade_host::sandbox::SandboxConfig;
+use arcade_host::service::{ActionRequest, NewActivity};
+use arcade_host::store::Role;
+use serde_json::json;
+use sqlx::Connection;
+
+const PG_HINT: &str = "pg_virtualenv sh -c 'DATABASE_URL=postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE cargo test'";
+
+/// Draw a few times through the service; returns an outcome id.
+async fn seed(args: &StoreArgs) -> String {
+    let store = arcade_host::server::open_store(args).await.unwrap();
+    let arcade = arcade_host::server::assemble(
+        store,
+        SandboxConfig::default(),
+        "cli-test-admin-token",
+        None,
+    )
+    .await
+    .unwrap();
+    let tenant = arcade.create_tenant("t").await.unwrap();
+    arcade
+        .create_api_key(&tenant, Role::Platform)
+        .await
+        .unwrap();
+    let group = arcade.create_group(&tenant, "g").await.unwrap();
+    let activity = arcade
+        .create_activity(
+            &tenant,
+            serde_json::from_value::<NewActivity>(json!({
+                "group_id": group.id,
+                "plugin": "lucky-draw",
+                "config": {"prizes": [{"id": "p", "name": "P", "weight": 1, "stock": 5}], "miss_weight": 1}
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut last = String::new();
+    for i in 0..4 {
+        let req = ActionRequest {
+            user_id: format!("u{i}"),
+            action: "draw".into(),
+            payload: json!({}),
+        };
+        let body = arcade.act(&tenant, &activity.id, req, None).await.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        last = v["outcome_id"].as_str().unwrap().to_owned();
+    }
+    last
+}
+
+fn replay(outcome: &str, args: &StoreArgs) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_arcade"));
+    cmd.args(["replay", outcome, "--data-dir"])
+        .arg(&args.data_dir)
+        .env_remove("ARCADE_SECRET")
+        .env("ARCADE_LOG", "warn");
+    match &args.database_url {
+        Some(url) => cmd.env("DATABASE_URL", url),
+        None => cmd.env_remove("DATABASE_URL"),
+    };
+    let out = cmd.output().expect("run arcade replay");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+async fn replay_cli(args: StoreArgs, tamper: &[&str]) {
+    let outcome = seed(&args).await;
+    let (code, out) = replay(&outcome, &args);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("\"matches\": true"), "{out}");
+
+    for sql in tamper {
+        let sql = sql.replace("{id}", &outcome);
+        match &args.database_url {
+            Some(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query(&sql).execute(&mut c).await.unwrap();
+            }
+            None => {
+                let url = format!(
+                    "sqlite://{}",
+                    args.data_dir.join("arcade.sqlite3").display()
+                );
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query(&sql).execute(&mut c).await.unwrap();
+            }
+        }
+    }
+    let (code, out) = replay(&outcome, &args);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("\"matches\": false"), "{out}");
+
+    let (code, _) = replay("00000000-0000-0000-0000-000000000000", &args);
+    assert_ne!(code, 0, "an unknown outcome is an error");
+}
+
+const FORGE: &str = "UPDATE outcomes SET result = '{\"prize\":\"forged\"}' WHERE id = '{id}'";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replay_cli_sqlite() {
+    let dir = std::env::temp_dir().join(format!("arcade-cli-{}", uuid::Uuid::new_v4().simple()));
+    let args = StoreArgs {
+        data_dir: dir.clone(),
+        database_url: None,
+    };
+    replay_cli(args, &["DROP TRIGGER outcomes_append_only_update", FORGE]).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replay_cli_postgres() {
+    let base = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| panic!("DATABASE_URL is not set; run the tests with: {PG_HINT}"));
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach Postgres at DATABASE_URL ({e}); run: {PG_HINT}"));
+    let name = format!("arcade_cli_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .expect("DATABASE_URL ends in a database name");
+    let url = format!("{prefix}/{name}");
+    let dir = std::env::temp_dir().join(format!("arcade-cli-{name}"));
+    let args = StoreArgs {
+        data_dir: dir.clone(),
+        database_url: Some(url),
+    };
+    replay_cli(args, &["ALTER TABLE outcomes DISABLE TRIGGER USER", FORGE]).await;
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await;
+}
