@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use super::activities::check_user_id;
 use super::{Arcade, LoadedActivity, blocking};
@@ -162,14 +163,26 @@ impl Arcade {
             outcome = %outcome_id,
             action = %req.action,
         );
-        let _enter = span.enter();
+        self.run_attempts(activity, req, idempotency, &outcome_id, &payload)
+            .instrument(span)
+            .await
+    }
+
+    async fn run_attempts(
+        &self,
+        activity: &std::sync::Arc<LoadedActivity>,
+        req: &ActionRequest,
+        idempotency: Option<(&str, &str)>,
+        outcome_id: &str,
+        payload: &str,
+    ) -> Result<String> {
         for attempt in 0..MAX_ATTEMPTS {
             let now = now_ms();
             let snapshot = self
                 .store
                 .snapshot(&activity.record.id, &req.user_id)
                 .await?;
-            let rng = randomness::action_stream(&activity.key, &outcome_id);
+            let rng = randomness::action_stream(&activity.key, outcome_id);
             let io = CallIo::live(
                 Mode::ReadWrite,
                 &req.user_id,
@@ -183,7 +196,7 @@ impl Arcade {
                 activity.clone(),
                 req.user_id.clone(),
                 req.action.clone(),
-                payload.clone(),
+                payload.to_owned(),
             );
             let report = blocking(move || {
                 let ctx = CallContext {
@@ -203,12 +216,12 @@ impl Arcade {
                     return Err(failure.into());
                 }
             };
-            let body = response_body(&outcome_id, &outcome);
+            let body = response_body(outcome_id, &outcome);
             let commit = build_commit(
                 activity,
-                &outcome_id,
+                outcome_id,
                 req,
-                &payload,
+                payload,
                 outcome,
                 &report.io,
                 report.fuel_used,

@@ -359,4 +359,39 @@ mod tests {
         assert_eq!(out.result["draws_left_today"], 1);
         assert_eq!(h.view::<LuckyDraw>("u").unwrap()["draws_total"], 3);
     }
+
+    proptest::proptest! {
+        /// Whatever the wheel and however many draws, no prize is won more
+        /// often than its stock, stock never goes below zero, and wins and
+        /// stock agree.
+        #[test]
+        fn stock_is_never_oversold(
+            prizes in proptest::collection::vec((1u64..20, proptest::option::of(0u64..6)), 1..5),
+            miss in 0u64..30,
+            draws in 1usize..60,
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let config = json!({
+                "prizes": prizes.iter().enumerate().map(|(i, (w, s))| json!({
+                    "id": format!("p{i}"), "name": "P", "weight": w, "stock": s
+                })).collect::<Vec<_>>(),
+                "miss_weight": miss,
+            });
+            let mut h = host(config);
+            h.seed(seed);
+            let mut wins = vec![0u64; prizes.len()];
+            for n in 0..draws {
+                let out = h.handle::<LuckyDraw>(&format!("u{n}"), "draw", json!({})).unwrap();
+                if let Some(id) = out.result["prize"].as_str() {
+                    wins[id[1..].parse::<usize>().unwrap()] += 1;
+                }
+            }
+            for (i, (_, stock)) in prizes.iter().enumerate() {
+                if let Some(stock) = stock {
+                    proptest::prop_assert!(wins[i] <= *stock);
+                    proptest::prop_assert_eq!(h.stock(&format!("p{i}")), Some(stock - wins[i]));
+                }
+            }
+        }
+    }
 }
