@@ -574,7 +574,7 @@ fn print_table(
         "(a) lucky draw, one action: {} iterations after warm-up",
         a.iters
     );
-    println!("  {:<44} {:>10} {:>10}   {}", "", "median", "p99", "notes");
+    println!("  {:<44} {:>10} {:>10}   notes", "", "median", "p99");
     println!(
         "  {:<44} {:>8.1}µs {:>8.1}µs   fresh store+instance, handle(\"draw\"), drop; {} wins",
         "sandbox (wasmtime, Sandbox::handle)",
@@ -598,8 +598,8 @@ fn print_table(
         warmup.as_secs()
     );
     println!(
-        "  {:<44} {:>10} {:>10} {:>10}   {}",
-        "", "draws/s", "p50", "p99", "notes"
+        "  {:<44} {:>10} {:>10} {:>10}   notes",
+        "", "draws/s", "p50", "p99"
     );
     let row = |name: &str, r: &HttpResult| {
         println!(
