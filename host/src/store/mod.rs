@@ -532,7 +532,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// State rows of one scope of an activity (`user_id` is the scope key:
     /// a user id, `""` for the activity, `#team:<id>` for a team).
-    async fn scope_state(&self, activity_id: &str, scope_key: &str) -> StoreResult<Vec<StateEntry>>;
+    async fn scope_state(&self, activity_id: &str, scope_key: &str)
+    -> StoreResult<Vec<StateEntry>>;
     /// A user's balances with a tenant, by currency.
     async fn balances(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<(String, i64)>>;
     /// A user's ledger entries with a tenant, newest first.
@@ -550,9 +551,19 @@ pub trait Store: Send + Sync + 'static {
     /// Lease up to `limit` pending timers due at `now` for `lease_ms`, so no
     /// other worker takes them meanwhile (`FOR UPDATE SKIP LOCKED` on
     /// Postgres). Expired leases are taken over.
-    async fn lease_due_timers(&self, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<DueTimer>>;
+    async fn lease_due_timers(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueTimer>>;
     /// Pending timers of an activity, by due time: `(name, due_at)`.
     async fn pending_timers(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>>;
     /// A tenant's events after the cursor, oldest first.
-    async fn events(&self, tenant_id: &str, after: Option<i64>, limit: u32) -> StoreResult<Vec<EventRecord>>;
+    async fn events(
+        &self,
+        tenant_id: &str,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>>;
 }
