@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use arcade_host::store::{
-    ActionCommit, Activity, ActivityStatus, Group, IdempotencyClaim, OutcomeRecord, PluginRecord,
-    RewardRow, Role, StateKey, StateRead, StateWrite, StockLevel, Store, StoreError,
+    ActionCommit, Activity, ActivityStatus, BalanceChange, EventRow, Group, IdempotencyClaim,
+    OutcomeRecord, PluginRecord, RewardRow, Role, StateKey, StateRead, StateWrite, StockLevel,
+    Store, StoreError, TimerChange,
 };
 use uuid::Uuid;
 
@@ -48,6 +49,14 @@ both_backends!(
     outcome_pages,
     append_only,
     init_setting_first_writer_wins,
+    balances_credit_and_debit,
+    overdraft_applies_nothing,
+    prize_redemption_state,
+    timers_schedule_replace_cancel,
+    timers_lease_and_fire,
+    one_pending_timer_per_name,
+    event_log,
+    concurrent_debits,
 );
 
 async fn run<F, Fut>(db: Db, test: F)
@@ -138,6 +147,10 @@ fn action(activity_id: &str, user: &str) -> ActionCommit {
         writes: vec![],
         stock: vec![],
         rewards: vec![],
+        balances: vec![],
+        timers: vec![],
+        events: vec![],
+        fired_timer: None,
         idempotency: None,
     }
 }
@@ -159,11 +172,48 @@ fn write(user: &str, k: &str, value: Option<&str>, expected_version: Option<i64>
 
 fn prize(item: &str) -> RewardRow {
     RewardRow {
+        user_id: "alice".into(),
         kind: "prize".into(),
         item: item.into(),
         name: format!("Prize {item}"),
         amount: 1,
+        expires_at: None,
+        code: None,
     }
+}
+
+fn credit(user: &str, currency: &str, delta: i64) -> BalanceChange {
+    BalanceChange {
+        user_id: user.into(),
+        currency: currency.into(),
+        delta,
+    }
+}
+
+fn schedule(id: &str, name: &str, due_at: i64) -> TimerChange {
+    TimerChange::Schedule {
+        id: id.into(),
+        name: name.into(),
+        due_at,
+        payload: format!(r#"{{"id":"{id}"}}"#),
+    }
+}
+
+fn event(kind: &str, subject: &str) -> EventRow {
+    EventRow {
+        kind: kind.into(),
+        subject: subject.into(),
+        data: "{}".into(),
+    }
+}
+
+async fn balance(s: &dyn Store, user: &str, currency: &str) -> Option<i64> {
+    s.balances(T, user)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(c, _)| c == currency)
+        .map(|(_, b)| b)
 }
 
 /// `(value, version)` of a state entry as `user` sees it.
@@ -797,4 +847,428 @@ async fn init_setting_first_writer_wins(s: Arc<dyn Store>, _: Db) {
         values.iter().all(|v| *v == stored),
         "{values:?} vs {stored}"
     );
+}
+
+async fn balances_credit_and_debit(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let mut c = action(&id, "alice");
+    c.balances = vec![
+        credit("alice", "points", 10),
+        credit("bob", "points", 4),
+        credit("alice", "ticket", 2),
+    ];
+    s.commit(&c).await.unwrap();
+    assert_eq!(
+        s.balances(T, "alice").await.unwrap(),
+        [("points".to_string(), 10), ("ticket".to_string(), 2)]
+    );
+    assert_eq!(balance(&*s, "bob", "points").await, Some(4));
+    // Balances are per tenant.
+    assert!(s.balances("other", "alice").await.unwrap().is_empty());
+
+    let mut c = action(&id, "alice");
+    c.balances = vec![credit("alice", "points", -4), credit("alice", "points", 1)];
+    s.commit(&c).await.unwrap();
+    assert_eq!(balance(&*s, "alice", "points").await, Some(7));
+
+    // Debiting everything leaves a zero balance, not an error.
+    let mut c = action(&id, "alice");
+    c.balances = vec![credit("alice", "ticket", -2)];
+    s.commit(&c).await.unwrap();
+    assert_eq!(balance(&*s, "alice", "ticket").await, Some(0));
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 3);
+}
+
+async fn overdraft_applies_nothing(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 3)]).await;
+    let mut c = action(&id, "alice");
+    c.balances = vec![credit("alice", "points", 5)];
+    c.writes = vec![write("alice", "n", Some("1"), None)];
+    s.commit(&c).await.unwrap();
+
+    // Stock, another balance, state, a reward and an event would all
+    // apply; the overdraft must undo them.
+    for debit in [
+        credit("alice", "points", -6),
+        credit("carol", "points", -1),
+        credit("alice", "missing", -1),
+    ] {
+        let mut c = action(&id, "alice");
+        c.stock = vec![("gold".into(), -1)];
+        c.balances = vec![credit("bob", "points", 3), debit.clone()];
+        c.writes = vec![write("alice", "n", Some("2"), Some(1))];
+        c.rewards = vec![prize("gold")];
+        c.events = vec![event("draw.won", "alice")];
+        c.timers = vec![schedule(&Uuid::now_v7().to_string(), "t", NOW)];
+        assert!(
+            matches!(s.commit(&c).await, Err(StoreError::Conflict)),
+            "{debit:?}"
+        );
+        assert!(s.outcome(&c.outcome.id).await.unwrap().is_none());
+    }
+    assert_eq!(remaining(&*s, &id, "gold").await, 3);
+    assert_eq!(
+        entry(&*s, &id, "alice", "n").await,
+        Some((Some("1".into()), 1))
+    );
+    assert_eq!(
+        s.balances(T, "alice").await.unwrap(),
+        [("points".to_string(), 5)]
+    );
+    assert!(s.balances(T, "bob").await.unwrap().is_empty());
+    assert!(s.balances(T, "carol").await.unwrap().is_empty());
+    assert!(s.rewards(&id).await.unwrap().is_empty());
+    assert!(s.events(T, None, 10).await.unwrap().is_empty());
+    assert!(s.pending_timers(&id).await.unwrap().is_empty());
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 1);
+}
+
+async fn prize_redemption_state(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let coupon = RewardRow {
+        user_id: "bob".into(),
+        kind: "coupon".into(),
+        item: "c10".into(),
+        name: "10% off".into(),
+        amount: 1,
+        expires_at: Some(NOW + 1000),
+        code: Some("ABC-123".into()),
+    };
+    let bob_prize = RewardRow {
+        user_id: "bob".into(),
+        ..prize("gold")
+    };
+    // Alice acts; bob is the beneficiary of both rewards.
+    let mut c = action(&id, "alice");
+    c.rewards = vec![bob_prize.clone(), coupon.clone()];
+    s.commit(&c).await.unwrap();
+    assert_eq!(
+        s.rewards(&id).await.unwrap(),
+        [bob_prize.clone(), coupon.clone()]
+    );
+    assert!(s.user_rewards(T, "alice").await.unwrap().is_empty());
+    assert!(s.user_rewards("other", "bob").await.unwrap().is_empty());
+
+    let ledger = s.user_rewards(T, "bob").await.unwrap();
+    assert_eq!(ledger.len(), 2);
+    // Newest first.
+    assert!(ledger[0].id > ledger[1].id);
+    assert_eq!(ledger[0].reward, coupon);
+    assert_eq!(ledger[0].state, None);
+    assert_eq!(ledger[1].reward, bob_prize);
+    assert_eq!(ledger[1].state.as_deref(), Some("pending"));
+    assert_eq!(
+        (
+            ledger[1].activity_id.as_str(),
+            ledger[1].outcome_id.as_str(),
+            ledger[1].created_at
+        ),
+        (id.as_str(), c.outcome.id.as_str(), NOW)
+    );
+    let prize_id = ledger[1].id;
+    let coupon_id = ledger[0].id;
+
+    // Not the tenant's, not a prize, or not in `from`: refused.
+    assert!(
+        !s.set_reward_state("other", prize_id, "pending", "redeemed", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.set_reward_state(T, coupon_id, "pending", "redeemed", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.set_reward_state(T, prize_id, "redeemed", "cancelled", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.set_reward_state(T, prize_id, "pending", "redeemed", NOW + 1)
+            .await
+            .unwrap()
+    );
+    // Once only, and a redeemed prize stays redeemed.
+    assert!(
+        !s.set_reward_state(T, prize_id, "pending", "redeemed", NOW + 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.set_reward_state(T, prize_id, "redeemed", "cancelled", NOW + 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.set_reward_state(T, prize_id, "pending", "cancelled", NOW + 2)
+            .await
+            .unwrap()
+    );
+    let ledger = s.user_rewards(T, "bob").await.unwrap();
+    assert_eq!(ledger[1].state.as_deref(), Some("redeemed"));
+}
+
+async fn timers_schedule_replace_cancel(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let other = activity_with(&*s, &[]).await;
+    let mut c = action(&id, "alice");
+    c.timers = vec![schedule("t1", "close", NOW + 100)];
+    s.commit(&c).await.unwrap();
+    assert_eq!(
+        s.pending_timers(&id).await.unwrap(),
+        [("close".to_string(), NOW + 100)]
+    );
+
+    // Scheduling a name again replaces its pending timer; names are per
+    // activity.
+    let mut c = action(&id, "alice");
+    c.timers = vec![
+        schedule("t2", "close", NOW + 300),
+        schedule("t3", "remind", NOW + 50),
+    ];
+    s.commit(&c).await.unwrap();
+    let mut c = action(&other, "alice");
+    c.timers = vec![schedule("t4", "close", NOW + 10)];
+    s.commit(&c).await.unwrap();
+    assert_eq!(
+        s.pending_timers(&id).await.unwrap(),
+        [
+            ("remind".to_string(), NOW + 50),
+            ("close".to_string(), NOW + 300)
+        ]
+    );
+
+    // Cancel; cancelling a name with no pending timer is fine.
+    let mut c = action(&id, "alice");
+    c.timers = vec![
+        TimerChange::Cancel {
+            name: "remind".into(),
+        },
+        TimerChange::Cancel {
+            name: "never".into(),
+        },
+    ];
+    s.commit(&c).await.unwrap();
+    assert_eq!(
+        s.pending_timers(&id).await.unwrap(),
+        [("close".to_string(), NOW + 300)]
+    );
+    assert_eq!(
+        s.pending_timers(&other).await.unwrap(),
+        [("close".to_string(), NOW + 10)]
+    );
+
+    // Schedule then cancel in one commit leaves nothing pending.
+    let mut c = action(&id, "alice");
+    c.timers = vec![
+        schedule("t5", "flash", NOW + 5),
+        TimerChange::Cancel {
+            name: "flash".into(),
+        },
+    ];
+    s.commit(&c).await.unwrap();
+    assert_eq!(s.pending_timers(&id).await.unwrap().len(), 1);
+}
+
+async fn timers_lease_and_fire(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let mut c = action(&id, "alice");
+    c.timers = vec![
+        schedule("early", "a", NOW + 100),
+        schedule("late", "b", NOW + 200),
+        schedule("future", "c", NOW + 10_000),
+    ];
+    s.commit(&c).await.unwrap();
+
+    assert!(s.lease_due_timers(NOW, 1000, 10).await.unwrap().is_empty());
+    let due = s.lease_due_timers(NOW + 200, 1000, 10).await.unwrap();
+    let ids: Vec<_> = due.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["early", "late"]);
+    assert_eq!(
+        (
+            due[0].tenant_id.as_str(),
+            due[0].activity_id.as_str(),
+            due[0].name.as_str(),
+            due[0].payload.as_str(),
+            due[0].due_at
+        ),
+        (T, id.as_str(), "a", r#"{"id":"early"}"#, NOW + 100)
+    );
+    // Leased: not handed out again until the lease runs out.
+    assert!(
+        s.lease_due_timers(NOW + 500, 1000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = s.lease_due_timers(NOW + 1201, 1000, 1).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].id, "early");
+    let again = s.lease_due_timers(NOW + 1201, 1000, 5).await.unwrap();
+    let ids: Vec<_> = again.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["late"]);
+
+    // Firing marks the timer fired; an on-timer outcome may re-schedule
+    // its own name.
+    let mut fire = action(&id, "");
+    fire.fired_timer = Some("early".into());
+    fire.timers = vec![schedule("early-2", "a", NOW + 5000)];
+    s.commit(&fire).await.unwrap();
+    assert_eq!(
+        s.pending_timers(&id).await.unwrap(),
+        [
+            ("b".to_string(), NOW + 200),
+            ("a".to_string(), NOW + 5000),
+            ("c".to_string(), NOW + 10_000)
+        ]
+    );
+    // Firing the same timer twice is a conflict, and applies nothing.
+    let mut twice = action(&id, "");
+    twice.fired_timer = Some("early".into());
+    twice.events = vec![event("timer.fired", "a")];
+    assert!(matches!(s.commit(&twice).await, Err(StoreError::Conflict)));
+    assert!(s.outcome(&twice.outcome.id).await.unwrap().is_none());
+    assert!(s.events(T, None, 10).await.unwrap().is_empty());
+    // So is firing an unknown or cancelled timer.
+    let mut cancel = action(&id, "alice");
+    cancel.timers = vec![TimerChange::Cancel { name: "b".into() }];
+    s.commit(&cancel).await.unwrap();
+    for gone in ["late", "nope"] {
+        let mut c = action(&id, "");
+        c.fired_timer = Some(gone.into());
+        assert!(matches!(s.commit(&c).await, Err(StoreError::Conflict)));
+    }
+    // Fired and cancelled timers are never leased.
+    let due = s.lease_due_timers(NOW + 100_000, 1000, 10).await.unwrap();
+    let ids: Vec<_> = due.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["early-2", "future"]);
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 3);
+}
+
+async fn one_pending_timer_per_name(s: Arc<dyn Store>, db: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let insert = |tid: &str, state: &str| {
+        format!(
+            "INSERT INTO timers (id, tenant_id, activity_id, name, payload, due_at, state, \
+             created_at) VALUES ('{tid}', '{T}', '{id}', 'dup', '{{}}', {NOW}, '{state}', {NOW})"
+        )
+    };
+    db.execute(&insert("x1", "pending")).await.unwrap();
+    db.execute(&insert("x2", "fired")).await.unwrap();
+    db.execute(&insert("x3", "cancelled")).await.unwrap();
+    let err = db
+        .execute(&insert("x4", "pending"))
+        .await
+        .expect_err("second pending timer of one name");
+    assert!(
+        matches!(&err, sqlx::Error::Database(d) if d.is_unique_violation()),
+        "{err}"
+    );
+    assert!(db.execute(&insert("x5", "sleeping")).await.is_err());
+    assert_eq!(
+        s.pending_timers(&id).await.unwrap(),
+        [("dup".to_string(), NOW)]
+    );
+}
+
+async fn event_log(s: Arc<dyn Store>, db: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let other = activity_with(&*s, &[]).await;
+    let mut outcomes = vec![];
+    for (activity, kinds) in [
+        (&id, vec!["a.one", "a.two"]),
+        (&other, vec!["b.one"]),
+        (&id, vec![]),
+        (&id, vec!["a.three", "a.four", "a.five"]),
+    ] {
+        let mut c = action(activity, "alice");
+        c.events = kinds.iter().map(|k| event(k, "alice")).collect();
+        s.commit(&c).await.unwrap();
+        outcomes.push(c.outcome.id);
+    }
+    // Another tenant's events.
+    let mut c = action(&id, "alice");
+    c.outcome.tenant_id = "tenant-2".into();
+    c.events = vec![event("x.other", "zed")];
+    s.commit(&c).await.unwrap();
+
+    let all = s.events(T, None, 100).await.unwrap();
+    let kinds: Vec<_> = all.iter().map(|e| e.event.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["a.one", "a.two", "b.one", "a.three", "a.four", "a.five"]
+    );
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(
+        (
+            all[2].activity_id.as_str(),
+            all[2].outcome_id.as_str(),
+            all[2].event.subject.as_str(),
+            all[2].event.data.as_str(),
+            all[2].created_at
+        ),
+        (other.as_str(), outcomes[1].as_str(), "alice", "{}", NOW)
+    );
+
+    // Paging with the last seq as cursor visits each event once.
+    let mut seen = vec![];
+    let mut after = None;
+    loop {
+        let page = s.events(T, after, 4).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 4);
+        after = page.last().map(|e| e.seq);
+        seen.extend(page);
+    }
+    assert_eq!(seen, all);
+    assert!(s.events(T, Some(all[5].seq), 10).await.unwrap().is_empty());
+
+    let theirs = s.events("tenant-2", None, 100).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].event.kind, "x.other");
+    assert!(s.events("nobody", None, 100).await.unwrap().is_empty());
+
+    for sql in ["UPDATE events SET kind = 'forged'", "DELETE FROM events"] {
+        let err = db.execute(sql).await.expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(s.events(T, None, 100).await.unwrap(), all);
+}
+
+async fn concurrent_debits(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let mut c = action(&id, "alice");
+    c.balances = vec![credit("alice", "points", 20)];
+    s.commit(&c).await.unwrap();
+
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let s = s.clone();
+            let id = id.clone();
+            tokio::spawn(async move {
+                loop {
+                    if balance(&*s, "alice", "points").await.unwrap_or(0) == 0 {
+                        return false;
+                    }
+                    let mut c = action(&id, "alice");
+                    c.balances = vec![credit("alice", "points", -1)];
+                    match s.commit(&c).await {
+                        Ok(()) => return true,
+                        Err(StoreError::Conflict) => continue,
+                        Err(e) => panic!("commit failed: {e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 20);
+    assert_eq!(balance(&*s, "alice", "points").await, Some(0));
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 21);
 }

@@ -408,7 +408,7 @@ impl Sandbox {
         let report = self.run(plugin, limits, io, |m, store| {
             m.call_handle(store, &wit_ctx, &wit_action)
         });
-        map_report(report, |r| check_outcome_result(r, limits))
+        map_report(report, |r| check_outcome_result(r, limits, ctx.user_id))
     }
 
     /// Run `on-timer`.
@@ -429,7 +429,7 @@ impl Sandbox {
         let report = self.run(plugin, limits, io, |m, store| {
             m.call_on_timer(store, &wit_ctx, &timer)
         });
-        map_report(report, |r| check_outcome_result(r, limits))
+        map_report(report, |r| check_outcome_result(r, limits, ctx.user_id))
     }
 
     /// Run `view`.
@@ -603,6 +603,7 @@ fn check_guest_error(e: wit::Error) -> Result<GuestError, PluginFailure> {
 fn check_outcome_result(
     r: Result<wit::Outcome, wit::Error>,
     limits: &Limits,
+    user_id: &str,
 ) -> Result<Result<GuestOutcome, GuestError>, PluginFailure> {
     let outcome = match r {
         Ok(o) => o,
@@ -628,10 +629,13 @@ fn check_outcome_result(
             wit::RewardKind::Coupon => "coupon",
         };
         rewards.push(crate::store::RewardRow {
+            user_id: user_id.to_owned(),
             kind: kind.into(),
             item: r.item,
             name: r.name,
             amount: r.amount,
+            expires_at: None,
+            code: None,
         });
     }
     Ok(Ok(GuestOutcome {

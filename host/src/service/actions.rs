@@ -357,6 +357,10 @@ fn build_commit(
         writes,
         stock,
         rewards: outcome.rewards,
+        balances: vec![],
+        timers: vec![],
+        events: vec![],
+        fired_timer: None,
         idempotency,
     }
 }

@@ -234,7 +234,9 @@ pub struct StateRead {
 /// A ledger row for a granted reward.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RewardRow {
-    /// `prize`, `points` or `coupon`.
+    /// Who receives it (already resolved: never empty).
+    pub user_id: String,
+    /// `prize`, `points`, `coupon` or `tickets`.
     pub kind: String,
     /// Item id within the activity.
     pub item: String,
@@ -242,6 +244,108 @@ pub struct RewardRow {
     pub name: String,
     /// Positive amount.
     pub amount: i64,
+    /// Coupon expiry, ms since epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Coupon code issued by the host (coupons only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// A reward as stored in the ledger, with its id and, for prizes, its
+/// redemption state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    /// Ledger id.
+    pub id: i64,
+    /// Activity that granted it.
+    pub activity_id: String,
+    /// Outcome that granted it.
+    pub outcome_id: String,
+    /// The reward.
+    #[serde(flatten)]
+    pub reward: RewardRow,
+    /// `pending`, `redeemed` or `cancelled` for prizes; `None` otherwise.
+    pub state: Option<String>,
+    /// Grant time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// A change to one user's balance of one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceChange {
+    /// The user.
+    pub user_id: String,
+    /// `points` or a ticket name.
+    pub currency: String,
+    /// Positive credits, negative debits. A debit that would take the
+    /// balance below zero is a `Conflict`.
+    pub delta: i64,
+}
+
+/// A timer change made by an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimerChange {
+    /// Schedule `name` (replacing a pending timer of that name).
+    Schedule {
+        /// New timer id (unique).
+        id: String,
+        /// Name, unique among the activity's pending timers.
+        name: String,
+        /// Due time, ms since epoch.
+        due_at: i64,
+        /// Payload JSON.
+        payload: String,
+    },
+    /// Cancel the pending timer `name`, if any.
+    Cancel {
+        /// Name.
+        name: String,
+    },
+}
+
+/// A timer that is due, leased to one worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTimer {
+    /// Timer id.
+    pub id: String,
+    /// Tenant of the activity.
+    pub tenant_id: String,
+    /// Activity.
+    pub activity_id: String,
+    /// Name.
+    pub name: String,
+    /// Payload JSON.
+    pub payload: String,
+    /// Due time, ms since epoch.
+    pub due_at: i64,
+}
+
+/// An event to record with an outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRow {
+    /// Dotted type such as `team.succeeded`.
+    pub kind: String,
+    /// What it is about.
+    pub subject: String,
+    /// JSON object text.
+    pub data: String,
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventRecord {
+    /// Position in the tenant's event log; the cursor.
+    pub seq: i64,
+    /// Activity.
+    pub activity_id: String,
+    /// Outcome that recorded it.
+    pub outcome_id: String,
+    /// The event.
+    #[serde(flatten)]
+    pub event: EventRow,
+    /// Time, ms since epoch.
+    pub created_at: i64,
 }
 
 /// An outcome row. Append-only.
@@ -286,8 +390,18 @@ pub struct ActionCommit {
     pub writes: Vec<StateWrite>,
     /// Net stock change per pool: negative claims, positive releases.
     pub stock: Vec<(String, i64)>,
-    /// Rewards to append to the ledger.
+    /// Rewards to append to the ledger (prizes also get a `pending`
+    /// redemption state).
     pub rewards: Vec<RewardRow>,
+    /// Balance changes, applied by conditional updates.
+    pub balances: Vec<BalanceChange>,
+    /// Timer schedules and cancellations.
+    pub timers: Vec<TimerChange>,
+    /// Events to append to the tenant's event log.
+    pub events: Vec<EventRow>,
+    /// The timer this commit fires, if it is an `on-timer` outcome: it must
+    /// still be pending (else `Conflict`) and becomes fired.
+    pub fired_timer: Option<String>,
     /// If the request carried an idempotency key: the key and the response
     /// body to store for replays of the request.
     pub idempotency: Option<(String, String)>,
@@ -415,4 +529,41 @@ pub trait Store: Send + Sync + 'static {
     async fn count_outcomes(&self, activity_id: &str) -> StoreResult<i64>;
     /// Reward ledger rows of an activity, oldest first.
     async fn rewards(&self, activity_id: &str) -> StoreResult<Vec<RewardRow>>;
+
+    /// State rows of one scope of an activity (`user_id` is the scope key:
+    /// a user id, `""` for the activity, `#team:<id>` for a team).
+    async fn scope_state(&self, activity_id: &str, scope_key: &str)
+    -> StoreResult<Vec<StateEntry>>;
+    /// A user's balances with a tenant, by currency.
+    async fn balances(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// A user's ledger entries with a tenant, newest first.
+    async fn user_rewards(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<LedgerEntry>>;
+    /// Move a prize's redemption state from `from` to `to`; false if the
+    /// reward is not the tenant's prize or is not in state `from`.
+    async fn set_reward_state(
+        &self,
+        tenant_id: &str,
+        reward_id: i64,
+        from: &str,
+        to: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Lease up to `limit` pending timers due at `now` for `lease_ms`, so no
+    /// other worker takes them meanwhile (`FOR UPDATE SKIP LOCKED` on
+    /// Postgres). Expired leases are taken over.
+    async fn lease_due_timers(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueTimer>>;
+    /// Pending timers of an activity, by due time: `(name, due_at)`.
+    async fn pending_timers(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// A tenant's events after the cursor, oldest first.
+    async fn events(
+        &self,
+        tenant_id: &str,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>>;
 }

@@ -33,11 +33,28 @@ impl PgStore {
     }
 }
 
+/// Serializes, per tenant, the tail of commits that append events.
+///
+/// Event readers page with `after = <last seq seen>`, so within a tenant a
+/// row must never become visible with a `seq` below one already visible.
+/// An identity column alone does not give that: two commits draw `seq`
+/// values when they insert, but may commit in the other order, and a
+/// reader that saw the higher `seq` first would page past the lower one
+/// for good. Holding this transaction-scoped lock from before the first
+/// event insert until commit makes each tenant's event-appending commits
+/// draw and publish their `seq` values one after another, so `seq` order
+/// is commit order. It is taken after every row lock of the commit but the
+/// outcome insert and the idempotency row, so it cannot close a wait cycle
+/// with them, and commits without events never take it.
+const TENANT_EVENT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+
 // FOR SHARE keeps a validated read's row from changing until we commit;
 // Read Committed alone would only check it at the moment of the SELECT.
 super::sql::impl_store!(
     PgStore,
     sqlx::Postgres,
     backend = "postgres",
-    for_share = " FOR SHARE"
+    for_share = " FOR SHARE",
+    skip_locked = " FOR UPDATE SKIP LOCKED",
+    event_lock = Some(TENANT_EVENT_LOCK)
 );

@@ -3,8 +3,11 @@
 //! backends only differ in how they open pools, begin a write transaction
 //! and whether a validated read takes a row lock.
 
+use std::collections::BTreeMap;
+
 use super::{
-    Activity, ActivityStatus, Group, OutcomeRecord, PluginRecord, Role, StateKey, StoreError,
+    ActionCommit, Activity, ActivityStatus, DueTimer, EventRecord, EventRow, Group, LedgerEntry,
+    OutcomeRecord, PluginRecord, RewardRow, Role, StateKey, StoreError, TimerChange,
 };
 
 /// Row tuples, in the column order of the matching `*_COLS` constant.
@@ -40,6 +43,35 @@ pub(super) type OutcomeRow = (
     i64,
     i64,
 );
+/// `reward_cols!()`: user_id, kind, item, name, amount, expires_at, code.
+pub(super) type RewardRowRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+/// id, activity_id, outcome_id, state, created_at, then `reward_cols!()`.
+pub(super) type LedgerRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+/// id, tenant_id, activity_id, name, payload, due_at.
+pub(super) type TimerRow = (String, String, String, String, String, i64);
+/// seq, activity_id, outcome_id, kind, subject, data, created_at.
+pub(super) type EventRecordRow = (i64, String, String, String, String, String, i64);
 /// One row of the snapshot query: `(kind, a, b, value, n, m)` where kind
 /// `s` is a state entry `(user_id, key, value, version, _)` and kind `k` a
 /// stock pool `(pool, _, _, initial, remaining)`.
@@ -64,7 +96,12 @@ macro_rules! outcome_cols {
          effects_hash, plugin_sha256, fuel_used, created_at"
     };
 }
-pub(super) use {activity_cols, outcome_cols, plugin_cols};
+macro_rules! reward_cols {
+    () => {
+        "user_id, kind, item, name, amount, expires_at, code"
+    };
+}
+pub(super) use {activity_cols, outcome_cols, plugin_cols, reward_cols};
 
 pub(super) fn group(r: GroupRow) -> Group {
     Group {
@@ -121,6 +158,54 @@ pub(super) fn outcome(r: OutcomeRow) -> OutcomeRecord {
     }
 }
 
+pub(super) fn reward(r: RewardRowRow) -> RewardRow {
+    RewardRow {
+        user_id: r.0,
+        kind: r.1,
+        item: r.2,
+        name: r.3,
+        amount: r.4,
+        expires_at: r.5,
+        code: r.6,
+    }
+}
+
+pub(super) fn ledger_entry(r: LedgerRow) -> LedgerEntry {
+    LedgerEntry {
+        id: r.0,
+        activity_id: r.1,
+        outcome_id: r.2,
+        state: r.3,
+        created_at: r.4,
+        reward: reward((r.5, r.6, r.7, r.8, r.9, r.10, r.11)),
+    }
+}
+
+pub(super) fn due_timer(r: TimerRow) -> DueTimer {
+    DueTimer {
+        id: r.0,
+        tenant_id: r.1,
+        activity_id: r.2,
+        name: r.3,
+        payload: r.4,
+        due_at: r.5,
+    }
+}
+
+pub(super) fn event(r: EventRecordRow) -> EventRecord {
+    EventRecord {
+        seq: r.0,
+        activity_id: r.1,
+        outcome_id: r.2,
+        event: EventRow {
+            kind: r.3,
+            subject: r.4,
+            data: r.5,
+        },
+        created_at: r.6,
+    }
+}
+
 pub(super) fn role(s: &str) -> Result<Role, StoreError> {
     Role::parse(s).ok_or_else(|| corrupt("role", s))
 }
@@ -146,6 +231,41 @@ pub(super) fn classify(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError
     }
 }
 
+/// Like [`classify`] for a commit, but a uniqueness violation is a lost
+/// race (`Conflict`) rather than a duplicate.
+pub(super) fn unique_is_conflict(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+        _ => classify("timer")(e),
+    }
+}
+
+/// A commit's balance changes, netted per `(user, currency)` and in that
+/// key order, so concurrent commits lock balance rows in one order.
+/// Netting is sound because the commit is atomic: only the final balance
+/// of each row is visible, and it is checked.
+pub(super) fn balance_steps(c: &ActionCommit) -> BTreeMap<(&str, &str), i64> {
+    let mut net = BTreeMap::new();
+    for b in &c.balances {
+        let d = net
+            .entry((b.user_id.as_str(), b.currency.as_str()))
+            .or_insert(0i64);
+        *d = d.saturating_add(b.delta);
+    }
+    net
+}
+
+/// A commit's timer changes in name order (a stable sort: changes to one
+/// name keep their order), so concurrent commits lock timer rows in one
+/// order; changes to different names commute.
+pub(super) fn timer_steps(c: &ActionCommit) -> Vec<&TimerChange> {
+    let mut steps: Vec<_> = c.timers.iter().collect();
+    steps.sort_by_key(|t| match t {
+        TimerChange::Schedule { name, .. } | TimerChange::Cancel { name } => name.as_str(),
+    });
+    steps
+}
+
 /// A step of a commit's state phase. Writes and validated reads are taken
 /// in one key order so two commits never wait on each other's row locks in
 /// opposite orders.
@@ -163,7 +283,7 @@ impl StateStep<'_> {
     }
 }
 
-pub(super) fn state_steps(c: &super::ActionCommit) -> Vec<StateStep<'_>> {
+pub(super) fn state_steps(c: &ActionCommit) -> Vec<StateStep<'_>> {
     let mut steps: Vec<_> = c
         .writes
         .iter()
@@ -176,12 +296,25 @@ pub(super) fn state_steps(c: &super::ActionCommit) -> Vec<StateStep<'_>> {
 
 /// Implements [`super::Store`] for `$store`, a struct with `read` and
 /// `write` pools of database `$db` and a `begin_write` method.
-/// `$for_share` is appended to the read-validation query.
+/// `$for_share` is appended to the read-validation query, `$skip_locked` to
+/// the timer-leasing subquery, and `$event_lock`, if any, is run (with the
+/// tenant id as `$1`) before a commit appends events.
 macro_rules! impl_store {
-    ($store:ty, $db:ty, backend = $backend:literal, for_share = $for_share:literal) => {
+    (
+        $store:ty,
+        $db:ty,
+        backend = $backend:literal,
+        for_share = $for_share:literal,
+        skip_locked = $skip_locked:literal,
+        event_lock = $event_lock:expr $(,)?
+    ) => {
         const _: () = {
             use $crate::store::*;
             use $crate::store::sql;
+
+            /// Taken once per commit that appends events, bound to the
+            /// tenant id; see the backend for why.
+            const EVENT_LOCK: Option<&str> = $event_lock;
 
             #[async_trait::async_trait]
             impl Store for $store {
@@ -560,6 +693,43 @@ macro_rules! impl_store {
                             }
                         }
 
+                        // Net change per (user, currency), in key order.
+                        for ((user, currency), delta) in sql::balance_steps(c) {
+                            if delta > 0 {
+                                sqlx::query::<$db>(
+                                    "INSERT INTO balances (tenant_id, user_id, currency, balance) \
+                                     VALUES ($1, $2, $3, $4) \
+                                     ON CONFLICT (tenant_id, user_id, currency) \
+                                     DO UPDATE SET balance = balances.balance + excluded.balance",
+                                )
+                                .bind(&o.tenant_id)
+                                .bind(user)
+                                .bind(currency)
+                                .bind(delta)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(&conflict)?;
+                            } else if delta < 0 {
+                                // A missing row is a zero balance: nothing
+                                // to debit, so no row matches either.
+                                let done = sqlx::query::<$db>(
+                                    "UPDATE balances SET balance = balance + $4 \
+                                     WHERE tenant_id = $1 AND user_id = $2 AND currency = $3 \
+                                     AND balance + $4 >= 0",
+                                )
+                                .bind(&o.tenant_id)
+                                .bind(user)
+                                .bind(currency)
+                                .bind(delta)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(&conflict)?;
+                                if done.rows_affected() == 0 {
+                                    return Err(StoreError::Conflict);
+                                }
+                            }
+                        }
+
                         for step in sql::state_steps(c) {
                             let ok = match step {
                                 sql::StateStep::Write(w) => {
@@ -606,24 +776,126 @@ macro_rules! impl_store {
                             }
                         }
 
-                        for r in &c.rewards {
+                        // The timer this outcome fires goes first, so the
+                        // outcome may schedule a timer of the same name.
+                        if let Some(id) = &c.fired_timer {
+                            let done = sqlx::query::<$db>(
+                                "UPDATE timers SET state = 'fired', fired_at = $2 \
+                                 WHERE id = $1 AND activity_id = $3 AND state = 'pending'",
+                            )
+                            .bind(id)
+                            .bind(o.created_at)
+                            .bind(&o.activity_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(&conflict)?;
+                            if done.rows_affected() == 0 {
+                                return Err(StoreError::Conflict);
+                            }
+                        }
+                        for change in sql::timer_steps(c) {
+                            let name = match change {
+                                TimerChange::Schedule { name, .. } | TimerChange::Cancel { name } => {
+                                    name
+                                }
+                            };
                             sqlx::query::<$db>(
+                                "UPDATE timers SET state = 'cancelled' \
+                                 WHERE activity_id = $1 AND name = $2 AND state = 'pending'",
+                            )
+                            .bind(&o.activity_id)
+                            .bind(name)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(&conflict)?;
+                            if let TimerChange::Schedule {
+                                id,
+                                name,
+                                due_at,
+                                payload,
+                            } = change
+                            {
+                                sqlx::query::<$db>(
+                                    "INSERT INTO timers (id, tenant_id, activity_id, name, payload, \
+                                     due_at, state, leased_until, fired_at, created_at) \
+                                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', NULL, NULL, $7)",
+                                )
+                                .bind(id)
+                                .bind(&o.tenant_id)
+                                .bind(&o.activity_id)
+                                .bind(name)
+                                .bind(payload)
+                                .bind(*due_at)
+                                .bind(o.created_at)
+                                .execute(&mut *tx)
+                                .await
+                                // A concurrent commit scheduled the same
+                                // name first: a lost race like any other.
+                                .map_err(sql::unique_is_conflict)?;
+                            }
+                        }
+
+                        for r in &c.rewards {
+                            let id = sqlx::query_scalar::<$db, i64>(
                                 "INSERT INTO rewards (tenant_id, activity_id, outcome_id, user_id, \
-                                 kind, item, name, amount, created_at) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                 kind, item, name, amount, expires_at, code, created_at) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                                 RETURNING id",
                             )
                             .bind(&o.tenant_id)
                             .bind(&o.activity_id)
                             .bind(&o.id)
-                            .bind(&o.user_id)
+                            .bind(&r.user_id)
                             .bind(&r.kind)
                             .bind(&r.item)
                             .bind(&r.name)
                             .bind(r.amount)
+                            .bind(r.expires_at)
+                            .bind(&r.code)
                             .bind(o.created_at)
-                            .execute(&mut *tx)
+                            .fetch_one(&mut *tx)
                             .await
                             .map_err(&conflict)?;
+                            if r.kind == "prize" {
+                                sqlx::query::<$db>(
+                                    "INSERT INTO reward_states \
+                                     (reward_id, tenant_id, state, updated_at) \
+                                     VALUES ($1, $2, 'pending', $3)",
+                                )
+                                .bind(id)
+                                .bind(&o.tenant_id)
+                                .bind(o.created_at)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(&conflict)?;
+                            }
+                        }
+
+                        if !c.events.is_empty() {
+                            if let Some(lock) = EVENT_LOCK {
+                                sqlx::query::<$db>(lock)
+                                    .bind(&o.tenant_id)
+                                    .execute(&mut *tx)
+                                    .await
+                                    .map_err(&conflict)?;
+                            }
+                            for e in &c.events {
+                                sqlx::query::<$db>(
+                                    "INSERT INTO events (tenant_id, activity_id, outcome_id, \
+                                     kind, subject, data, created_at) \
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                )
+                                .bind(&o.tenant_id)
+                                .bind(&o.activity_id)
+                                .bind(&o.id)
+                                .bind(&e.kind)
+                                .bind(&e.subject)
+                                .bind(&e.data)
+                                .bind(o.created_at)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(&conflict)?;
+                            }
                         }
 
                         sqlx::query::<$db>(concat!(
@@ -782,22 +1054,152 @@ macro_rules! impl_store {
                 }
 
                 async fn rewards(&self, activity_id: &str) -> StoreResult<Vec<RewardRow>> {
-                    let rows = sqlx::query_as::<$db, (String, String, String, i64)>(
-                        "SELECT kind, item, name, amount FROM rewards \
-                         WHERE activity_id = $1 ORDER BY id",
+                    let rows = sqlx::query_as::<$db, sql::RewardRowRow>(concat!(
+                        "SELECT ",
+                        sql::reward_cols!(),
+                        " FROM rewards WHERE activity_id = $1 ORDER BY id"
+                    ))
+                    .bind(activity_id)
+                    .fetch_all(&self.read)
+                    .await?;
+                    Ok(rows.into_iter().map(sql::reward).collect())
+                }
+
+                async fn scope_state(
+                    &self,
+                    activity_id: &str,
+                    scope_key: &str,
+                ) -> StoreResult<Vec<StateEntry>> {
+                    let rows = sqlx::query_as::<$db, (String, String, Option<String>, i64)>(
+                        "SELECT user_id, key, value, version FROM state \
+                         WHERE activity_id = $1 AND user_id = $2 ORDER BY key",
                     )
                     .bind(activity_id)
+                    .bind(scope_key)
                     .fetch_all(&self.read)
                     .await?;
                     Ok(rows
                         .into_iter()
-                        .map(|(kind, item, name, amount)| RewardRow {
-                            kind,
-                            item,
-                            name,
-                            amount,
+                        .map(|(user_id, key, value, version)| StateEntry {
+                            key: StateKey { user_id, key },
+                            value,
+                            version,
                         })
                         .collect())
+                }
+
+                async fn balances(
+                    &self,
+                    tenant_id: &str,
+                    user_id: &str,
+                ) -> StoreResult<Vec<(String, i64)>> {
+                    Ok(sqlx::query_as::<$db, (String, i64)>(
+                        "SELECT currency, balance FROM balances \
+                         WHERE tenant_id = $1 AND user_id = $2 ORDER BY currency",
+                    )
+                    .bind(tenant_id)
+                    .bind(user_id)
+                    .fetch_all(&self.read)
+                    .await?)
+                }
+
+                async fn user_rewards(
+                    &self,
+                    tenant_id: &str,
+                    user_id: &str,
+                ) -> StoreResult<Vec<LedgerEntry>> {
+                    let rows = sqlx::query_as::<$db, sql::LedgerRow>(
+                        "SELECT r.id, r.activity_id, r.outcome_id, s.state, r.created_at, \
+                         r.user_id, r.kind, r.item, r.name, r.amount, r.expires_at, r.code \
+                         FROM rewards r LEFT JOIN reward_states s ON s.reward_id = r.id \
+                         WHERE r.tenant_id = $1 AND r.user_id = $2 ORDER BY r.id DESC",
+                    )
+                    .bind(tenant_id)
+                    .bind(user_id)
+                    .fetch_all(&self.read)
+                    .await?;
+                    Ok(rows.into_iter().map(sql::ledger_entry).collect())
+                }
+
+                async fn set_reward_state(
+                    &self,
+                    tenant_id: &str,
+                    reward_id: i64,
+                    from: &str,
+                    to: &str,
+                    now: i64,
+                ) -> StoreResult<bool> {
+                    let done = sqlx::query::<$db>(
+                        // Only a pending prize moves, and only to a final
+                        // state: redeemed and cancelled are terminal.
+                        "UPDATE reward_states SET state = $4, updated_at = $5 \
+                         WHERE reward_id = $1 AND tenant_id = $2 AND state = $3 \
+                         AND state = 'pending' AND $4 IN ('redeemed', 'cancelled')",
+                    )
+                    .bind(reward_id)
+                    .bind(tenant_id)
+                    .bind(from)
+                    .bind(to)
+                    .bind(now)
+                    .execute(&self.write)
+                    .await?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn lease_due_timers(
+                    &self,
+                    now: i64,
+                    lease_ms: i64,
+                    limit: u32,
+                ) -> StoreResult<Vec<DueTimer>> {
+                    // One statement picks and leases; on Postgres SKIP
+                    // LOCKED lets concurrent workers take disjoint timers,
+                    // on SQLite the single writer connection serializes it.
+                    let rows = sqlx::query_as::<$db, sql::TimerRow>(concat!(
+                        "UPDATE timers SET leased_until = $1 + $2 \
+                         WHERE id IN (SELECT id FROM timers \
+                         WHERE state = 'pending' AND due_at <= $1 \
+                         AND (leased_until IS NULL OR leased_until < $1) \
+                         ORDER BY due_at, id LIMIT $3",
+                        $skip_locked,
+                        ") RETURNING id, tenant_id, activity_id, name, payload, due_at"
+                    ))
+                    .bind(now)
+                    .bind(lease_ms)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.write)
+                    .await?;
+                    let mut timers: Vec<_> = rows.into_iter().map(sql::due_timer).collect();
+                    timers.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
+                    Ok(timers)
+                }
+
+                async fn pending_timers(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>> {
+                    Ok(sqlx::query_as::<$db, (String, i64)>(
+                        "SELECT name, due_at FROM timers \
+                         WHERE activity_id = $1 AND state = 'pending' ORDER BY due_at, name",
+                    )
+                    .bind(activity_id)
+                    .fetch_all(&self.read)
+                    .await?)
+                }
+
+                async fn events(
+                    &self,
+                    tenant_id: &str,
+                    after: Option<i64>,
+                    limit: u32,
+                ) -> StoreResult<Vec<EventRecord>> {
+                    let rows = sqlx::query_as::<$db, sql::EventRecordRow>(
+                        "SELECT seq, activity_id, outcome_id, kind, subject, data, created_at \
+                         FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    )
+                    .bind(tenant_id)
+                    .bind(after.unwrap_or(0))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.read)
+                    .await?;
+                    Ok(rows.into_iter().map(sql::event).collect())
                 }
             }
         };

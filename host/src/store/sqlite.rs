@@ -83,5 +83,9 @@ super::sql::impl_store!(
     SqliteStore,
     sqlx::Sqlite,
     backend = "sqlite",
-    for_share = ""
+    for_share = "",
+    // One writer connection: nothing else can lease in between.
+    skip_locked = "",
+    // One writer at a time already makes event `seq` order commit order.
+    event_lock = None
 );
