@@ -6,7 +6,7 @@
 //! (state writes, stock claims, rewards) atomically with the outcome.
 //!
 //! Host capabilities are plain functions in [`state`], [`stock`],
-//! [`wallet`], [`timers`], [`random`], [`clock`] and [`log`]. Off wasm (in `cargo test`) they talk
+//! [`wallet`], [`member`], [`timers`], [`random`], [`clock`] and [`log`]. Off wasm (in `cargo test`) they talk
 //! to a [`testing::MockHost`] instead, so mechanics can be unit-tested
 //! natively.
 //!
@@ -74,6 +74,7 @@ pub mod clock;
 #[doc(hidden)]
 pub mod glue;
 pub mod log;
+pub mod member;
 pub mod random;
 pub mod state;
 pub mod stock;

@@ -35,6 +35,8 @@ struct Durable {
     balances: BTreeMap<(String, String), i64>,
     /// Pending timers by name: (due, payload).
     timers: BTreeMap<String, (i64, String)>,
+    /// First outcome time of each user with the tenant.
+    first_seen: HashMap<String, i64>,
 }
 
 /// In-memory stand-in for the Arcade host.
@@ -153,6 +155,10 @@ impl Call {
         }
         *balance -= amount;
         Ok(())
+    }
+
+    pub(crate) fn first_seen(&mut self) -> Option<i64> {
+        self.durable.first_seen.get(&self.user).copied()
     }
 
     pub(crate) fn schedule(&mut self, name: &str, due_ms: i64, payload: &str) {
@@ -277,6 +283,17 @@ impl MockHost {
             .get(&(user.to_owned(), currency.to_owned()))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Mark a user as seen by the tenant since `ms` (or as new, with
+    /// `None`). Like the host, the mock also records a user's first
+    /// successful action.
+    pub fn set_first_seen(&mut self, user: &str, ms: Option<i64>) -> &mut Self {
+        match ms {
+            Some(ms) => self.durable.first_seen.insert(user.to_owned(), ms),
+            None => self.durable.first_seen.remove(user),
+        };
+        self
     }
 
     /// Pending timers: `(name, due_ms)`.
@@ -428,6 +445,11 @@ impl MockHost {
             payload: payload.to_string(),
         };
         let out = self.run(user, false, || glue::handle::<M>(ctx, action))?;
+        let now = self.now_ms;
+        self.durable
+            .first_seen
+            .entry(user.to_owned())
+            .or_insert(now);
         Ok(self.credit(out, user))
     }
 
