@@ -11,4 +11,6 @@ wit_bindgen::generate!({
     runtime_path: "arcade_sdk::__rt",
 });
 
-pub use arcade::mechanic::types::{ActionSpec, Budget, ErrorKind, Reward, RewardKind, StockPool};
+pub use arcade::mechanic::types::{
+    ActionSpec, Budget, ErrorKind, Event, Reward, RewardKind, Scope, StockPool,
+};

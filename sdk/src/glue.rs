@@ -74,6 +74,7 @@ pub fn context<M: Mechanic>(ctx: b::Context) -> Result<Context<M::Config>, Error
     Ok(Context {
         activity_id: ctx.activity_id,
         user_id: ctx.user_id,
+        call_id: ctx.call_id,
         config,
     })
 }
@@ -129,14 +130,26 @@ fn outcome_to_wit(o: Outcome) -> b::Outcome {
             .rewards
             .into_iter()
             .map(|r| b::Reward {
+                user_id: r.user_id,
                 kind: match r.kind {
                     RewardKind::Prize => b::RewardKind::Prize,
                     RewardKind::Points => b::RewardKind::Points,
                     RewardKind::Coupon => b::RewardKind::Coupon,
+                    RewardKind::Tickets => b::RewardKind::Tickets,
                 },
                 item: r.item,
                 name: r.name,
                 amount: r.amount,
+                expires_ms: r.expires_ms,
+            })
+            .collect(),
+        events: o
+            .events
+            .into_iter()
+            .map(|e| b::Event {
+                kind: e.kind,
+                subject: e.subject,
+                data: e.data.to_string(),
             })
             .collect(),
     }

@@ -6,7 +6,7 @@
 //! (state writes, stock claims, rewards) atomically with the outcome.
 //!
 //! Host capabilities are plain functions in [`state`], [`stock`],
-//! [`random`], [`clock`] and [`log`]. Off wasm (in `cargo test`) they talk
+//! [`wallet`], [`member`], [`timers`], [`random`], [`clock`] and [`log`]. Off wasm (in `cargo test`) they talk
 //! to a [`testing::MockHost`] instead, so mechanics can be unit-tested
 //! natively.
 //!
@@ -74,17 +74,20 @@ pub mod clock;
 #[doc(hidden)]
 pub mod glue;
 pub mod log;
+pub mod member;
 pub mod random;
 pub mod state;
 pub mod stock;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+pub mod timers;
 mod types;
+pub mod wallet;
 
 pub use serde_json::{Value, json};
 pub use types::{
-    Action, ConfigError, Context, Error, ErrorKind, Manifest, Outcome, Reward, RewardKind, Setup,
-    Timer,
+    Action, ConfigError, Context, Error, ErrorKind, Event, Manifest, Outcome, Reward, RewardKind,
+    Setup, Timer,
 };
 
 /// An activity mechanic.

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::bindings as b;
 use crate::state::Scope;
 use crate::stock::StockError;
+use crate::wallet::WalletError;
 use crate::{Mechanic, glue};
 
 /// The result of a call made through the mock, as the platform would see it.
@@ -20,13 +21,22 @@ pub struct MockOutcome {
     pub result: serde_json::Value,
     /// Rewards granted.
     pub rewards: Vec<crate::Reward>,
+    /// Events recorded.
+    pub events: Vec<crate::Event>,
 }
 
 #[derive(Clone, Default)]
 struct Durable {
     activity: BTreeMap<String, String>,
     users: HashMap<String, BTreeMap<String, String>>,
+    teams: HashMap<String, BTreeMap<String, String>>,
     stock: BTreeMap<String, (u64, u64)>,
+    /// Balances by (user, currency).
+    balances: BTreeMap<(String, String), i64>,
+    /// Pending timers by name: (due, payload).
+    timers: BTreeMap<String, (i64, String)>,
+    /// First outcome time of each user with the tenant.
+    first_seen: HashMap<String, i64>,
 }
 
 /// In-memory stand-in for the Arcade host.
@@ -37,6 +47,7 @@ pub struct MockHost {
     now_ms: i64,
     utc_offset_minutes: i32,
     logs: Vec<(u8, String)>,
+    calls: u64,
 }
 
 pub(crate) struct Call {
@@ -65,18 +76,26 @@ pub(crate) fn with_call<R>(f: impl FnOnce(&mut Call) -> R) -> R {
 }
 
 impl Call {
-    pub(crate) fn state_get(&mut self, scope: Scope, key: &str) -> Option<String> {
+    pub(crate) fn state_get(&mut self, scope: &Scope, key: &str) -> Option<String> {
         match scope {
             Scope::Activity => self.durable.activity.get(key).cloned(),
-            Scope::User => self.durable.users.get(&self.user)?.get(key).cloned(),
+            Scope::User => {
+                assert!(!self.user.is_empty(), "user state is not available in on_timer");
+                self.durable.users.get(&self.user)?.get(key).cloned()
+            }
+            Scope::Team(id) => self.durable.teams.get(id)?.get(key).cloned(),
         }
     }
 
-    pub(crate) fn state_set(&mut self, scope: Scope, key: &str, value: Option<String>) {
+    pub(crate) fn state_set(&mut self, scope: &Scope, key: &str, value: Option<String>) {
         assert!(!self.read_only, "state writes are not allowed in view");
         let map = match scope {
             Scope::Activity => &mut self.durable.activity,
-            Scope::User => self.durable.users.entry(self.user.clone()).or_default(),
+            Scope::User => {
+                assert!(!self.user.is_empty(), "user state is not available in on_timer");
+                self.durable.users.entry(self.user.clone()).or_default()
+            }
+            Scope::Team(id) => self.durable.teams.entry(id.clone()).or_default(),
         };
         match value {
             Some(v) => map.insert(key.to_owned(), v),
@@ -117,6 +136,41 @@ impl Call {
         }
         *left += count;
         Ok(())
+    }
+
+    pub(crate) fn balance(&mut self, currency: &str) -> i64 {
+        let key = (self.user.clone(), currency.to_owned());
+        self.durable.balances.get(&key).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn debit(&mut self, currency: &str, amount: i64) -> Result<(), WalletError> {
+        assert!(!self.read_only, "debits are not allowed in view");
+        if amount <= 0 || currency.is_empty() {
+            return Err(WalletError::InvalidAmount);
+        }
+        let key = (self.user.clone(), currency.to_owned());
+        let balance = self.durable.balances.entry(key).or_insert(0);
+        if *balance < amount {
+            return Err(WalletError::Insufficient);
+        }
+        *balance -= amount;
+        Ok(())
+    }
+
+    pub(crate) fn first_seen(&mut self) -> Option<i64> {
+        self.durable.first_seen.get(&self.user).copied()
+    }
+
+    pub(crate) fn schedule(&mut self, name: &str, due_ms: i64, payload: &str) {
+        assert!(!self.read_only, "timers are not allowed in view");
+        self.durable
+            .timers
+            .insert(name.to_owned(), (due_ms, payload.to_owned()));
+    }
+
+    pub(crate) fn cancel(&mut self, name: &str) {
+        assert!(!self.read_only, "timers are not allowed in view");
+        self.durable.timers.remove(name);
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
@@ -171,6 +225,7 @@ impl MockHost {
             now_ms: 1_767_225_600_000,
             utc_offset_minutes: 8 * 60,
             logs: Vec::new(),
+            calls: 0,
         }
     }
 
@@ -210,6 +265,73 @@ impl MockHost {
     /// Units left in a stock pool.
     pub fn stock(&self, pool: &str) -> Option<u64> {
         self.durable.stock.get(pool).map(|(left, _)| *left)
+    }
+
+    /// Set a user's balance of a currency (as if earned elsewhere).
+    pub fn set_balance(&mut self, user: &str, currency: &str, amount: i64) -> &mut Self {
+        self.durable
+            .balances
+            .insert((user.to_owned(), currency.to_owned()), amount);
+        self
+    }
+
+    /// A user's balance of a currency, including rewards credited by
+    /// calls made through the mock.
+    pub fn balance(&self, user: &str, currency: &str) -> i64 {
+        self.durable
+            .balances
+            .get(&(user.to_owned(), currency.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Mark a user as seen by the tenant since `ms` (or as new, with
+    /// `None`). Like the host, the mock also records a user's first
+    /// successful action.
+    pub fn set_first_seen(&mut self, user: &str, ms: Option<i64>) -> &mut Self {
+        match ms {
+            Some(ms) => self.durable.first_seen.insert(user.to_owned(), ms),
+            None => self.durable.first_seen.remove(user),
+        };
+        self
+    }
+
+    /// Pending timers: `(name, due_ms)`.
+    pub fn pending_timers(&self) -> Vec<(String, i64)> {
+        self.durable
+            .timers
+            .iter()
+            .map(|(n, (due, _))| (n.clone(), *due))
+            .collect()
+    }
+
+    /// Fire every timer due at the mock's clock, in due order, as the host
+    /// worker would. Returns each timer's name and result.
+    pub fn fire_due_timers<M: Mechanic>(&mut self) -> Vec<(String, Result<MockOutcome, crate::Error>)> {
+        let mut fired = Vec::new();
+        loop {
+            let due = self
+                .durable
+                .timers
+                .iter()
+                .filter(|(_, (at, _))| *at <= self.now_ms)
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(n, (at, p))| (n.clone(), *at, p.clone()));
+            let Some((name, due_ms, payload)) = due else {
+                return fired;
+            };
+            self.durable.timers.remove(&name);
+            let ctx = self.ctx("");
+            let timer = b::Timer {
+                name: name.clone(),
+                payload,
+                due_ms,
+            };
+            let out = self
+                .run("", false, || glue::on_timer::<M>(ctx, timer))
+                .map(|o| self.credit(o, ""));
+            fired.push((name, out));
+        }
     }
 
     /// Log lines written so far, as `(level, message)` with level 0 = debug.
@@ -257,11 +379,56 @@ impl MockHost {
         }
     }
 
-    fn ctx(&self, user: &str) -> b::Context {
+    fn ctx(&mut self, user: &str) -> b::Context {
+        self.calls += 1;
         b::Context {
             activity_id: "activity-under-test".into(),
             user_id: user.into(),
+            call_id: format!("call-{:08}", self.calls),
             config: self.config.clone(),
+        }
+    }
+
+    /// Convert a WIT outcome, crediting points and tickets like the host.
+    fn credit(&mut self, out: b::Outcome, acting: &str) -> MockOutcome {
+        let rewards: Vec<crate::Reward> = out
+            .rewards
+            .into_iter()
+            .map(|r| crate::Reward {
+                user_id: if r.user_id.is_empty() { acting.to_owned() } else { r.user_id },
+                kind: match r.kind {
+                    b::RewardKind::Prize => crate::RewardKind::Prize,
+                    b::RewardKind::Points => crate::RewardKind::Points,
+                    b::RewardKind::Coupon => crate::RewardKind::Coupon,
+                    b::RewardKind::Tickets => crate::RewardKind::Tickets,
+                },
+                item: r.item,
+                name: r.name,
+                amount: r.amount,
+                expires_ms: r.expires_ms,
+            })
+            .collect();
+        for r in &rewards {
+            if matches!(r.kind, crate::RewardKind::Points | crate::RewardKind::Tickets) {
+                *self
+                    .durable
+                    .balances
+                    .entry((r.user_id.clone(), r.item.clone()))
+                    .or_insert(0) += r.amount;
+            }
+        }
+        MockOutcome {
+            result: serde_json::from_str(&out.result).expect("result is JSON"),
+            rewards,
+            events: out
+                .events
+                .into_iter()
+                .map(|e| crate::Event {
+                    kind: e.kind,
+                    subject: e.subject,
+                    data: serde_json::from_str(&e.data).expect("event data is JSON"),
+                })
+                .collect(),
         }
     }
 
@@ -278,28 +445,18 @@ impl MockHost {
             payload: payload.to_string(),
         };
         let out = self.run(user, false, || glue::handle::<M>(ctx, action))?;
-        Ok(MockOutcome {
-            result: serde_json::from_str(&out.result).expect("result is JSON"),
-            rewards: out
-                .rewards
-                .into_iter()
-                .map(|r| crate::Reward {
-                    kind: match r.kind {
-                        b::RewardKind::Prize => crate::RewardKind::Prize,
-                        b::RewardKind::Points => crate::RewardKind::Points,
-                        b::RewardKind::Coupon => crate::RewardKind::Coupon,
-                    },
-                    item: r.item,
-                    name: r.name,
-                    amount: r.amount,
-                })
-                .collect(),
-        })
+        let now = self.now_ms;
+        self.durable
+            .first_seen
+            .entry(user.to_owned())
+            .or_insert(now);
+        Ok(self.credit(out, user))
     }
 
     /// The view for `user`.
     pub fn view<M: Mechanic>(&mut self, user: &str) -> Result<serde_json::Value, crate::Error> {
-        let ctx = self.ctx(user);
+        let mut ctx = self.ctx(user);
+        ctx.call_id.clear();
         let text: String = self.run(user, true, || glue::view::<M>(ctx))?;
         Ok(serde_json::from_str(&text).expect("view is JSON"))
     }

@@ -10,6 +10,10 @@ pub struct Context<C> {
     pub activity_id: String,
     /// The acting user, as named by the platform. Empty in `on_timer`.
     pub user_id: String,
+    /// The host-assigned id of this call's outcome: unique, stable across
+    /// replays. Use it to name what the call creates (a team id). Empty in
+    /// `view`.
+    pub call_id: String,
     /// The activity's parsed config.
     pub config: C,
 }
@@ -50,37 +54,91 @@ pub struct Timer {
 /// Kinds of reward the host keeps a ledger of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RewardKind {
-    /// An item such as a prize; `amount` counts items.
+    /// A physical prize; `amount` counts items. Redemption is tracked.
     Prize,
     /// Loyalty points.
     Points,
-    /// A coupon worth `amount` fen.
+    /// A coupon worth `amount` fen; the host issues its code.
     Coupon,
+    /// Tickets in the balance named by `item`.
+    Tickets,
 }
 
 /// Something of value granted by an outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reward {
+    /// Who gets it; empty for the acting user.
+    pub user_id: String,
     /// What sort of reward.
     pub kind: RewardKind,
-    /// The item's id within the config.
+    /// The item's id within the config (prize id, coupon template, ticket
+    /// balance name).
     pub item: String,
     /// A display name.
     pub name: String,
-    /// How many items, points or fen; positive.
+    /// How many items, points, fen or tickets; positive.
     pub amount: i64,
+    /// Coupon expiry, ms since the Unix epoch.
+    pub expires_ms: Option<i64>,
 }
 
 impl Reward {
-    /// One unit of the prize `item`.
-    pub fn prize(item: impl Into<String>, name: impl Into<String>) -> Self {
+    fn new(kind: RewardKind, item: impl Into<String>, name: impl Into<String>, amount: i64) -> Self {
         Reward {
-            kind: RewardKind::Prize,
+            user_id: String::new(),
+            kind,
             item: item.into(),
             name: name.into(),
-            amount: 1,
+            amount,
+            expires_ms: None,
         }
     }
+
+    /// One unit of the prize `item`.
+    pub fn prize(item: impl Into<String>, name: impl Into<String>) -> Self {
+        Self::new(RewardKind::Prize, item, name, 1)
+    }
+
+    /// `amount` loyalty points.
+    pub fn points(amount: i64) -> Self {
+        Self::new(RewardKind::Points, crate::wallet::POINTS, "points", amount)
+    }
+
+    /// A coupon from template `item` worth `value_fen`, optionally expiring.
+    pub fn coupon(
+        item: impl Into<String>,
+        name: impl Into<String>,
+        value_fen: i64,
+        expires_ms: Option<i64>,
+    ) -> Self {
+        Reward {
+            expires_ms,
+            ..Self::new(RewardKind::Coupon, item, name, value_fen)
+        }
+    }
+
+    /// `amount` tickets in the balance `currency`.
+    pub fn tickets(currency: impl Into<String>, amount: i64) -> Self {
+        let currency = currency.into();
+        Self::new(RewardKind::Tickets, currency.clone(), currency, amount)
+    }
+
+    /// Grant it to `user_id` instead of the acting user.
+    pub fn to(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = user_id.into();
+        self
+    }
+}
+
+/// A fact platforms care about, recorded with the outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Dotted type, such as `team.succeeded`.
+    pub kind: String,
+    /// What it is about, such as a team id.
+    pub subject: String,
+    /// Details.
+    pub data: Value,
 }
 
 /// The result of a successful action.
@@ -90,20 +148,33 @@ pub struct Outcome {
     pub result: Value,
     /// Rewards granted.
     pub rewards: Vec<Reward>,
+    /// Events recorded.
+    pub events: Vec<Event>,
 }
 
 impl Outcome {
-    /// An outcome with `result` and no rewards.
+    /// An outcome with `result` and no rewards or events.
     pub fn new(result: Value) -> Self {
         Outcome {
             result,
             rewards: Vec::new(),
+            events: Vec::new(),
         }
     }
 
     /// Add a reward.
     pub fn reward(mut self, reward: Reward) -> Self {
         self.rewards.push(reward);
+        self
+    }
+
+    /// Add an event.
+    pub fn event(mut self, kind: &str, subject: &str, data: Value) -> Self {
+        self.events.push(Event {
+            kind: kind.into(),
+            subject: subject.into(),
+            data,
+        });
         self
     }
 }

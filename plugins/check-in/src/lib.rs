@@ -1,0 +1,1 @@
+//! The check-in mechanic (being written).

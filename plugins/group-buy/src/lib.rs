@@ -1,0 +1,1 @@
+//! The group-buy mechanic (being written).

@@ -1,0 +1,1 @@
+//! The price-cut mechanic (being written).
