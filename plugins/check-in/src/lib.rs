@@ -478,16 +478,16 @@ fn make_up(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
             ),
         ));
     }
-    if let Some(cost) = makeup.cost_points {
-        if wallet::debit(wallet::POINTS, cost).is_err() {
-            return Err(Error::rejected(
-                "insufficient_points",
-                format!(
-                    "a make-up costs {cost} points; you have {}",
-                    wallet::balance(wallet::POINTS)
-                ),
-            ));
-        }
+    if let Some(cost) = makeup.cost_points
+        && wallet::debit(wallet::POINTS, cost).is_err()
+    {
+        return Err(Error::rejected(
+            "insufficient_points",
+            format!(
+                "a make-up costs {cost} points; you have {}",
+                wallet::balance(wallet::POINTS)
+            ),
+        ));
     }
 
     let inserted = rec.days.insert(day);
