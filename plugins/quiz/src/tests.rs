@@ -503,3 +503,15 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn the_readme_example_config_is_valid() {
+    let readme = include_str!("../README.md");
+    let start = readme.find("\"config\": {").unwrap() + "\"config\": ".len();
+    let end = readme[start..].find("\n    }}'").unwrap() + start + "\n    }".len();
+    let config: serde_json::Value = serde_json::from_str(&readme[start..end]).unwrap();
+    let mut h = host(config);
+    h.set_now_ms(T0);
+    let out = h.handle::<Quiz>("u1", "start", json!({})).unwrap();
+    assert_eq!(out.result["questions"].as_array().unwrap().len(), 2);
+}
