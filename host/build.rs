@@ -3,7 +3,5 @@
 include!("build/wasm.rs");
 
 fn main() {
-    // `sqlx::migrate!` embeds the migration files; rebuild when one is added.
-    println!("cargo:rerun-if-changed=migrations");
-    build_plugins(&["lucky-draw"]);
+    build_plugins(&["lucky-draw", "group-buy", "price-cut", "check-in", "quiz"]);
 }

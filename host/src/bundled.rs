@@ -1,8 +1,19 @@
 //! First-party plugins compiled into the binary by the build script and
 //! registered at start-up.
 
-/// `(name, component bytes)` of each bundled plugin.
-pub const PLUGINS: &[(&str, &[u8])] = &[(
-    "lucky-draw",
-    include_bytes!(concat!(env!("OUT_DIR"), "/lucky_draw.wasm")),
-)];
+macro_rules! bundled {
+    ($($name:literal => $file:literal),* $(,)?) => {
+        /// `(name, component bytes)` of each bundled plugin.
+        pub const PLUGINS: &[(&str, &[u8])] = &[
+            $(($name, include_bytes!(concat!(env!("OUT_DIR"), "/", $file)))),*
+        ];
+    };
+}
+
+bundled!(
+    "lucky-draw" => "lucky_draw.wasm",
+    "group-buy" => "group_buy.wasm",
+    "price-cut" => "price_cut.wasm",
+    "check-in" => "check_in.wasm",
+    "quiz" => "quiz.wasm",
+);

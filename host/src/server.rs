@@ -127,9 +127,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, backend = store.backend(), "arcade serving");
+    let worker = tokio::spawn(crate::service::timers::run_worker(arcade.clone()));
     axum::serve(listener, crate::http::router(arcade))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    worker.abort();
     Ok(())
 }
 

@@ -80,7 +80,10 @@ impl Call {
         match scope {
             Scope::Activity => self.durable.activity.get(key).cloned(),
             Scope::User => {
-                assert!(!self.user.is_empty(), "user state is not available in on_timer");
+                assert!(
+                    !self.user.is_empty(),
+                    "user state is not available in on_timer"
+                );
                 self.durable.users.get(&self.user)?.get(key).cloned()
             }
             Scope::Team(id) => self.durable.teams.get(id)?.get(key).cloned(),
@@ -92,7 +95,10 @@ impl Call {
         let map = match scope {
             Scope::Activity => &mut self.durable.activity,
             Scope::User => {
-                assert!(!self.user.is_empty(), "user state is not available in on_timer");
+                assert!(
+                    !self.user.is_empty(),
+                    "user state is not available in on_timer"
+                );
                 self.durable.users.entry(self.user.clone()).or_default()
             }
             Scope::Team(id) => self.durable.teams.entry(id.clone()).or_default(),
@@ -307,7 +313,9 @@ impl MockHost {
 
     /// Fire every timer due at the mock's clock, in due order, as the host
     /// worker would. Returns each timer's name and result.
-    pub fn fire_due_timers<M: Mechanic>(&mut self) -> Vec<(String, Result<MockOutcome, crate::Error>)> {
+    pub fn fire_due_timers<M: Mechanic>(
+        &mut self,
+    ) -> Vec<(String, Result<MockOutcome, crate::Error>)> {
         let mut fired = Vec::new();
         loop {
             let due = self
@@ -395,7 +403,11 @@ impl MockHost {
             .rewards
             .into_iter()
             .map(|r| crate::Reward {
-                user_id: if r.user_id.is_empty() { acting.to_owned() } else { r.user_id },
+                user_id: if r.user_id.is_empty() {
+                    acting.to_owned()
+                } else {
+                    r.user_id
+                },
                 kind: match r.kind {
                     b::RewardKind::Prize => crate::RewardKind::Prize,
                     b::RewardKind::Points => crate::RewardKind::Points,
@@ -409,7 +421,10 @@ impl MockHost {
             })
             .collect();
         for r in &rewards {
-            if matches!(r.kind, crate::RewardKind::Points | crate::RewardKind::Tickets) {
+            if matches!(
+                r.kind,
+                crate::RewardKind::Points | crate::RewardKind::Tickets
+            ) {
                 *self
                     .durable
                     .balances

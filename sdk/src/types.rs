@@ -83,7 +83,12 @@ pub struct Reward {
 }
 
 impl Reward {
-    fn new(kind: RewardKind, item: impl Into<String>, name: impl Into<String>, amount: i64) -> Self {
+    fn new(
+        kind: RewardKind,
+        item: impl Into<String>,
+        name: impl Into<String>,
+        amount: i64,
+    ) -> Self {
         Reward {
             user_id: String::new(),
             kind,

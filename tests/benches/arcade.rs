@@ -101,7 +101,7 @@ fn bench_sandbox(iters: usize) -> anyhow::Result<SandboxResult> {
         };
         let rng = arcade_host::randomness::action_stream(&activity_key, &format!("outcome-{i}"));
         let user = format!("user-{i}");
-        let io = CallIo::live(Mode::ReadWrite, &user, tz, now, snapshot, Some(rng));
+        let io = CallIo::live(Mode::ReadWrite, &user, tz, now, snapshot, Some(rng), None);
         (user, io)
     };
     let run_one = |i: usize| -> anyhow::Result<(Duration, bool)> {
@@ -110,6 +110,7 @@ fn bench_sandbox(iters: usize) -> anyhow::Result<SandboxResult> {
             activity_id: "bench-activity",
             user_id: &user,
             config: CONFIG,
+            call_id: "bench-call",
         };
         let start = Instant::now();
         let report = sandbox.handle(&plugin, &limits, io, &ctx, "draw", "{}");

@@ -18,6 +18,7 @@ fn prize_frequencies_match_weights() {
         activity_id: "fairness",
         user_id: "u",
         config,
+        call_id: "fairness-call",
     };
     let n = 100_000;
     let mut counts = [0u64; 4];
@@ -30,6 +31,7 @@ fn prize_frequencies_match_weights() {
             0,
             Snapshot::default(),
             Some(rng),
+            None,
         );
         let report = sandbox.handle(&plugin, &limits, io, &ctx, "draw", "{}");
         let outcome = report.result.unwrap().unwrap();

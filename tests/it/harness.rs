@@ -42,11 +42,13 @@ pub struct Server {
     pub arcade: Arc<Arcade>,
     pub db: Db,
     task: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();
+        self.worker.abort();
     }
 }
 
@@ -78,6 +80,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = arcade_host::http::router(arcade.clone());
+        let worker = tokio::spawn(arcade_host::service::timers::run_worker(arcade.clone()));
         let task = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");
         });
@@ -91,6 +94,7 @@ impl Server {
             arcade,
             db,
             task,
+            worker,
         }
     }
 

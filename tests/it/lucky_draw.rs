@@ -26,10 +26,15 @@ async fn quickstart_flow(db: Db) {
     let s = Server::start(db).await;
     assert_eq!(s.get("", "/healthz").await.status, 200);
     let plugins = s.get(ADMIN, "/v1/plugins").await;
-    assert_eq!(
-        plugins.body["plugins"][0]["name"], "lucky-draw",
-        "{plugins:?}"
-    );
+    let names: Vec<_> = plugins.body["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for bundled in ["check-in", "group-buy", "lucky-draw", "price-cut", "quiz"] {
+        assert!(names.contains(&bundled), "{bundled} missing from {names:?}");
+    }
 
     let t = s.tenant("acme").await;
     let groups = s.get(&t.operator, "/v1/groups").await;

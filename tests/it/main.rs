@@ -4,6 +4,7 @@
 mod containment;
 mod fairness;
 mod harness;
+mod ledger;
 mod lucky_draw;
 mod replay;
 mod store;

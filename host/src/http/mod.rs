@@ -53,6 +53,11 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/activities/{id}/view", get(view))
         .route("/v1/activities/{id}/outcomes", get(list_outcomes))
         .route("/v1/activities/{id}/fairness", get(fairness))
+        .route("/v1/users/{user_id}/rewards", get(user_rewards))
+        .route("/v1/users/{user_id}/points", get(user_points))
+        .route("/v1/rewards/{id}/redeem", post(redeem_reward))
+        .route("/v1/rewards/{id}/cancel", post(cancel_reward))
+        .route("/v1/events", get(events))
         .route("/v1/outcomes/{id}", get(get_outcome))
         .route("/v1/outcomes/{id}/replay", post(replay))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
@@ -296,4 +301,63 @@ async fn get_outcome(
 async fn replay(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
     let tenant = c.tenant(&[Role::Operator])?;
     Ok(Json(a.replay(Some(tenant), &id).await?).into_response())
+}
+
+async fn user_rewards(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(user): Path<String>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Platform, Role::Operator])?;
+    Ok(
+        Json(json!({"user_id": user, "rewards": a.user_rewards(tenant, &user).await?}))
+            .into_response(),
+    )
+}
+
+async fn user_points(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(user): Path<String>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Platform, Role::Operator])?;
+    Ok(Json(a.user_balances(tenant, &user).await?).into_response())
+}
+
+async fn settle(a: &Arcade, c: &crate::service::Principal, id: &str, to: &str) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Operator])?;
+    let id: i64 = id.parse().map_err(|_| Error::not_found("reward", id))?;
+    a.settle_prize(tenant, id, to).await?;
+    Ok(Json(json!({"id": id, "state": to})).into_response())
+}
+
+async fn redeem_reward(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    settle(&a, &c, &id, "redeemed").await
+}
+
+async fn cancel_reward(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    settle(&a, &c, &id, "cancelled").await
+}
+
+#[derive(Deserialize)]
+struct EventQuery {
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn events(
+    State(a): AppState,
+    Caller(c): Caller,
+    Query(q): Query<EventQuery>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Platform, Role::Operator])?;
+    Ok(Json(a.events(tenant, q.after, q.limit).await?).into_response())
 }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use wasmtime::{ResourceLimiter, component::ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::arcade::mechanic::{clock, log, random, state, stock, types};
+use super::bindings::arcade::mechanic::{
+    clock, log, member, random, state, stock, timers, types, wallet,
+};
 
 use super::failure::{BadOutput, MemoryExceeded};
 use crate::randomness::Stream;
@@ -70,7 +72,50 @@ pub struct Inputs {
     pub state: BTreeMap<StateKey, SeenEntry>,
     /// Stock pools touched, as first seen.
     pub stock: BTreeMap<String, SeenStock>,
+    /// Balances of the acting user touched, as first seen.
+    #[serde(default)]
+    pub balances: BTreeMap<String, i64>,
+    /// When the acting user was first seen by the tenant (outer `None`:
+    /// not asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen_ms: Option<Option<i64>>,
+    /// For a timer call: when the timer was due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_ms: Option<i64>,
 }
+
+/// Fetches what a live call touches lazily (a team's state, the acting
+/// user's balances). Called from the blocking thread running the guest.
+pub trait Loader: Send {
+    /// All state rows of one scope key (`#team:<id>`).
+    fn scope(&mut self, scope_key: &str) -> Result<Vec<crate::store::StateEntry>, String>;
+    /// The acting user's balances.
+    fn balances(&mut self) -> Result<Vec<(String, i64)>, String>;
+    /// When the acting user's first outcome with the tenant committed.
+    fn first_seen(&mut self) -> Result<Option<i64>, String>;
+}
+
+/// A timer change buffered by a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum TimerOp {
+    /// Schedule `name` at `due_ms` with `payload`.
+    Schedule {
+        /// Name.
+        name: String,
+        /// Due time.
+        due_ms: i64,
+        /// Payload JSON.
+        payload: String,
+    },
+    /// Cancel `name`.
+    Cancel {
+        /// Name.
+        name: String,
+    },
+}
+
+/// The state-key prefix of team scopes. User ids may not start with `#`.
+pub const TEAM_PREFIX: &str = "#team:";
 
 /// JSON maps need string keys; state keys are structs, so store pairs.
 mod as_pairs {
@@ -94,12 +139,19 @@ mod as_pairs {
 
 /// Where reads come from.
 pub enum Source {
-    /// A live snapshot: anything may be read.
+    /// A live snapshot: anything may be read; teams and balances are
+    /// fetched through the loader when first touched.
     Snapshot {
         /// State by key.
         state: BTreeMap<StateKey, SeenEntry>,
         /// Stock by pool.
         stock: BTreeMap<String, SeenStock>,
+        /// Scope keys whose rows are in `state`.
+        loaded: std::collections::BTreeSet<String>,
+        /// Balances, once loaded.
+        balances: Option<BTreeMap<String, i64>>,
+        /// Where lazy reads come from.
+        loader: Option<Box<dyn Loader>>,
     },
     /// A replay: only what the original call read is available, and
     /// reading anything else marks the replay as diverged.
@@ -117,6 +169,10 @@ pub struct CallIo {
     pub(crate) writes: BTreeMap<StateKey, Option<String>>,
     /// Net stock change by pool.
     pub(crate) stock_delta: BTreeMap<String, i64>,
+    /// Debits by currency (positive amounts).
+    pub(crate) debits: BTreeMap<String, i64>,
+    /// Timer changes, in order.
+    pub(crate) timers: Vec<TimerOp>,
     pub(crate) rng: Option<Stream>,
     pub(crate) logs: Vec<(log::Level, String)>,
     pub(crate) dropped_logs: usize,
@@ -125,7 +181,8 @@ pub struct CallIo {
 }
 
 impl CallIo {
-    /// A call over a live snapshot.
+    /// A call over a live snapshot (of the activity scope, the acting
+    /// user's scope and the stock), with `loader` for the rest.
     pub fn live(
         mode: Mode,
         user_id: &str,
@@ -133,6 +190,7 @@ impl CallIo {
         now_ms: i64,
         snapshot: crate::store::Snapshot,
         rng: Option<Stream>,
+        loader: Option<Box<dyn Loader>>,
     ) -> Self {
         let state = snapshot
             .state
@@ -158,14 +216,15 @@ impl CallIo {
                  }| (pool, SeenStock { initial, remaining }),
             )
             .collect();
-        Self::new(
-            mode,
-            user_id,
-            timezone,
-            now_ms,
-            Source::Snapshot { state, stock },
-            rng,
-        )
+        let loaded = [String::new(), user_id.to_owned()].into_iter().collect();
+        let source = Source::Snapshot {
+            state,
+            stock,
+            loaded,
+            balances: None,
+            loader,
+        };
+        Self::new(mode, user_id, timezone, now_ms, source, rng)
     }
 
     /// A call that replays recorded inputs.
@@ -207,6 +266,8 @@ impl CallIo {
             },
             writes: BTreeMap::new(),
             stock_delta: BTreeMap::new(),
+            debits: BTreeMap::new(),
+            timers: Vec::new(),
             rng,
             logs: Vec::new(),
             dropped_logs: 0,
@@ -214,18 +275,52 @@ impl CallIo {
         }
     }
 
-    fn key(&self, scope: types::Scope, key: String) -> StateKey {
+    fn key(&self, scope: types::Scope, key: String) -> wasmtime::Result<StateKey> {
         let user_id = match scope {
             types::Scope::Activity => String::new(),
+            types::Scope::User if self.user_id.is_empty() => {
+                return Err(bad("user state is not available without an acting user"));
+            }
             types::Scope::User => self.user_id.clone(),
+            types::Scope::Team(id) => {
+                if id.is_empty() || id.len() > 64 {
+                    return Err(bad("a team id must be 1 to 64 bytes"));
+                }
+                format!("{TEAM_PREFIX}{id}")
+            }
         };
-        StateKey { user_id, key }
+        Ok(StateKey { user_id, key })
     }
 
     /// The entry as first seen by this call, recording it as an input.
-    fn seen(&mut self, key: &StateKey) -> SeenEntry {
+    fn seen(&mut self, key: &StateKey) -> wasmtime::Result<SeenEntry> {
         if let Some(seen) = self.inputs.state.get(key) {
-            return seen.clone();
+            return Ok(seen.clone());
+        }
+        if let Source::Snapshot {
+            state,
+            loaded,
+            loader,
+            ..
+        } = &mut self.source
+            && !loaded.contains(&key.user_id)
+        {
+            let loader = loader
+                .as_mut()
+                .ok_or_else(|| bad("this call cannot load team state"))?;
+            let rows = loader
+                .scope(&key.user_id)
+                .map_err(|e| wasmtime::Error::msg(format!("loading state: {e}")))?;
+            for e in rows {
+                state.insert(
+                    e.key,
+                    SeenEntry {
+                        value: e.value,
+                        version: Some(e.version),
+                    },
+                );
+            }
+            loaded.insert(key.user_id.clone());
         }
         let seen = match &self.source {
             Source::Snapshot { state, .. } => state.get(key).cloned().unwrap_or(SeenEntry {
@@ -241,7 +336,42 @@ impl CallIo {
             }
         };
         self.inputs.state.insert(key.clone(), seen.clone());
-        seen
+        Ok(seen)
+    }
+
+    /// The acting user's balance as first seen, recording it as an input.
+    fn seen_balance(&mut self, currency: &str) -> wasmtime::Result<i64> {
+        if self.user_id.is_empty() {
+            return Err(bad("the wallet is not available without an acting user"));
+        }
+        if let Some(b) = self.inputs.balances.get(currency) {
+            return Ok(*b);
+        }
+        let seen = match &mut self.source {
+            Source::Snapshot {
+                balances, loader, ..
+            } => {
+                if balances.is_none() {
+                    let loader = loader
+                        .as_mut()
+                        .ok_or_else(|| bad("this call cannot load balances"))?;
+                    let rows = loader
+                        .balances()
+                        .map_err(|e| wasmtime::Error::msg(format!("loading balances: {e}")))?;
+                    *balances = Some(rows.into_iter().collect());
+                }
+                balances
+                    .as_ref()
+                    .and_then(|b| b.get(currency).copied())
+                    .unwrap_or(0)
+            }
+            Source::Recorded => {
+                self.diverged = true;
+                0
+            }
+        };
+        self.inputs.balances.insert(currency.to_owned(), seen);
+        Ok(seen)
     }
 
     fn seen_stock(&mut self, pool: &str) -> Option<SeenStock> {
@@ -275,6 +405,10 @@ impl CallIo {
             ))))
         }
     }
+}
+
+fn bad(message: &str) -> wasmtime::Error {
+    wasmtime::Error::new(BadOutput(message.to_owned()))
 }
 
 /// The memory limiter of one call. It records when it refuses, so the
@@ -332,11 +466,11 @@ impl state::Host for CallState {
     fn get(&mut self, scope: types::Scope, key: String) -> wasmtime::Result<Option<String>> {
         let io = &mut self.io;
         io.require(Mode::ReadOnly, "state.get")?;
-        let key = io.key(scope, key);
+        let key = io.key(scope, key)?;
         if let Some(written) = io.writes.get(&key) {
             return Ok(written.clone());
         }
-        Ok(io.seen(&key).value)
+        Ok(io.seen(&key)?.value)
     }
 
     fn set(&mut self, scope: types::Scope, key: String, value: String) -> wasmtime::Result<()> {
@@ -367,14 +501,14 @@ impl CallState {
                 "state value for {key:?} exceeds {MAX_VALUE_BYTES} bytes"
             ))));
         }
-        let key = io.key(scope, key);
+        let key = io.key(scope, key)?;
         if !io.writes.contains_key(&key) && io.writes.len() >= MAX_WRITES {
             return Err(wasmtime::Error::new(BadOutput(format!(
                 "a call may write at most {MAX_WRITES} keys"
             ))));
         }
         // The commit compares against the version first seen.
-        io.seen(&key);
+        io.seen(&key)?;
         io.writes.insert(key, value);
         Ok(())
     }
@@ -436,6 +570,94 @@ impl CallState {
         }
         io.stock_delta.insert(pool, delta + sign * count);
         Ok(Ok(()))
+    }
+}
+
+impl wallet::Host for CallState {
+    fn balance(&mut self, currency: String) -> wasmtime::Result<i64> {
+        let io = &mut self.io;
+        io.require(Mode::ReadOnly, "wallet.balance")?;
+        let seen = io.seen_balance(&currency)?;
+        Ok(seen - io.debits.get(&currency).copied().unwrap_or(0))
+    }
+
+    fn debit(
+        &mut self,
+        currency: String,
+        amount: i64,
+    ) -> wasmtime::Result<Result<(), wallet::WalletError>> {
+        let io = &mut self.io;
+        io.require(Mode::ReadWrite, "wallet.debit")?;
+        if amount <= 0 || currency.is_empty() || currency.len() > 64 {
+            return Ok(Err(wallet::WalletError::InvalidAmount));
+        }
+        let seen = io.seen_balance(&currency)?;
+        let spent = io.debits.get(&currency).copied().unwrap_or(0);
+        if seen - spent < amount {
+            return Ok(Err(wallet::WalletError::Insufficient));
+        }
+        io.debits.insert(currency, spent + amount);
+        Ok(Ok(()))
+    }
+}
+
+impl member::Host for CallState {
+    fn first_seen_ms(&mut self) -> wasmtime::Result<Option<i64>> {
+        let io = &mut self.io;
+        io.require(Mode::ReadOnly, "member.first-seen-ms")?;
+        if io.user_id.is_empty() {
+            return Err(bad("member facts need an acting user"));
+        }
+        if let Some(seen) = io.inputs.first_seen_ms {
+            return Ok(seen);
+        }
+        let seen = match &mut io.source {
+            Source::Snapshot { loader, .. } => loader
+                .as_mut()
+                .ok_or_else(|| bad("this call cannot load member facts"))?
+                .first_seen()
+                .map_err(|e| wasmtime::Error::msg(format!("loading member facts: {e}")))?,
+            Source::Recorded => {
+                io.diverged = true;
+                None
+            }
+        };
+        io.inputs.first_seen_ms = Some(seen);
+        Ok(seen)
+    }
+}
+
+impl timers::Host for CallState {
+    fn schedule(&mut self, name: String, due_ms: i64, payload: String) -> wasmtime::Result<()> {
+        let io = &mut self.io;
+        io.require(Mode::ReadWrite, "timers.schedule")?;
+        if name.is_empty() || name.len() > 128 {
+            return Err(bad("a timer name must be 1 to 128 bytes"));
+        }
+        if payload.len() > MAX_VALUE_BYTES
+            || serde_json::from_str::<serde::de::IgnoredAny>(&payload).is_err()
+        {
+            return Err(bad("a timer payload must be JSON of at most 64 KiB"));
+        }
+        if io.timers.len() >= MAX_WRITES {
+            return Err(bad("too many timer changes in one call"));
+        }
+        io.timers.push(TimerOp::Schedule {
+            name,
+            due_ms,
+            payload,
+        });
+        Ok(())
+    }
+
+    fn cancel(&mut self, name: String) -> wasmtime::Result<()> {
+        let io = &mut self.io;
+        io.require(Mode::ReadWrite, "timers.cancel")?;
+        if io.timers.len() >= MAX_WRITES {
+            return Err(bad("too many timer changes in one call"));
+        }
+        io.timers.push(TimerOp::Cancel { name });
+        Ok(())
     }
 }
 

@@ -24,7 +24,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::{MemoryOutputPipe, SinkOutputStream};
 
 use bindings::{Mechanic, MechanicPre, types as wit};
-pub use call::{CallIo, Inputs, Mode};
+pub use call::{CallIo, Inputs, Loader, Mode, TEAM_PREFIX, TimerOp};
 use call::{CallState, MemoryLimiter};
 pub use failure::PluginFailure;
 use failure::{BadOutput, MemoryExceeded};
@@ -176,8 +176,10 @@ pub type StockPools = Vec<(String, i64)>;
 pub struct GuestOutcome {
     /// Result JSON text.
     pub result: String,
-    /// Rewards granted.
+    /// Rewards granted, beneficiaries resolved.
     pub rewards: Vec<crate::store::RewardRow>,
+    /// Events to record.
+    pub events: Vec<crate::store::EventRow>,
 }
 
 /// What came back from one call, with the call's recorded I/O.
@@ -198,6 +200,8 @@ pub struct CallContext<'a> {
     pub user_id: &'a str,
     /// Config JSON.
     pub config: &'a str,
+    /// The outcome id of this call (empty for `view`).
+    pub call_id: &'a str,
 }
 
 /// A timer that came due.
@@ -408,7 +412,8 @@ impl Sandbox {
         let report = self.run(plugin, limits, io, |m, store| {
             m.call_handle(store, &wit_ctx, &wit_action)
         });
-        map_report(report, |r| check_outcome_result(r, limits, ctx.user_id))
+        let acting = ctx.user_id.to_owned();
+        map_report(report, |r| check_outcome_result(r, limits, &acting))
     }
 
     /// Run `on-timer`.
@@ -429,7 +434,7 @@ impl Sandbox {
         let report = self.run(plugin, limits, io, |m, store| {
             m.call_on_timer(store, &wit_ctx, &timer)
         });
-        map_report(report, |r| check_outcome_result(r, limits, ctx.user_id))
+        map_report(report, |r| check_outcome_result(r, limits, ""))
     }
 
     /// Run `view`.
@@ -547,6 +552,7 @@ fn wit_context(ctx: &CallContext<'_>) -> wit::Context {
     wit::Context {
         activity_id: ctx.activity_id.to_owned(),
         user_id: ctx.user_id.to_owned(),
+        call_id: ctx.call_id.to_owned(),
         config: ctx.config.to_owned(),
     }
 }
@@ -603,7 +609,7 @@ fn check_guest_error(e: wit::Error) -> Result<GuestError, PluginFailure> {
 fn check_outcome_result(
     r: Result<wit::Outcome, wit::Error>,
     limits: &Limits,
-    user_id: &str,
+    acting_user: &str,
 ) -> Result<Result<GuestOutcome, GuestError>, PluginFailure> {
     let outcome = match r {
         Ok(o) => o,
@@ -615,6 +621,11 @@ fn check_outcome_result(
             "an outcome may grant at most 64 rewards".into(),
         ));
     }
+    if outcome.events.len() > 64 {
+        return Err(PluginFailure::BadOutput(
+            "an outcome may record at most 64 events".into(),
+        ));
+    }
     let mut rewards = Vec::with_capacity(outcome.rewards.len());
     for r in outcome.rewards {
         if r.amount <= 0 || r.item.is_empty() || r.item.len() > 64 || r.name.len() > 256 {
@@ -623,24 +634,67 @@ fn check_outcome_result(
                 truncate(r.item, 64)
             )));
         }
+        let user_id = if r.user_id.is_empty() {
+            acting_user.to_owned()
+        } else {
+            r.user_id
+        };
+        if user_id.is_empty() || user_id.len() > 128 || user_id.starts_with('#') {
+            return Err(PluginFailure::BadOutput(
+                "a reward needs a beneficiary: name the user (there is no acting user here)".into(),
+            ));
+        }
         let kind = match r.kind {
             wit::RewardKind::Prize => "prize",
             wit::RewardKind::Points => "points",
             wit::RewardKind::Coupon => "coupon",
+            wit::RewardKind::Tickets => "tickets",
+        };
+        let item = if kind == "points" {
+            "points".to_owned()
+        } else {
+            r.item
         };
         rewards.push(crate::store::RewardRow {
-            user_id: user_id.to_owned(),
+            user_id,
             kind: kind.into(),
-            item: r.item,
+            item,
             name: r.name,
             amount: r.amount,
-            expires_at: None,
+            expires_at: r.expires_ms.filter(|_| kind == "coupon"),
             code: None,
+        });
+    }
+    let mut events = Vec::with_capacity(outcome.events.len());
+    for e in outcome.events {
+        let dotted = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+        };
+        if !dotted(&e.kind) || e.subject.len() > 128 {
+            return Err(PluginFailure::BadOutput(format!(
+                "event kind {:?} must be dotted lower-case and the subject at most 128 bytes",
+                truncate(e.kind, 64)
+            )));
+        }
+        let data = if e.data.is_empty() {
+            "{}".to_owned()
+        } else {
+            e.data
+        };
+        check_json(&data, limits, "event data")?;
+        events.push(crate::store::EventRow {
+            kind: e.kind,
+            subject: e.subject,
+            data,
         });
     }
     Ok(Ok(GuestOutcome {
         result: outcome.result,
         rewards,
+        events,
     }))
 }
 

@@ -246,7 +246,7 @@ impl Arcade {
             .filter(|a| a.tenant_id == tenant_id)
             .ok_or_else(|| Error::not_found("activity", id))?;
         let stock = self.store.stock(id).await?;
-        Ok(view_of(a, stock))
+        Ok(view_of(a, stock, self.now()))
     }
 
     /// A tenant's activities, optionally in one group.
@@ -259,7 +259,7 @@ impl Arcade {
         let mut out = Vec::with_capacity(list.len());
         for a in list {
             let stock = self.store.stock(&a.id).await?;
-            out.push(view_of(a, stock));
+            out.push(view_of(a, stock, self.now()));
         }
         Ok(out)
     }
@@ -280,7 +280,7 @@ impl Arcade {
     /// The commitment, and the key once the activity has ended.
     pub async fn fairness(&self, tenant_id: &str, id: &str) -> Result<Fairness> {
         let a = self.load_activity(tenant_id, id).await?;
-        let ended = a.record.ends_at.is_some_and(|e| e <= now_ms());
+        let ended = a.record.ends_at.is_some_and(|e| e <= self.now());
         Ok(Fairness {
             key_commitment: a.record.key_commitment.clone(),
             key: ended.then(|| hex::encode(a.key)),
@@ -299,13 +299,15 @@ impl Arcade {
         check_user_id(user_id)?;
         let a = self.load_activity(tenant_id, id).await?;
         let snapshot = self.store.snapshot(id, user_id).await?;
+        let loader = self.loader(&a, user_id);
         let io = CallIo::live(
             Mode::ReadOnly,
             user_id,
             a.timezone,
-            now_ms(),
+            self.now(),
             snapshot,
             None,
+            Some(loader),
         );
         let (sandbox, user) = (self.sandbox.clone(), user_id.to_owned());
         let a2 = a.clone();
@@ -314,6 +316,7 @@ impl Arcade {
                 activity_id: &a2.record.id,
                 user_id: &user,
                 config: &a2.record.config,
+                call_id: "",
             };
             sandbox.view(&a2.plugin, &a2.limits, io, &ctx)
         })
@@ -325,17 +328,20 @@ impl Arcade {
 
 /// User ids are the platform's; they must be short and printable.
 pub(crate) fn check_user_id(user_id: &str) -> Result<()> {
-    if user_id.is_empty() || user_id.len() > 128 || user_id.chars().any(char::is_control) {
+    if user_id.is_empty()
+        || user_id.len() > 128
+        || user_id.starts_with('#')
+        || user_id.chars().any(char::is_control)
+    {
         return Err(Error::invalid(
             "invalid_user_id",
-            "user_id must be 1 to 128 bytes without control characters",
+            "user_id must be 1 to 128 bytes, not start with '#', and have no control characters",
         ));
     }
     Ok(())
 }
 
-fn view_of(a: Activity, stock: Vec<StockLevel>) -> ActivityView {
-    let now = now_ms();
+fn view_of(a: Activity, stock: Vec<StockLevel>, now: i64) -> ActivityView {
     let accepting = a.status == ActivityStatus::Active
         && a.starts_at.is_none_or(|s| s <= now)
         && a.ends_at.is_none_or(|e| now < e);

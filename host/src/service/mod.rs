@@ -5,9 +5,13 @@
 mod actions;
 mod activities;
 mod auth;
+mod calls;
+mod ledger;
+mod loader;
 mod outcomes;
 mod plugins;
 mod replay;
+pub mod timers;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -20,6 +24,7 @@ use crate::store::{Activity, ApiKey, Store};
 pub use actions::{ActionRequest, PAYLOAD_LIMIT_BYTES};
 pub use activities::{ActivityView, Fairness, NewActivity};
 pub use auth::{Principal, generate_api_key};
+pub use ledger::{Balances, EventPage, EventView};
 pub use outcomes::{OutcomePageView, OutcomeView};
 pub use plugins::PluginInfo;
 pub use replay::ReplayReport;
@@ -46,6 +51,7 @@ pub struct Arcade {
     admin_token_hash: [u8; 32],
     activities: RwLock<HashMap<String, Arc<LoadedActivity>>>,
     keys: RwLock<HashMap<String, ApiKey>>,
+    clock_offset_ms: std::sync::atomic::AtomicI64,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -78,6 +84,7 @@ impl Arcade {
             admin_token_hash: auth::token_hash(admin_token),
             activities: RwLock::new(HashMap::new()),
             keys: RwLock::new(HashMap::new()),
+            clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -89,6 +96,22 @@ impl Arcade {
     /// The sandbox.
     pub fn sandbox(&self) -> &Arc<Sandbox> {
         &self.sandbox
+    }
+
+    /// The service's clock: what schedules, plugin calls and timers see,
+    /// in milliseconds since the epoch.
+    pub fn now(&self) -> i64 {
+        crate::clock::now_ms()
+            + self
+                .clock_offset_ms
+                .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Move the service's clock forward by `ms` (for simulations and
+    /// tests of deadlines; production never calls it).
+    pub fn advance_clock(&self, ms: i64) {
+        self.clock_offset_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn activity_key(&self, activity_id: &str) -> Key {

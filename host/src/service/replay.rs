@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use super::actions::Effects;
+use super::calls::{Effects, finish_outcome};
 use super::{Arcade, blocking};
 use crate::clock::parse_timezone;
 use crate::error::{Error, Result};
 use crate::randomness;
-use crate::sandbox::{CallContext, CallIo, Inputs, Mode};
+use crate::sandbox::{CallContext, CallIo, DueTimer, Inputs, Mode};
 use crate::store::RewardRow;
 
 /// The verdict of a replay.
@@ -71,6 +71,7 @@ impl Arcade {
         };
         let key = self.activity_key(&activity.id);
         let rng = randomness::action_stream(&key, &stored.id);
+        let due_ms = inputs.due_ms;
         let io = CallIo::replay(Mode::ReadWrite, &stored.user_id, timezone, inputs, rng);
         let (sandbox, s) = (self.sandbox.clone(), stored.clone());
         let config = activity.config.clone();
@@ -79,14 +80,25 @@ impl Arcade {
                 activity_id: &s.activity_id,
                 user_id: &s.user_id,
                 config: &config,
+                call_id: &s.id,
             };
-            sandbox.handle(&plugin, &limits, io, &ctx, &s.action, &s.payload)
+            match (s.action.strip_prefix("timer:"), due_ms) {
+                (Some(name), Some(due_ms)) => {
+                    let timer = DueTimer {
+                        name,
+                        payload: &s.payload,
+                        due_ms,
+                    };
+                    sandbox.on_timer(&plugin, &limits, io, &ctx, &timer)
+                }
+                _ => sandbox.handle(&plugin, &limits, io, &ctx, &s.action, &s.payload),
+            }
         })
         .await?;
         if report.io.diverged {
             mismatches.push("the replay read state or stock the original call did not".into());
         }
-        let outcome = match report.result {
+        let mut outcome = match report.result {
             Ok(Ok(o)) => o,
             Ok(Err(refusal)) => {
                 mismatches.push(format!("the replay was refused: {}", refusal.code));
@@ -109,6 +121,7 @@ impl Arcade {
                 });
             }
         };
+        finish_outcome(&stored.id, &mut outcome);
         if outcome.result != stored.result {
             mismatches.push("result differs".into());
         }
@@ -116,18 +129,7 @@ impl Arcade {
         if stored_rewards.as_ref() != Some(&outcome.rewards) {
             mismatches.push("rewards differ".into());
         }
-        let effects_hash = Effects {
-            result: &outcome.result,
-            rewards: &outcome.rewards,
-            writes: report.io.writes.iter().collect(),
-            stock: report
-                .io
-                .stock_delta
-                .iter()
-                .filter(|(_, d)| **d != 0)
-                .collect(),
-        }
-        .hash();
+        let effects_hash = Effects::of(&outcome, &report.io).hash();
         if effects_hash != stored.effects_hash {
             mismatches.push("state or stock effects differ (effects hash)".into());
         }

@@ -534,6 +534,8 @@ pub trait Store: Send + Sync + 'static {
     /// a user id, `""` for the activity, `#team:<id>` for a team).
     async fn scope_state(&self, activity_id: &str, scope_key: &str)
     -> StoreResult<Vec<StateEntry>>;
+    /// When the user's first outcome with the tenant committed, if any.
+    async fn first_seen(&self, tenant_id: &str, user_id: &str) -> StoreResult<Option<i64>>;
     /// A user's balances with a tenant, by currency.
     async fn balances(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<(String, i64)>>;
     /// A user's ledger entries with a tenant, newest first.

@@ -1088,6 +1088,16 @@ macro_rules! impl_store {
                         .collect())
                 }
 
+                async fn first_seen(&self, tenant_id: &str, user_id: &str) -> StoreResult<Option<i64>> {
+                    Ok(sqlx::query_scalar::<$db, Option<i64>>(
+                        "SELECT MIN(created_at) FROM outcomes WHERE tenant_id = $1 AND user_id = $2",
+                    )
+                    .bind(tenant_id)
+                    .bind(user_id)
+                    .fetch_one(&self.read)
+                    .await?)
+                }
+
                 async fn balances(
                     &self,
                     tenant_id: &str,

@@ -275,16 +275,16 @@ fn draw(ctx: &Context<Config>) -> Result<Outcome, Error> {
     } else {
         rec.free_today += 1;
     }
-    if let Some(cost) = config.cost_points {
-        if wallet::debit(wallet::POINTS, cost).is_err() {
-            return Err(Error::rejected(
-                "insufficient_points",
-                format!(
-                    "a draw costs {cost} points; you have {}",
-                    wallet::balance(wallet::POINTS)
-                ),
-            ));
-        }
+    if let Some(cost) = config.cost_points
+        && wallet::debit(wallet::POINTS, cost).is_err()
+    {
+        return Err(Error::rejected(
+            "insufficient_points",
+            format!(
+                "a draw costs {cost} points; you have {}",
+                wallet::balance(wallet::POINTS)
+            ),
+        ));
     }
 
     // 保底: after `after - 1` misses in a row, the pity prize (if in stock).
@@ -338,8 +338,8 @@ fn draw(ctx: &Context<Config>) -> Result<Outcome, Error> {
             if rec.wins.len() > WINS_KEPT {
                 rec.wins.remove(0);
             }
-            outcome = Outcome::new(serde_json::Value::Null)
-                .reward(Reward::prize(&prize.id, &prize.name));
+            outcome =
+                Outcome::new(serde_json::Value::Null).reward(Reward::prize(&prize.id, &prize.name));
         }
         None => {
             rec.misses_in_a_row += 1;
@@ -439,10 +439,11 @@ fn validate(config: &Config) -> Vec<ConfigError> {
             "presentation.segments",
             "a grid always has 8 cells; segments are for wheels",
         )),
-        Style::Wheel if !config.prizes.is_empty() && !(2..=MAX_SEGMENTS).contains(&cells) => errors.push(ConfigError::new(
-            "presentation.segments",
-            format!("a wheel has 2 to {MAX_SEGMENTS} segments"),
-        )),
+        Style::Wheel if !config.prizes.is_empty() && !(2..=MAX_SEGMENTS).contains(&cells) => errors
+            .push(ConfigError::new(
+                "presentation.segments",
+                format!("a wheel has 2 to {MAX_SEGMENTS} segments"),
+            )),
         _ => {}
     }
     if config.prizes.len() as u32 > cells {
@@ -453,13 +454,13 @@ fn validate(config: &Config) -> Vec<ConfigError> {
     }
     let mut used = HashSet::new();
     for (i, prize) in config.prizes.iter().enumerate() {
-        if let Some(pos) = prize.position {
-            if pos >= cells || !used.insert(pos) {
-                errors.push(ConfigError::new(
-                    format!("prizes[{i}].position"),
-                    format!("must be a free cell from 0 to {}", cells.saturating_sub(1)),
-                ));
-            }
+        if let Some(pos) = prize.position
+            && (pos >= cells || !used.insert(pos))
+        {
+            errors.push(ConfigError::new(
+                format!("prizes[{i}].position"),
+                format!("must be a free cell from 0 to {}", cells.saturating_sub(1)),
+            ));
         }
     }
     if errors.is_empty() && config.miss_weight > 0 && config.layout().1.is_empty() {

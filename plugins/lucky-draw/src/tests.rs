@@ -104,9 +104,14 @@ fn grid_positions_and_miss_cells() {
     let view = h.view::<LuckyDraw>("u").unwrap();
     assert_eq!(view["prizes"][0]["position"], 4);
     assert_eq!(view["prizes"][1]["position"], 0);
-    assert_eq!(view["presentation"]["miss_cells"], json!([1, 2, 3, 5, 6, 7]));
+    assert_eq!(
+        view["presentation"]["miss_cells"],
+        json!([1, 2, 3, 5, 6, 7])
+    );
     for n in 0..40 {
-        let out = h.handle::<LuckyDraw>(&format!("u{n}"), "draw", json!({})).unwrap();
+        let out = h
+            .handle::<LuckyDraw>(&format!("u{n}"), "draw", json!({}))
+            .unwrap();
         let pos = out.result["position"].as_u64().unwrap();
         match out.result["prize"].as_str() {
             Some("a") => assert_eq!(pos, 4),
@@ -123,7 +128,10 @@ fn layout_errors_name_the_field() {
                 "presentation": {"style": "grid"}})
         .to_string(),
     );
-    assert_eq!(h.setup::<LuckyDraw>().unwrap_err()[0].field, "prizes[0].position");
+    assert_eq!(
+        h.setup::<LuckyDraw>().unwrap_err()[0].field,
+        "prizes[0].position"
+    );
     let full: Vec<_> = (0..8)
         .map(|i| json!({"id": format!("p{i}"), "name": "P", "weight": 1}))
         .collect();

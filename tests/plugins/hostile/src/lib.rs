@@ -69,14 +69,15 @@ impl Guest for Hostile {
             Ok(Outcome {
                 result,
                 rewards: vec![],
+                events: vec![],
             })
         };
         match action.name.as_str() {
             "ok" => {
-                let n: u64 = state::get(Scope::User, "count")
+                let n: u64 = state::get(&Scope::User, "count")
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
-                state::set(Scope::User, "count", &(n + 1).to_string());
+                state::set(&Scope::User, "count", &(n + 1).to_string());
                 ok(format!("{{\"count\":{}}}", n + 1))
             }
             "loop" => {
@@ -102,7 +103,7 @@ impl Guest for Hostile {
                 message: "bad".into(),
             }),
             "write-then-trap" => {
-                state::set(Scope::Activity, "poisoned", "true");
+                state::set(&Scope::Activity, "poisoned", "true");
                 let _ = stock::claim("pool", 1);
                 panic!("trap after writing")
             }

@@ -1,0 +1,348 @@
+//! One sandboxed call, end to end: snapshot, run, commit, and run again on
+//! a write conflict. Shared by platform actions and timers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::loader::StoreLoader;
+use super::{Arcade, LoadedActivity, blocking};
+use crate::error::{Error, Result};
+use crate::randomness;
+use crate::sandbox::{CallContext, CallIo, DueTimer, GuestOutcome, Mode, TimerOp};
+use crate::store::{
+    ActionCommit, BalanceChange, EventRow, OutcomeRecord, RewardRow, StateKey, StateRead,
+    StateWrite, StoreError, TimerChange,
+};
+
+/// Runs of one call before giving up under contention.
+const MAX_ATTEMPTS: u32 = 20;
+
+/// What started a call.
+pub(crate) enum Trigger<'a> {
+    /// A platform action.
+    Action {
+        /// Action name.
+        name: &'a str,
+        /// Idempotency key, if the request carried one.
+        idempotency_key: Option<&'a str>,
+    },
+    /// A due timer.
+    Timer {
+        /// Timer id (marked fired by the commit).
+        id: &'a str,
+        /// Timer name.
+        name: &'a str,
+        /// When it was due.
+        due_ms: i64,
+    },
+}
+
+/// One call to run.
+pub(crate) struct CallSpec<'a> {
+    pub(crate) activity: &'a Arc<LoadedActivity>,
+    pub(crate) outcome_id: &'a str,
+    /// Empty for timers.
+    pub(crate) user_id: &'a str,
+    pub(crate) trigger: Trigger<'a>,
+    pub(crate) payload: &'a str,
+}
+
+impl CallSpec<'_> {
+    /// The action name recorded with the outcome.
+    pub(crate) fn action_name(&self) -> String {
+        match &self.trigger {
+            Trigger::Action { name, .. } => (*name).to_owned(),
+            Trigger::Timer { name, .. } => format!("timer:{name}"),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ActionResponse<'a> {
+    outcome_id: &'a str,
+    result: serde_json::Value,
+    rewards: &'a [RewardRow],
+}
+
+/// What the replay check hashes: everything an outcome changed.
+#[derive(Serialize)]
+pub(crate) struct Effects<'a> {
+    pub(crate) result: &'a str,
+    pub(crate) rewards: &'a [RewardRow],
+    pub(crate) events: &'a [EventRow],
+    pub(crate) writes: Vec<(&'a StateKey, &'a Option<String>)>,
+    pub(crate) stock: Vec<(&'a String, &'a i64)>,
+    pub(crate) debits: Vec<(&'a String, &'a i64)>,
+    pub(crate) timers: &'a [TimerOp],
+}
+
+impl<'a> Effects<'a> {
+    pub(crate) fn of(outcome: &'a GuestOutcome, io: &'a CallIo) -> Self {
+        Effects {
+            result: &outcome.result,
+            rewards: &outcome.rewards,
+            events: &outcome.events,
+            writes: io.writes.iter().collect(),
+            stock: io.stock_delta.iter().filter(|(_, d)| **d != 0).collect(),
+            debits: io.debits.iter().collect(),
+            timers: &io.timers,
+        }
+    }
+
+    pub(crate) fn hash(&self) -> String {
+        hex::encode(Sha256::digest(
+            serde_json::to_vec(self).expect("effects serialize"),
+        ))
+    }
+}
+
+/// Issue codes for coupons and add a `reward.granted` event per reward.
+/// Codes derive from the outcome id, so a replay issues the same ones.
+pub(crate) fn finish_outcome(outcome_id: &str, outcome: &mut GuestOutcome) {
+    for (i, r) in outcome.rewards.iter_mut().enumerate() {
+        if r.kind == "coupon" {
+            let digest = Sha256::digest(format!("arcade/coupon/v1\0{outcome_id}\0{i}"));
+            r.code = Some(hex::encode_upper(&digest[..8]));
+        }
+    }
+    let granted: Vec<EventRow> = outcome
+        .rewards
+        .iter()
+        .map(|r| EventRow {
+            kind: "reward.granted".into(),
+            subject: r.user_id.clone(),
+            data: serde_json::to_string(r).expect("reward serializes"),
+        })
+        .collect();
+    outcome.events.extend(granted);
+}
+
+impl Arcade {
+    pub(crate) fn loader(&self, activity: &LoadedActivity, user_id: &str) -> Box<StoreLoader> {
+        Box::new(StoreLoader {
+            store: self.store.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            tenant_id: activity.record.tenant_id.clone(),
+            activity_id: activity.record.id.clone(),
+            user_id: user_id.to_owned(),
+        })
+    }
+
+    /// Run a call until it commits; returns the response body (what an
+    /// idempotent retry gets back).
+    pub(crate) async fn run_call(&self, spec: &CallSpec<'_>) -> Result<String> {
+        let activity = spec.activity;
+        for attempt in 0..MAX_ATTEMPTS {
+            let now = self.now();
+            let snapshot = self
+                .store
+                .snapshot(&activity.record.id, spec.user_id)
+                .await?;
+            let rng = randomness::action_stream(&activity.key, spec.outcome_id);
+            let mut io = CallIo::live(
+                Mode::ReadWrite,
+                spec.user_id,
+                activity.timezone,
+                now,
+                snapshot,
+                Some(rng),
+                Some(self.loader(activity, spec.user_id)),
+            );
+            let timer = match spec.trigger {
+                Trigger::Timer { name, due_ms, .. } => {
+                    io.inputs.due_ms = Some(due_ms);
+                    Some((name.to_owned(), due_ms))
+                }
+                Trigger::Action { .. } => None,
+            };
+            let (sandbox, a) = (self.sandbox.clone(), activity.clone());
+            let (user, call_id, action, payload) = (
+                spec.user_id.to_owned(),
+                spec.outcome_id.to_owned(),
+                spec.action_name(),
+                spec.payload.to_owned(),
+            );
+            let report = blocking(move || {
+                let ctx = CallContext {
+                    activity_id: &a.record.id,
+                    user_id: &user,
+                    config: &a.record.config,
+                    call_id: &call_id,
+                };
+                match timer {
+                    Some((name, due_ms)) => {
+                        let due = DueTimer {
+                            name: &name,
+                            payload: &payload,
+                            due_ms,
+                        };
+                        sandbox.on_timer(&a.plugin, &a.limits, io, &ctx, &due)
+                    }
+                    None => sandbox.handle(&a.plugin, &a.limits, io, &ctx, &action, &payload),
+                }
+            })
+            .await?;
+            log_guest_lines(&report.io);
+            let mut outcome = match report.result {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(refusal)) => return Err(Error::Guest(refusal)),
+                Err(failure) => {
+                    tracing::warn!(code = failure.code(), error = %failure, "plugin failed");
+                    return Err(failure.into());
+                }
+            };
+            finish_outcome(spec.outcome_id, &mut outcome);
+            let body = response_body(spec.outcome_id, &outcome);
+            let commit = build_commit(spec, outcome, &report.io, report.fuel_used, &body, now);
+            match self.store.commit(&commit).await {
+                Ok(()) => return Ok(body),
+                Err(StoreError::Conflict) => {
+                    tracing::debug!(attempt, "write conflict; running the call again");
+                    let backoff =
+                        1 + u64::from(attempt.min(10)) * u64::from(rand::random::<u8>() % 4);
+                    tokio::time::sleep(Duration::from_millis(backoff)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Contention)
+    }
+}
+
+fn response_body(outcome_id: &str, outcome: &GuestOutcome) -> String {
+    let result: serde_json::Value =
+        serde_json::from_str(&outcome.result).expect("the sandbox checked the result is JSON");
+    serde_json::to_string(&ActionResponse {
+        outcome_id,
+        result,
+        rewards: &outcome.rewards,
+    })
+    .expect("response serializes")
+}
+
+fn build_commit(
+    spec: &CallSpec<'_>,
+    outcome: GuestOutcome,
+    io: &CallIo,
+    fuel_used: u64,
+    body: &str,
+    now: i64,
+) -> ActionCommit {
+    let record = &spec.activity.record;
+    let writes: Vec<StateWrite> = io
+        .writes
+        .iter()
+        .map(|(key, value)| StateWrite {
+            key: key.clone(),
+            value: value.clone(),
+            expected_version: io.inputs.state.get(key).and_then(|s| s.version),
+        })
+        .collect();
+    let reads: Vec<StateRead> = io
+        .inputs
+        .state
+        .iter()
+        .filter(|(key, _)| !io.writes.contains_key(*key))
+        .map(|(key, seen)| StateRead {
+            key: key.clone(),
+            version: seen.version,
+        })
+        .collect();
+    let stock: Vec<(String, i64)> = io
+        .stock_delta
+        .iter()
+        .filter(|(_, d)| **d != 0)
+        .map(|(p, d)| (p.clone(), *d))
+        .collect();
+    let mut balances: Vec<BalanceChange> = io
+        .debits
+        .iter()
+        .map(|(currency, amount)| BalanceChange {
+            user_id: spec.user_id.to_owned(),
+            currency: currency.clone(),
+            delta: -amount,
+        })
+        .collect();
+    balances.extend(
+        outcome
+            .rewards
+            .iter()
+            .filter(|r| r.kind == "points" || r.kind == "tickets")
+            .map(|r| BalanceChange {
+                user_id: r.user_id.clone(),
+                currency: r.item.clone(),
+                delta: r.amount,
+            }),
+    );
+    let timers = io
+        .timers
+        .iter()
+        .map(|op| match op {
+            TimerOp::Schedule {
+                name,
+                due_ms,
+                payload,
+            } => TimerChange::Schedule {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: name.clone(),
+                due_at: *due_ms,
+                payload: payload.clone(),
+            },
+            TimerOp::Cancel { name } => TimerChange::Cancel { name: name.clone() },
+        })
+        .collect();
+    let effects_hash = Effects::of(&outcome, io).hash();
+    let (idempotency, fired_timer) = match &spec.trigger {
+        Trigger::Action {
+            idempotency_key, ..
+        } => (
+            idempotency_key.map(|k| (k.to_owned(), body.to_owned())),
+            None,
+        ),
+        Trigger::Timer { id, .. } => (None, Some((*id).to_owned())),
+    };
+    ActionCommit {
+        outcome: OutcomeRecord {
+            id: spec.outcome_id.to_owned(),
+            tenant_id: record.tenant_id.clone(),
+            activity_id: record.id.clone(),
+            user_id: spec.user_id.to_owned(),
+            action: spec.action_name(),
+            payload: spec.payload.to_owned(),
+            rewards: serde_json::to_string(&outcome.rewards).expect("rewards serialize"),
+            result: outcome.result,
+            inputs: serde_json::to_string(&io.inputs).expect("inputs serialize"),
+            effects_hash,
+            plugin_sha256: spec.activity.plugin.sha256.clone(),
+            fuel_used: fuel_used as i64,
+            created_at: now,
+        },
+        reads,
+        writes,
+        stock,
+        rewards: outcome.rewards,
+        balances,
+        timers,
+        events: outcome.events,
+        fired_timer,
+        idempotency,
+    }
+}
+
+fn log_guest_lines(io: &CallIo) {
+    use crate::sandbox::call::LogLevel;
+    for (level, line) in &io.logs {
+        match level {
+            LogLevel::Debug => tracing::debug!(target: "arcade::plugin", "{line}"),
+            LogLevel::Info => tracing::info!(target: "arcade::plugin", "{line}"),
+            LogLevel::Warn => tracing::warn!(target: "arcade::plugin", "{line}"),
+            LogLevel::Error => tracing::error!(target: "arcade::plugin", "{line}"),
+        }
+    }
+    if io.dropped_logs > 0 {
+        tracing::warn!(target: "arcade::plugin", dropped = io.dropped_logs, "plugin log lines dropped");
+    }
+}
