@@ -98,6 +98,78 @@ impl Server {
         }
     }
 
+    /// Stop this server and start a new one on the same database, as after
+    /// a crash or a deploy; its clock is `advance_ms` ahead of real time.
+    pub async fn restart(self, advance_ms: i64) -> Server {
+        let db = self.db.clone();
+        drop(self);
+        let next = Server::start(db).await;
+        next.arcade.advance_clock(advance_ms);
+        next
+    }
+
+    /// Wait until `check` holds, polling for up to 10 s.
+    pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        for _ in 0..200 {
+            if check().await {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting until {what}");
+    }
+
+    /// Every event of the tenant, following the cursor.
+    pub async fn all_events(&self, t: &Tenant) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let r = self
+                .get(&t.operator, &format!("/v1/events?limit=500&after={after}"))
+                .await;
+            assert_eq!(r.status, 200, "{r:?}");
+            let page = r.body["events"].as_array().unwrap().clone();
+            if page.is_empty() {
+                return out;
+            }
+            after = page.last().unwrap()["seq"].as_i64().unwrap();
+            out.extend(page);
+        }
+    }
+
+    /// One action with a payload.
+    pub async fn act_with(
+        &self,
+        t: &Tenant,
+        activity: &str,
+        user: &str,
+        action: &str,
+        payload: Value,
+    ) -> Reply {
+        self.post(
+            &t.platform,
+            &format!("/v1/activities/{activity}/actions"),
+            json!({"user_id": user, "action": action, "payload": payload}),
+        )
+        .await
+    }
+
+    /// The mechanic's view for a user.
+    pub async fn view(&self, t: &Tenant, activity: &str, user: &str) -> Value {
+        let r = self
+            .get(
+                &t.platform,
+                &format!("/v1/activities/{activity}/view?user_id={user}"),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        r.body
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
