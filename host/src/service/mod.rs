@@ -52,6 +52,8 @@ pub struct Arcade {
     activities: RwLock<HashMap<String, Arc<LoadedActivity>>>,
     keys: RwLock<HashMap<String, ApiKey>>,
     clock_offset_ms: std::sync::atomic::AtomicI64,
+    /// `i64::MIN` unless the clock is frozen at an instant.
+    clock_frozen_at: std::sync::atomic::AtomicI64,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -85,6 +87,7 @@ impl Arcade {
             activities: RwLock::new(HashMap::new()),
             keys: RwLock::new(HashMap::new()),
             clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
+            clock_frozen_at: std::sync::atomic::AtomicI64::new(i64::MIN),
         })
     }
 
