@@ -104,10 +104,21 @@ impl Arcade {
     /// The service's clock: what schedules, plugin calls and timers see,
     /// in milliseconds since the epoch.
     pub fn now(&self) -> i64 {
-        crate::clock::now_ms()
-            + self
-                .clock_offset_ms
-                .load(std::sync::atomic::Ordering::Relaxed)
+        use std::sync::atomic::Ordering::Relaxed;
+        match self.clock_frozen_at.load(Relaxed) {
+            i64::MIN => crate::clock::now_ms() + self.clock_offset_ms.load(Relaxed),
+            frozen => frozen,
+        }
+    }
+
+    /// Stop the service's clock at `at_ms`, or let it run again (from real
+    /// time plus any advance) with `None`. For simulations and tests of
+    /// day boundaries; production never calls it.
+    pub fn freeze_clock(&self, at_ms: Option<i64>) {
+        self.clock_frozen_at.store(
+            at_ms.unwrap_or(i64::MIN),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Move the service's clock forward by `ms` (for simulations and
