@@ -178,6 +178,9 @@ pub struct CallIo {
     pub(crate) dropped_logs: usize,
     /// Set when a replay read something the original call did not.
     pub(crate) diverged: bool,
+    /// Time spent waiting on the store for lazy reads; it does not count
+    /// against the plugin's deadline.
+    pub(crate) host_wait: std::time::Duration,
 }
 
 impl CallIo {
@@ -272,6 +275,7 @@ impl CallIo {
             logs: Vec::new(),
             dropped_logs: 0,
             diverged: false,
+            host_wait: std::time::Duration::ZERO,
         }
     }
 
@@ -308,9 +312,10 @@ impl CallIo {
             let loader = loader
                 .as_mut()
                 .ok_or_else(|| bad("this call cannot load team state"))?;
-            let rows = loader
-                .scope(&key.user_id)
-                .map_err(|e| wasmtime::Error::msg(format!("loading state: {e}")))?;
+            let waiting = std::time::Instant::now();
+            let rows = loader.scope(&key.user_id);
+            self.host_wait += waiting.elapsed();
+            let rows = rows.map_err(|e| wasmtime::Error::msg(format!("loading state: {e}")))?;
             for e in rows {
                 state.insert(
                     e.key,
@@ -355,9 +360,11 @@ impl CallIo {
                     let loader = loader
                         .as_mut()
                         .ok_or_else(|| bad("this call cannot load balances"))?;
-                    let rows = loader
-                        .balances()
-                        .map_err(|e| wasmtime::Error::msg(format!("loading balances: {e}")))?;
+                    let waiting = std::time::Instant::now();
+                    let rows = loader.balances();
+                    self.host_wait += waiting.elapsed();
+                    let rows =
+                        rows.map_err(|e| wasmtime::Error::msg(format!("loading balances: {e}")))?;
                     *balances = Some(rows.into_iter().collect());
                 }
                 balances
@@ -612,11 +619,15 @@ impl member::Host for CallState {
             return Ok(seen);
         }
         let seen = match &mut io.source {
-            Source::Snapshot { loader, .. } => loader
-                .as_mut()
-                .ok_or_else(|| bad("this call cannot load member facts"))?
-                .first_seen()
-                .map_err(|e| wasmtime::Error::msg(format!("loading member facts: {e}")))?,
+            Source::Snapshot { loader, .. } => {
+                let loader = loader
+                    .as_mut()
+                    .ok_or_else(|| bad("this call cannot load member facts"))?;
+                let waiting = std::time::Instant::now();
+                let seen = loader.first_seen();
+                io.host_wait += waiting.elapsed();
+                seen.map_err(|e| wasmtime::Error::msg(format!("loading member facts: {e}")))?
+            }
             Source::Recorded => {
                 io.diverged = true;
                 None

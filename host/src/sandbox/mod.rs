@@ -19,7 +19,10 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
+};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::{MemoryOutputPipe, SinkOutputStream};
 
@@ -490,9 +493,20 @@ impl Sandbox {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         let fuel_set = store.set_fuel(limits.fuel).is_ok();
-        let ticks = u64::from(limits.timeout_ms).div_ceil(EPOCH_TICK.as_millis() as u64) + 1;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        // The deadline counts guest time only: waits on the store for lazy
+        // reads (see `CallIo::host_wait`) extend it.
+        let timeout = Duration::from_millis(u64::from(limits.timeout_ms));
+        let ticks =
+            |d: Duration| (d.as_millis() as u64).div_ceil(EPOCH_TICK.as_millis() as u64) + 1;
+        let started = std::time::Instant::now();
+        store.set_epoch_deadline(ticks(timeout));
+        store.epoch_deadline_callback(move |ctx| {
+            let guest = started.elapsed().saturating_sub(ctx.data().io.host_wait);
+            Ok(match timeout.checked_sub(guest) {
+                Some(left) if !left.is_zero() => UpdateDeadline::Continue(ticks(left)),
+                _ => UpdateDeadline::Interrupt,
+            })
+        });
 
         let outcome = plugin
             .pre

@@ -283,6 +283,17 @@ impl StateStep<'_> {
     }
 }
 
+impl<'a> StateStep<'a> {
+    /// `(key, is_write, value, version)`: for a write the expected version,
+    /// for a read the version read.
+    pub(super) fn parts(&self) -> (&'a StateKey, bool, Option<&'a str>, Option<i64>) {
+        match self {
+            StateStep::Write(w) => (&w.key, true, w.value.as_deref(), w.expected_version),
+            StateStep::Read(r) => (&r.key, false, None, r.version),
+        }
+    }
+}
+
 pub(super) fn state_steps(c: &ActionCommit) -> Vec<StateStep<'_>> {
     let mut steps: Vec<_> = c
         .writes
@@ -668,6 +679,9 @@ macro_rules! impl_store {
                 }
 
                 async fn commit(&self, c: &ActionCommit) -> StoreResult<()> {
+                    if let Some(done) = self.fast_commit(c).await {
+                        return done;
+                    }
                     let o = &c.outcome;
                     let conflict = sql::classify("outcome");
                     let mut tx = self.begin_write().await.map_err(&conflict)?;

@@ -77,6 +77,12 @@ impl SqliteStore {
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.write.begin_with("BEGIN IMMEDIATE").await
     }
+
+    /// SQLite is in-process, so statements cost no round trips: the
+    /// generic commit is the fast one.
+    async fn fast_commit(&self, _: &super::ActionCommit) -> Option<StoreResult<()>> {
+        None
+    }
 }
 
 super::sql::impl_store!(
