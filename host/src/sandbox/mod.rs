@@ -53,7 +53,7 @@ impl Limits {
     pub const DEFAULT: Limits = Limits {
         fuel: 20_000_000,
         memory_bytes: 32 << 20,
-        timeout_ms: 200,
+        timeout_ms: 1_000,
         output_bytes: 64 << 10,
     };
 

@@ -15,10 +15,11 @@ use tracing::Instrument;
 use super::Arcade;
 use super::calls::{CallSpec, Trigger};
 use crate::error::Error;
+use crate::sandbox::PluginFailure;
 use crate::store::DueTimer;
 
 /// How long a worker holds the timers it leased.
-const LEASE_MS: i64 = 30_000;
+const LEASE_MS: i64 = 10_000;
 /// Timers leased per round.
 const BATCH: u32 = 32;
 /// Pause between rounds when nothing was due.
@@ -29,8 +30,10 @@ const IDLE: Duration = Duration::from_millis(200);
 pub enum Fired {
     /// Its outcome committed.
     Committed,
-    /// The plugin refused or failed; the timer is recorded as fired with
-    /// the error as its result, so it does not fire again.
+    /// The plugin refused or failed deterministically (a trap, a refusal,
+    /// bad output, fuel or memory); the timer is recorded as fired with the
+    /// error as its result, so it does not fire again. A missed wall-clock
+    /// deadline is retried when the lease runs out instead.
     Failed(String),
 }
 
@@ -78,6 +81,9 @@ impl Arcade {
         // no longer pending, is not leased again.
         match self.run_call(&spec).instrument(span).await {
             Ok(_) => Ok(Fired::Committed),
+            // A deadline can be missed for reasons outside the plugin (a
+            // starved machine); leave the timer to be leased again.
+            Err(e @ Error::Plugin(PluginFailure::Timeout(_))) => Err(e),
             Err(e @ (Error::Guest(_) | Error::Plugin(_))) => {
                 let code = e.code();
                 self.record_failed_timer(timer, &outcome_id, &e).await?;
