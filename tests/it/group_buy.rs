@@ -82,6 +82,22 @@ async fn events_of(s: &Server, t: &Tenant, kind: &str, subject: &str) -> Vec<Val
         .collect()
 }
 
+/// Wait up to 20 s for an event of type `kind` about `subject`; on timeout
+/// fail with the activity's outcomes and the tenant's events.
+async fn wait_for_event(s: &Server, t: &Tenant, activity: &str, kind: &str, subject: &str) {
+    for _ in 0..400 {
+        if !events_of(s, t, kind, subject).await.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "no {kind} event for {subject} after 20 s\noutcomes: {:#?}\nevents: {:#?}",
+        s.all_outcomes(t, activity).await,
+        s.all_events(t).await
+    );
+}
+
 /// The outcomes of the deadline timer of `team`.
 async fn deadline_outcomes(s: &Server, t: &Tenant, activity: &str, team: &str) -> Vec<Value> {
     let action = format!("timer:deadline:{team}");
@@ -579,10 +595,7 @@ async fn deadline_fails_team_after_restart(db: Db) {
 
     // The server goes down and comes back after the deadline.
     let s = s.restart(2 * MINUTE_MS).await;
-    s.eventually("the team fails", || async {
-        !events_of(&s, &t, "team.failed", &failing).await.is_empty()
-    })
-    .await;
+    wait_for_event(&s, &t, &id, "team.failed", &failing).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let failed = events_of(&s, &t, "team.failed", &failing).await;
@@ -647,11 +660,8 @@ async fn deadline_auto_fills_team_after_restart(db: Db) {
     let alone = open_team(&s, &t, &id, "solo").await;
 
     let s = s.restart(2 * MINUTE_MS).await;
-    s.eventually("both teams are auto-filled", || async {
-        !events_of(&s, &t, "team.succeeded", &team).await.is_empty()
-            && !events_of(&s, &t, "team.succeeded", &alone).await.is_empty()
-    })
-    .await;
+    wait_for_event(&s, &t, &id, "team.succeeded", &team).await;
+    wait_for_event(&s, &t, &id, "team.succeeded", &alone).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let succeeded = events_of(&s, &t, "team.succeeded", &team).await;
