@@ -3,6 +3,7 @@
 
 mod containment;
 mod fairness;
+mod group_buy;
 mod harness;
 mod ledger;
 mod lucky_draw;
