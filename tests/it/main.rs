@@ -6,6 +6,7 @@ mod fairness;
 mod harness;
 mod ledger;
 mod lucky_draw;
+mod price_cut;
 mod replay;
 mod store;
 mod support;
