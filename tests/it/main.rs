@@ -7,6 +7,7 @@ mod group_buy;
 mod harness;
 mod ledger;
 mod lucky_draw;
+mod price_cut;
 mod replay;
 mod store;
 mod support;
