@@ -21,6 +21,7 @@ both_backends!(
     config_errors_name_the_field,
     business_day_is_the_activity_time_zone,
     midnight_race_across_two_replicas,
+    concurrent_make_ups_across_replicas,
 );
 
 /// Milliseconds since the epoch of an RFC 3339 instant.
@@ -803,4 +804,65 @@ async fn midnight_race_across_two_replicas(db: Db) {
     assert_eq!(outcomes.len(), 2 * users.len() + 1);
     let v = a.view(&t, &act, "m0").await;
     assert_eq!((&v["streak"], &v["total"]), (&json!(3), &json!(3)));
+}
+
+async fn concurrent_make_ups_across_replicas(db: Db) {
+    let a = Arc::new(Server::start(db.clone()).await);
+    let b = Arc::new(Server::start(db).await);
+    let t = a.tenant("t").await;
+    let act = activity(
+        &a,
+        &t,
+        "Asia/Shanghai",
+        json!({
+            "cycle_rewards": [{"points": 10}],
+            "makeup": {"window_days": 7, "per_month": 1, "cost_points": 10}
+        }),
+    )
+    .await;
+    // Checked on the 1st, 2nd, 4th and 6th: 40 points, the 3rd and 5th
+    // missed.
+    for day in ["01", "02", "04", "06"] {
+        freeze(&a, &format!("2026-01-{day}T12:00:00+08:00"));
+        ok(&check_in(&a, &t, &act, "u1").await);
+    }
+    assert_eq!(points(&a, &t, "u1").await, 40);
+    freeze(&a, "2026-01-07T09:00:00+08:00");
+    freeze(&b, "2026-01-07T22:00:00+08:00");
+    let calls = (0..16).map(|i| {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let day = if i % 4 < 2 {
+            "2026-01-03"
+        } else {
+            "2026-01-05"
+        };
+        let (t, act) = (t.clone(), act.clone());
+        tokio::spawn(async move { make_up(&s, &t, &act, "u1", day).await })
+    });
+    let replies: Vec<Reply> = join_all(calls)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let won = replies.iter().filter(|r| r.status == 200).count();
+    let others_ok = replies
+        .iter()
+        .filter(|r| r.status != 200)
+        .all(|r| r.status == 409 && ["makeup_limit_reached", "day_not_missed"].contains(&r.code()));
+    assert_eq!(won, 1, "{replies:?}");
+    assert!(others_ok, "{replies:?}");
+    assert_eq!(points(&b, &t, "u1").await, 30);
+    let v = b.view(&t, &act, "u1").await;
+    assert_eq!(v["total"], 5, "{v}");
+    assert_eq!(v["makeup"]["used_this_month"], 1);
+    let made_up = ["2026-01-03", "2026-01-05"]
+        .iter()
+        .filter(|d| cal(&v, d)["status"] == "made_up")
+        .count();
+    assert_eq!(made_up, 1, "{v}");
+    let outcomes = a.all_outcomes(&t, &act).await;
+    assert_eq!(
+        outcomes.iter().filter(|o| o["action"] == "make_up").count(),
+        1
+    );
 }
