@@ -1,6 +1,7 @@
 //! End-to-end tests. Postgres tests need `DATABASE_URL`; see
 //! [`support::fresh_pg_url`].
 
+mod check_in;
 mod containment;
 mod fairness;
 mod group_buy;
