@@ -6,6 +6,7 @@ mod fairness;
 mod harness;
 mod ledger;
 mod lucky_draw;
+mod quiz;
 mod replay;
 mod store;
 mod support;
