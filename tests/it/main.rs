@@ -9,6 +9,7 @@ mod harness;
 mod ledger;
 mod lucky_draw;
 mod price_cut;
+mod quiz;
 mod replay;
 mod store;
 mod support;
