@@ -509,7 +509,9 @@ fn the_readme_example_config_is_valid() {
     let readme = include_str!("../README.md");
     let start = readme.find("\"config\": {").unwrap() + "\"config\": ".len();
     let end = readme[start..].find("\n    }}'").unwrap() + start + "\n    }".len();
-    let config: serde_json::Value = serde_json::from_str(&readme[start..end]).unwrap();
+    // The shell splices `$CLOSES` (an hour from now) into the JSON.
+    let text = readme[start..end].replace("'$CLOSES'", &(T0 + 3_600_000).to_string());
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut h = host(config);
     h.set_now_ms(T0);
     let out = h.handle::<Quiz>("u1", "start", json!({})).unwrap();
