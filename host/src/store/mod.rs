@@ -15,6 +15,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+mod batch;
 pub mod postgres;
 mod sql;
 pub mod sqlite;

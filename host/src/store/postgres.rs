@@ -6,13 +6,20 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use serde_json::json;
 
+use super::batch::Batcher;
 use super::{ActionCommit, StoreError, StoreResult, TimerChange, sql};
 
+/// Most commits sent in one batch: each runs in a subtransaction, and
+/// Postgres caches 64 subtransactions per backend before slowing down.
+const COMMIT_BATCH: usize = 32;
+
 /// A [`super::Store`] on PostgreSQL. Postgres handles concurrent writers
-/// itself, so reads and writes share one pool.
+/// itself, so reads and writes share one pool; action commits go through
+/// a group-commit queue (see [`super::batch`]).
 pub struct PgStore {
     read: PgPool,
     write: PgPool,
+    commits: Batcher<String, StoreResult<()>>,
 }
 
 impl PgStore {
@@ -24,19 +31,29 @@ impl PgStore {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let committer = pool.clone();
+        let commits = Batcher::spawn(COMMIT_BATCH, move |inputs| {
+            commit_batch(committer.clone(), inputs)
+        });
         Ok(Self {
             read: pool.clone(),
             write: pool,
+            commits,
         })
     }
 
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.write.begin().await
+        Self::begin_on(&self.write).await
+    }
+
+    async fn begin_on(pool: &PgPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        pool.begin().await
     }
 
     /// The whole commit as one call of `arcade_commit` (migration 0004):
     /// one round trip instead of one per statement, and row locks held
-    /// only for the function's run and the commit.
+    /// only for the function's run and the commit. Concurrent commits are
+    /// grouped into one call of `arcade_commit_batch` (migration 0005).
     async fn fast_commit(&self, c: &ActionCommit) -> Option<StoreResult<()>> {
         Some(self.commit_in_one_call(c).await)
     }
@@ -86,17 +103,67 @@ impl PgStore {
             "events": c.events,
             "idempotency": c.idempotency,
         });
-        let done = sqlx::query("SELECT arcade_commit($1::jsonb)")
-            .bind(input.to_string())
-            .execute(&self.write)
-            .await;
-        match done {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some(COMMIT_CONFLICT) => {
-                Err(StoreError::Conflict)
-            }
-            Err(e) => Err(sql::classify("outcome")(e)),
+        self.commits.submit(input.to_string()).await
+    }
+}
+
+/// Commit one action's input with `arcade_commit`.
+async fn commit_one(pool: &PgPool, input: &str) -> StoreResult<()> {
+    let done = sqlx::query("SELECT arcade_commit($1::jsonb)")
+        .bind(input)
+        .execute(pool)
+        .await;
+    match done {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some(COMMIT_CONFLICT) => {
+            Err(StoreError::Conflict)
         }
+        Err(e) => Err(sql::classify("outcome")(e)),
+    }
+}
+
+/// Commit a batch: a lone input as itself, several in one call of
+/// `arcade_commit_batch`, each committed or refused on its own. If the
+/// call as a whole fails (the connection broke, say), nothing of it was
+/// applied, and each input is committed by itself instead.
+async fn commit_batch(pool: PgPool, inputs: Vec<String>) -> Vec<StoreResult<()>> {
+    if let [input] = inputs.as_slice() {
+        return vec![commit_one(&pool, input).await];
+    }
+    let batch = format!("[{}]", inputs.join(","));
+    let answers =
+        sqlx::query_scalar::<_, Vec<Option<String>>>("SELECT arcade_commit_batch($1::jsonb)")
+            .bind(batch)
+            .fetch_one(&pool)
+            .await;
+    match answers {
+        Ok(answers) if answers.len() == inputs.len() => {
+            answers.into_iter().map(batch_answer).collect()
+        }
+        failed => {
+            let why = match failed {
+                Ok(a) => format!("{} answers for {} commits", a.len(), inputs.len()),
+                Err(e) => e.to_string(),
+            };
+            tracing::warn!(error = %why, "batched commit failed; committing one by one");
+            futures::future::join_all(inputs.iter().map(|i| commit_one(&pool, i))).await
+        }
+    }
+}
+
+/// One element of `arcade_commit_batch`'s answer: NULL, or the SQLSTATE
+/// and message of the failure.
+fn batch_answer(answer: Option<String>) -> StoreResult<()> {
+    let Some(failure) = answer else {
+        return Ok(());
+    };
+    match failure.get(..5).unwrap_or_default() {
+        // A condition no longer held, a deadlock or serialization loser,
+        // or a lock not granted in time: all lost races, run again.
+        COMMIT_CONFLICT | "40P01" | "40001" | "55P03" => Err(StoreError::Conflict),
+        "23505" => Err(StoreError::Duplicate("outcome")),
+        "23503" => Err(StoreError::NotFound("outcome")),
+        _ => Err(StoreError::Database(sqlx::Error::Protocol(failure))),
     }
 }
 

@@ -8,17 +8,24 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::StoreResult;
+use super::batch::Batcher;
+use super::{ActionCommit, StoreResult};
+
+/// Most commits applied in one write transaction.
+const COMMIT_BATCH: usize = 64;
 
 /// A [`super::Store`] on a SQLite file.
 ///
 /// SQLite admits one writer at a time, so every write goes through a
 /// single-connection pool: concurrent writers queue in the pool instead of
 /// failing with `SQLITE_BUSY`. Reads use their own pool and, thanks to WAL,
-/// run alongside the writer.
+/// run alongside the writer. Action commits go through a group-commit
+/// queue (see [`super::batch`]): those that arrive while the writer is
+/// busy share its next transaction, each inside a savepoint of its own.
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    commits: Batcher<ActionCommit, StoreResult<()>>,
 }
 
 impl SqliteStore {
@@ -49,7 +56,7 @@ impl SqliteStore {
             .max_connections(readers)
             .connect_with(opts)
             .await?;
-        Ok(Self { read, write })
+        Ok(Self::assemble(read, write))
     }
 
     /// A private in-memory database, for tests.
@@ -66,22 +73,71 @@ impl SqliteStore {
             .connect_with(opts)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self {
-            read: pool.clone(),
-            write: pool,
-        })
+        Ok(Self::assemble(pool.clone(), pool))
+    }
+
+    fn assemble(read: SqlitePool, write: SqlitePool) -> Self {
+        let committer = write.clone();
+        let commits = Batcher::spawn(COMMIT_BATCH, move |commits| {
+            commit_batch(committer.clone(), commits)
+        });
+        Self {
+            read,
+            write,
+            commits,
+        }
     }
 
     /// `BEGIN IMMEDIATE` takes the write lock up front, so a transaction
     /// never has to upgrade a read snapshot that another writer outdated.
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.write.begin_with("BEGIN IMMEDIATE").await
+        Self::begin_on(&self.write).await
     }
 
-    /// SQLite is in-process, so statements cost no round trips: the
-    /// generic commit is the fast one.
-    async fn fast_commit(&self, _: &super::ActionCommit) -> Option<StoreResult<()>> {
-        None
+    async fn begin_on(pool: &SqlitePool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// SQLite is in-process, so statements cost no round trips; what a
+    /// commit costs is its transaction, which the queue shares.
+    async fn fast_commit(&self, c: &ActionCommit) -> Option<StoreResult<()>> {
+        Some(self.commits.submit(c.clone()).await)
+    }
+}
+
+/// Apply a batch of commits in one write transaction, each in a savepoint
+/// so that one refused is rolled back alone. If the transaction itself
+/// fails, none of it was applied, and each commit runs by itself instead.
+async fn commit_batch(write: SqlitePool, commits: Vec<ActionCommit>) -> Vec<StoreResult<()>> {
+    if let [c] = commits.as_slice() {
+        return vec![SqliteStore::commit_alone(&write, c).await];
+    }
+    let mut answers = Vec::with_capacity(commits.len());
+    let together: sqlx::Result<()> = async {
+        let mut tx = SqliteStore::begin_on(&write).await?;
+        for c in &commits {
+            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+            let applied = SqliteStore::apply_commit(&mut savepoint, c).await;
+            if applied.is_ok() {
+                savepoint.commit().await?;
+            } else {
+                savepoint.rollback().await?;
+            }
+            answers.push(applied);
+        }
+        tx.commit().await
+    }
+    .await;
+    match together {
+        Ok(()) => answers,
+        Err(e) => {
+            tracing::warn!(error = %e, "batched commit failed; committing one by one");
+            let mut answers = Vec::with_capacity(commits.len());
+            for c in &commits {
+                answers.push(SqliteStore::commit_alone(&write, c).await);
+            }
+            answers
+        }
     }
 }
 
