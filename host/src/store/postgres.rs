@@ -131,6 +131,7 @@ async fn commit_batch(pool: PgPool, inputs: Vec<String>) -> Vec<StoreResult<()>>
         return vec![commit_one(&pool, input).await];
     }
     let batch = format!("[{}]", inputs.join(","));
+
     let answers =
         sqlx::query_scalar::<_, Vec<Option<String>>>("SELECT arcade_commit_batch($1::jsonb)")
             .bind(batch)

@@ -943,9 +943,16 @@ macro_rules! impl_store {
                     user_id: &str,
                 ) -> StoreResult<Snapshot> {
                     // One statement: a consistent view in one round trip.
+                    // Each branch is an equality on a key prefix, so even a
+                    // plan cached while the table was empty stays an index
+                    // lookup (an IN list may be planned as a filter over
+                    // the whole activity).
                     let rows = sqlx::query_as::<$db, sql::SnapshotRow>(
                         "SELECT 's', user_id, key, value, version, CAST(0 AS BIGINT) FROM state \
-                         WHERE activity_id = $1 AND user_id IN ('', $2) \
+                         WHERE activity_id = $1 AND user_id = '' \
+                         UNION ALL \
+                         SELECT 's', user_id, key, value, version, CAST(0 AS BIGINT) FROM state \
+                         WHERE activity_id = $1 AND user_id = $2 AND user_id <> '' \
                          UNION ALL \
                          SELECT 'k', pool, '', NULL, initial, remaining FROM stock \
                          WHERE activity_id = $1",
