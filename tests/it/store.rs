@@ -57,6 +57,7 @@ both_backends!(
     one_pending_timer_per_name,
     event_log,
     concurrent_debits,
+    concurrent_commits_fail_alone,
 );
 
 async fn run<F, Fut>(db: Db, test: F)
@@ -1271,4 +1272,51 @@ async fn concurrent_debits(s: Arc<dyn Store>, _: Db) {
     assert_eq!(won, 20);
     assert_eq!(balance(&*s, "alice", "points").await, Some(0));
     assert_eq!(s.count_outcomes(&id).await.unwrap(), 21);
+}
+
+/// Commits that arrive together may share a transaction (group commit);
+/// a refused one must still be undone alone and the others applied whole.
+async fn concurrent_commits_fail_alone(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 1000)]).await;
+    let tasks: Vec<_> = (0..120)
+        .map(|i| {
+            let s = s.clone();
+            let id = id.clone();
+            tokio::spawn(async move {
+                let user = format!("u{i}");
+                let mut c = action(&id, &user);
+                c.stock = vec![("gold".into(), -1)];
+                c.writes = vec![write(&user, "k", Some("v"), None)];
+                // Every third commit expects a version that was never
+                // written: a stale write, refused after its stock claim.
+                if i % 3 == 0 {
+                    c.writes.push(write(&user, "stale", Some("x"), Some(5)));
+                }
+                (i, s.commit(&c).await)
+            })
+        })
+        .collect();
+    let mut applied = 0;
+    for t in tasks {
+        let (i, result) = t.await.unwrap();
+        let user = format!("u{i}");
+        if i % 3 == 0 {
+            assert!(
+                matches!(result, Err(StoreError::Conflict)),
+                "{i}: {result:?}"
+            );
+            assert_eq!(entry(&*s, &id, &user, "k").await, None, "{i}");
+        } else {
+            result.unwrap();
+            applied += 1;
+            assert_eq!(
+                entry(&*s, &id, &user, "k").await,
+                Some((Some("v".into()), 1)),
+                "{i}"
+            );
+        }
+    }
+    assert_eq!(applied, 80);
+    assert_eq!(remaining(&*s, &id, "gold").await, 1000 - 80);
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 80);
 }
