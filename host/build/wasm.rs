@@ -34,7 +34,7 @@ pub fn build_plugins(packages: &[&str]) -> Vec<PathBuf> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let root = workspace_root(&manifest_dir);
     let wasm_target = target_dir(&out_dir).join("wasm-plugins");
-    for watched in ["wit", "sdk", "plugins", "tests/plugins", "Cargo.lock"] {
+    for watched in ["wit", "sdk", "plugins", "tests/plugins", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 

@@ -12,7 +12,8 @@
 //! `ARCADE_BENCH_SECS` sets the measured seconds of each HTTP run and of
 //! pgbench (default 10; warm-up is a fifth of it, at least 1 s), and
 //! `ARCADE_BENCH_ITERS` the sandbox iterations (default 20,000), so CI can
-//! run a quick smoke pass. No tracing subscriber is installed, so the
+//! run a quick smoke pass; `ARCADE_BENCH_SANDBOX_ONLY=1` runs (a) alone.
+//! No tracing subscriber is installed, so the
 //! host's logging costs next to nothing.
 
 use std::net::SocketAddr;
@@ -504,6 +505,10 @@ fn main() -> anyhow::Result<()> {
 
     eprintln!("(a) sandbox vs native, {iters} iterations ...");
     let sandbox = bench_sandbox(iters)?;
+    if std::env::var_os("ARCADE_BENCH_SANDBOX_ONLY").is_some() {
+        print_sandbox(&sandbox, cores);
+        return Ok(());
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -562,37 +567,7 @@ fn print_table(
     warmup: Duration,
     cores: usize,
 ) {
-    let ratio = us(a.sandbox_p50) / us(a.native_p50).max(1e-9);
-    let target = if us(a.sandbox_p50) <= 20.0 {
-        "met"
-    } else {
-        "MISSED"
-    };
-    println!();
-    println!("Arcade benchmark ({cores} CPUs; HTTP clients and server share them)");
-    println!("{}", "=".repeat(96));
-    println!(
-        "(a) lucky draw, one action: {} iterations after warm-up",
-        a.iters
-    );
-    println!("  {:<44} {:>10} {:>10}   notes", "", "median", "p99");
-    println!(
-        "  {:<44} {:>8.1}µs {:>8.1}µs   fresh store+instance, handle(\"draw\"), drop; {} wins",
-        "sandbox (wasmtime, Sandbox::handle)",
-        us(a.sandbox_p50),
-        us(a.sandbox_p99),
-        a.wins
-    );
-    println!(
-        "  {:<44} {:>8.2}µs {:>8.2}µs   same mechanic and config via MockHost",
-        "native Rust (arcade_sdk::testing::MockHost)",
-        us(a.native_p50),
-        us(a.native_p99)
-    );
-    println!(
-        "  {:<44} {:>9.1}x   target sandbox median <= 20 µs: {target}",
-        "ratio sandbox / native (median)", ratio
-    );
+    print_sandbox(a, cores);
     println!();
     println!(
         "(b) durable draws over HTTP: {HTTP_CLIENTS} keep-alive clients, {} s warm-up + {secs} s measured",
@@ -640,4 +615,38 @@ fn print_table(
         }
     }
     println!();
+}
+
+fn print_sandbox(a: &SandboxResult, cores: usize) {
+    let ratio = us(a.sandbox_p50) / us(a.native_p50).max(1e-9);
+    let target = if us(a.sandbox_p50) <= 20.0 {
+        "met"
+    } else {
+        "MISSED"
+    };
+    println!();
+    println!("Arcade benchmark ({cores} CPUs; HTTP clients and server share them)");
+    println!("{}", "=".repeat(96));
+    println!(
+        "(a) lucky draw, one action: {} iterations after warm-up",
+        a.iters
+    );
+    println!("  {:<44} {:>10} {:>10}   notes", "", "median", "p99");
+    println!(
+        "  {:<44} {:>8.1}µs {:>8.1}µs   fresh store+instance, handle(\"draw\"), drop; {} wins",
+        "sandbox (wasmtime, Sandbox::handle)",
+        us(a.sandbox_p50),
+        us(a.sandbox_p99),
+        a.wins
+    );
+    println!(
+        "  {:<44} {:>8.2}µs {:>8.2}µs   same mechanic and config via MockHost",
+        "native Rust (arcade_sdk::testing::MockHost)",
+        us(a.native_p50),
+        us(a.native_p99)
+    );
+    println!(
+        "  {:<44} {:>9.1}x   target sandbox median <= 20 µs: {target}",
+        "ratio sandbox / native (median)", ratio
+    );
 }
