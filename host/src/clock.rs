@@ -10,8 +10,17 @@ pub fn parse_timezone(name: &str) -> Option<Tz> {
 
 /// The business day (`YYYY-MM-DD`) containing `ms` in `tz`.
 pub fn business_day(tz: Tz, ms: i64) -> String {
+    use chrono::Datelike;
     let utc = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
-    utc.with_timezone(&tz).format("%Y-%m-%d").to_string()
+    let day = utc.with_timezone(&tz).date_naive();
+    // Plugins call this on every action: format by hand rather than
+    // through a parsed format string. Years before 1 or after 9999 are
+    // out of any activity's range; they keep chrono's own rendering.
+    if (1..=9999).contains(&day.year()) {
+        format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
+    } else {
+        day.format("%Y-%m-%d").to_string()
+    }
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -47,5 +56,25 @@ mod tests {
         assert_eq!(business_day(tz, after), "2026-03-02");
         assert_eq!(business_day(chrono_tz::UTC, after), "2026-03-01");
         assert!(parse_timezone("Mars/Olympus").is_none());
+    }
+
+    #[test]
+    fn hand_formatting_matches_chrono() {
+        for zone in ["Asia/Shanghai", "America/Los_Angeles", "Pacific/Kiritimati"] {
+            let tz = parse_timezone(zone).unwrap();
+            // Every 37 hours from 1950 to 2100, and the edges of the range.
+            let mut ms = -631_152_000_000i64;
+            while ms < 4_102_444_800_000 {
+                let expected = DateTime::<Utc>::from_timestamp_millis(ms)
+                    .unwrap()
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d")
+                    .to_string();
+                assert_eq!(business_day(tz, ms), expected, "{zone} at {ms}");
+                ms += 37 * 3_600_000;
+            }
+        }
+        assert_eq!(business_day(chrono_tz::UTC, -62_135_596_800_000), "0001-01-01");
+        assert_eq!(business_day(chrono_tz::UTC, -62_135_596_800_001), "0000-12-31");
     }
 }
