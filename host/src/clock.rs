@@ -74,7 +74,13 @@ mod tests {
                 ms += 37 * 3_600_000;
             }
         }
-        assert_eq!(business_day(chrono_tz::UTC, -62_135_596_800_000), "0001-01-01");
-        assert_eq!(business_day(chrono_tz::UTC, -62_135_596_800_001), "0000-12-31");
+        assert_eq!(
+            business_day(chrono_tz::UTC, -62_135_596_800_000),
+            "0001-01-01"
+        );
+        assert_eq!(
+            business_day(chrono_tz::UTC, -62_135_596_800_001),
+            "0000-12-31"
+        );
     }
 }
