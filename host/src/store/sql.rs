@@ -943,10 +943,9 @@ macro_rules! impl_store {
                     user_id: &str,
                 ) -> StoreResult<Snapshot> {
                     // One statement: a consistent view in one round trip.
-                    // Each branch is an equality on a key prefix, so even a
-                    // plan cached while the table was empty stays an index
-                    // lookup (an IN list may be planned as a filter over
-                    // the whole activity).
+                    // Each branch is an equality on a key prefix: with an
+                    // IN list instead, Postgres spent most of the draw
+                    // benchmark's time evaluating it.
                     let rows = sqlx::query_as::<$db, sql::SnapshotRow>(
                         "SELECT 's', user_id, key, value, version, CAST(0 AS BIGINT) FROM state \
                          WHERE activity_id = $1 AND user_id = '' \
