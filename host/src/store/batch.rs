@@ -6,6 +6,9 @@
 //! so nobody waits for a batch to fill.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -32,8 +35,14 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
             let mut batch = Vec::with_capacity(max);
             while pending.recv_many(&mut batch, max).await > 0 {
                 let (items, replies): (Vec<T>, Vec<_>) = batch.drain(..).unzip();
-                let answers = serve(items).await;
-                assert_eq!(answers.len(), replies.len(), "a batch answers every item");
+                // A panic while serving fails this batch's callers (their
+                // reply senders drop), not every later caller.
+                let served = AssertUnwindSafe(serve(items)).catch_unwind().await;
+                let Ok(answers) = served else {
+                    tracing::error!("a store batch panicked; its callers get an error");
+                    continue;
+                };
+                debug_assert_eq!(answers.len(), replies.len(), "a batch answers every item");
                 for (reply, answer) in replies.into_iter().zip(answers) {
                     // The caller may have gone (its request was cancelled);
                     // the work is done either way.
@@ -90,5 +99,15 @@ mod tests {
         let n = batches.load(Ordering::Relaxed);
         assert!(n < 64, "64 concurrent requests took {n} batches");
         assert!(n >= 8, "a batch never exceeds its cap; got {n} batches");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_batch_fails_its_callers_only() {
+        let batcher = Batcher::spawn(1, |items: Vec<u32>| async move {
+            assert_ne!(items[0], 13, "unlucky");
+            items.into_iter().map(Ok).collect::<Vec<StoreResult<u32>>>()
+        });
+        assert!(batcher.submit(13).await.is_err());
+        assert_eq!(batcher.submit(7).await.unwrap(), 7);
     }
 }
