@@ -943,9 +943,11 @@ macro_rules! impl_store {
                     user_id: &str,
                 ) -> StoreResult<Snapshot> {
                     // One statement: a consistent view in one round trip.
-                    // Each branch is an equality on a key prefix: with an
-                    // IN list instead, Postgres spent most of the draw
-                    // benchmark's time evaluating it.
+                    // Each branch is an equality on a key prefix. With an
+                    // IN list, Postgres cached a generic plan, made while
+                    // the table was nearly empty, that used only
+                    // activity_id in the index and filtered every state
+                    // row of the activity.
                     let rows = sqlx::query_as::<$db, sql::SnapshotRow>(
                         "SELECT 's', user_id, key, value, version, CAST(0 AS BIGINT) FROM state \
                          WHERE activity_id = $1 AND user_id = '' \
