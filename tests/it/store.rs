@@ -58,6 +58,7 @@ both_backends!(
     event_log,
     concurrent_debits,
     concurrent_commits_fail_alone,
+    concurrent_snapshots_each_see_their_own,
 );
 
 async fn run<F, Fut>(db: Db, test: F)
@@ -1319,4 +1320,66 @@ async fn concurrent_commits_fail_alone(s: Arc<dyn Store>, _: Db) {
     assert_eq!(applied, 80);
     assert_eq!(remaining(&*s, &id, "gold").await, 1000 - 80);
     assert_eq!(s.count_outcomes(&id).await.unwrap(), 80);
+}
+
+/// Snapshots that arrive together may be read in one statement; each must
+/// still get exactly its own activity's and user's rows.
+async fn concurrent_snapshots_each_see_their_own(s: Arc<dyn Store>, _: Db) {
+    let a = activity_with(&*s, &[("gold", 3)]).await;
+    let b = activity_with(&*s, &[("gold", 9), ("silver", 4)]).await;
+    for (id, round) in [(&a, "a"), (&b, "b")] {
+        let mut c = action(id, "u0");
+        c.writes = vec![write("", "round", Some(round), None)];
+        c.writes.extend((0..20).map(|u| {
+            let user = format!("u{u}");
+            write(&user, "k", Some(&format!("{round}{u}")), None)
+        }));
+        s.commit(&c).await.unwrap();
+    }
+    let reads: Vec<_> = (0..120)
+        .map(|i| {
+            let s = s.clone();
+            let (id, round) = if i % 2 == 0 {
+                (a.clone(), "a")
+            } else {
+                (b.clone(), "b")
+            };
+            tokio::spawn(async move {
+                // Users 20 and up have no state of their own; "" is a timer.
+                let user = match i % 30 {
+                    29 => String::new(),
+                    n => format!("u{n}"),
+                };
+                let snap = s.snapshot(&id, &user).await.unwrap();
+                (round, user, snap)
+            })
+        })
+        .collect();
+    for read in reads {
+        let (round, user, snap) = read.await.unwrap();
+        let mut expected = vec![(String::new(), "round".to_owned(), round.to_owned())];
+        let n: Option<u32> = user.strip_prefix('u').and_then(|n| n.parse().ok());
+        if let Some(n) = n.filter(|n| *n < 20) {
+            expected.push((user.clone(), "k".into(), format!("{round}{n}")));
+        }
+        let got: Vec<_> = snap
+            .state
+            .iter()
+            .map(|e| {
+                (
+                    e.key.user_id.clone(),
+                    e.key.key.clone(),
+                    e.value.clone().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, expected, "{round} {user:?}");
+        let pools: Vec<_> = snap.stock.iter().map(|p| p.pool.as_str()).collect();
+        let want: &[&str] = if round == "a" {
+            &["gold"]
+        } else {
+            &["gold", "silver"]
+        };
+        assert_eq!(pools, want, "{round} {user:?}");
+    }
 }

@@ -7,19 +7,23 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use serde_json::json;
 
 use super::batch::Batcher;
-use super::{ActionCommit, StoreError, StoreResult, TimerChange, sql};
+use super::{ActionCommit, Snapshot, StoreError, StoreResult, TimerChange, sql};
 
 /// Most commits sent in one batch: each runs in a subtransaction, and
 /// Postgres caches 64 subtransactions per backend before slowing down.
 const COMMIT_BATCH: usize = 32;
+/// Most snapshots read in one statement.
+const SNAPSHOT_BATCH: usize = 64;
 
 /// A [`super::Store`] on PostgreSQL. Postgres handles concurrent writers
 /// itself, so reads and writes share one pool; action commits go through
-/// a group-commit queue (see [`super::batch`]).
+/// a group-commit queue, and action snapshots through a queue that reads
+/// many in one statement (see [`super::batch`]).
 pub struct PgStore {
     read: PgPool,
     write: PgPool,
     commits: Batcher<String, StoreResult<()>>,
+    snapshots: Batcher<(String, String), StoreResult<Snapshot>>,
 }
 
 impl PgStore {
@@ -35,10 +39,15 @@ impl PgStore {
         let commits = Batcher::spawn(COMMIT_BATCH, move |inputs| {
             commit_batch(committer.clone(), inputs)
         });
+        let reader = pool.clone();
+        let snapshots = Batcher::spawn(SNAPSHOT_BATCH, move |keys| {
+            snapshot_batch(reader.clone(), keys)
+        });
         Ok(Self {
             read: pool.clone(),
             write: pool,
             commits,
+            snapshots,
         })
     }
 
@@ -48,6 +57,16 @@ impl PgStore {
 
     async fn begin_on(pool: &PgPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         pool.begin().await
+    }
+
+    /// Snapshots that queue up are read together (`snapshot_batch`).
+    async fn fast_snapshot(
+        &self,
+        activity_id: &str,
+        user_id: &str,
+    ) -> Option<StoreResult<Snapshot>> {
+        let key = (activity_id.to_owned(), user_id.to_owned());
+        Some(self.snapshots.submit(key).await)
     }
 
     /// The whole commit as one call of `arcade_commit` (migration 0004):
@@ -166,6 +185,70 @@ fn batch_answer(answer: Option<String>) -> StoreResult<()> {
         "23503" => Err(StoreError::NotFound("outcome")),
         _ => Err(StoreError::Database(sqlx::Error::Protocol(failure))),
     }
+}
+
+/// Many snapshots in one statement: [`sql::SNAPSHOT`]'s three branches,
+/// each joined laterally to the list of requests so that every request is
+/// its own primary-key lookup (`OFFSET 0` keeps Postgres from flattening
+/// the lookups into a join it might plan as a scan). `i` numbers the
+/// requests from 1.
+const SNAPSHOT_MANY: &str = "\
+    WITH r AS (SELECT * FROM unnest($1::text[], $2::text[]) \
+               WITH ORDINALITY AS r(activity_id, user_id, i)) \
+    SELECT r.i, 's', s.user_id, s.key, s.value, s.version, CAST(0 AS BIGINT) FROM r, \
+    LATERAL (SELECT user_id, key, value, version FROM state \
+             WHERE activity_id = r.activity_id AND user_id = '' OFFSET 0) s \
+    UNION ALL \
+    SELECT r.i, 's', s.user_id, s.key, s.value, s.version, CAST(0 AS BIGINT) FROM r, \
+    LATERAL (SELECT user_id, key, value, version FROM state \
+             WHERE activity_id = r.activity_id AND user_id = r.user_id \
+             AND r.user_id <> '' OFFSET 0) s \
+    UNION ALL \
+    SELECT r.i, 'k', k.pool, '', NULL, k.initial, k.remaining FROM r, \
+    LATERAL (SELECT pool, initial, remaining FROM stock \
+             WHERE activity_id = r.activity_id OFFSET 0) k";
+
+/// Read a batch of snapshots: a lone one with [`sql::SNAPSHOT`], several
+/// with [`SNAPSHOT_MANY`], each still one consistent view (one statement).
+/// If the statement fails, each snapshot is read by itself instead.
+async fn snapshot_batch(pool: PgPool, keys: Vec<(String, String)>) -> Vec<StoreResult<Snapshot>> {
+    if let [(activity_id, user_id)] = keys.as_slice() {
+        return vec![snapshot_one(&pool, activity_id, user_id).await];
+    }
+    let (activities, users): (Vec<&str>, Vec<&str>) =
+        keys.iter().map(|(a, u)| (a.as_str(), u.as_str())).unzip();
+    let rows =
+        sqlx::query_as::<_, (i64, String, String, String, Option<String>, i64, i64)>(SNAPSHOT_MANY)
+            .bind(&activities)
+            .bind(&users)
+            .fetch_all(&pool)
+            .await;
+    match rows {
+        Ok(rows) => {
+            let mut per_key: Vec<Vec<sql::SnapshotRow>> = vec![Vec::new(); keys.len()];
+            for (i, kind, a, b, value, n, m) in rows {
+                per_key[(i - 1) as usize].push((kind, a, b, value, n, m));
+            }
+            per_key
+                .into_iter()
+                .map(|rows| Ok(sql::snapshot_from_rows(rows)))
+                .collect()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "batched snapshot failed; reading one by one");
+            let reads = keys.iter().map(|(a, u)| snapshot_one(&pool, a, u));
+            futures::future::join_all(reads).await
+        }
+    }
+}
+
+async fn snapshot_one(pool: &PgPool, activity_id: &str, user_id: &str) -> StoreResult<Snapshot> {
+    let rows = sqlx::query_as::<_, sql::SnapshotRow>(sql::SNAPSHOT)
+        .bind(activity_id)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?;
+    Ok(sql::snapshot_from_rows(rows))
 }
 
 /// The SQLSTATE `arcade_commit` raises when a condition of the commit no

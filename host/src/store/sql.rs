@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use super::{
     ActionCommit, Activity, ActivityStatus, DueTimer, EventRecord, EventRow, Group, LedgerEntry,
-    OutcomeRecord, PluginRecord, RewardRow, Role, StateKey, StoreError, TimerChange,
+    OutcomeRecord, PluginRecord, RewardRow, Role, Snapshot, StateEntry, StateKey, StockLevel,
+    StoreError, TimerChange,
 };
 
 /// Row tuples, in the column order of the matching `*_COLS` constant.
@@ -76,6 +77,44 @@ pub(super) type EventRecordRow = (i64, String, String, String, String, String, i
 /// `s` is a state entry `(user_id, key, value, version, _)` and kind `k` a
 /// stock pool `(pool, _, _, initial, remaining)`.
 pub(super) type SnapshotRow = (String, String, String, Option<String>, i64, i64);
+
+/// One action's snapshot (`$1` activity, `$2` user) in one statement, so
+/// one consistent view in one round trip. Each branch is an equality on a
+/// key prefix. With an IN list, Postgres cached a generic plan, made while
+/// the table was nearly empty, that used only `activity_id` in the index
+/// and filtered every state row of the activity.
+pub(super) const SNAPSHOT: &str = "\
+    SELECT 's', user_id, key, value, version, CAST(0 AS BIGINT) FROM state \
+    WHERE activity_id = $1 AND user_id = '' \
+    UNION ALL \
+    SELECT 's', user_id, key, value, version, CAST(0 AS BIGINT) FROM state \
+    WHERE activity_id = $1 AND user_id = $2 AND user_id <> '' \
+    UNION ALL \
+    SELECT 'k', pool, '', NULL, initial, remaining FROM stock \
+    WHERE activity_id = $1";
+
+/// A snapshot from the rows of [`SNAPSHOT`], state and stock in key order.
+pub(super) fn snapshot_from_rows(rows: impl IntoIterator<Item = SnapshotRow>) -> Snapshot {
+    let mut snap = Snapshot::default();
+    for (kind, a, b, value, n, m) in rows {
+        if kind == "s" {
+            snap.state.push(StateEntry {
+                key: StateKey { user_id: a, key: b },
+                value,
+                version: n,
+            });
+        } else {
+            snap.stock.push(StockLevel {
+                pool: a,
+                initial: n,
+                remaining: m,
+            });
+        }
+    }
+    snap.state.sort_by(|x, y| x.key.cmp(&y.key));
+    snap.stock.sort_by(|x, y| x.pool.cmp(&y.pool));
+    snap
+}
 
 // Column lists as literal-producing macros so `concat!` can splice them
 // into `&'static str` queries.
@@ -307,7 +346,8 @@ pub(super) fn state_steps(c: &ActionCommit) -> Vec<StateStep<'_>> {
 
 /// Implements [`super::Store`] for `$store`, a struct with `read` and
 /// `write` pools of database `$db`, a `begin_write` method, a `begin_on`
-/// function (the same on a given pool) and a `fast_commit` hook.
+/// function (the same on a given pool), and `fast_commit` and
+/// `fast_snapshot` hooks.
 /// `$for_share` is appended to the read-validation query, `$skip_locked` to
 /// the timer-leasing subquery, and `$event_lock`, if any, is run (with the
 /// tenant id as `$1`) before a commit appends events.
@@ -942,45 +982,15 @@ macro_rules! impl_store {
                     activity_id: &str,
                     user_id: &str,
                 ) -> StoreResult<Snapshot> {
-                    // One statement: a consistent view in one round trip.
-                    // Each branch is an equality on a key prefix. With an
-                    // IN list, Postgres cached a generic plan, made while
-                    // the table was nearly empty, that used only
-                    // activity_id in the index and filtered every state
-                    // row of the activity.
-                    let rows = sqlx::query_as::<$db, sql::SnapshotRow>(
-                        "SELECT 's', user_id, key, value, version, CAST(0 AS BIGINT) FROM state \
-                         WHERE activity_id = $1 AND user_id = '' \
-                         UNION ALL \
-                         SELECT 's', user_id, key, value, version, CAST(0 AS BIGINT) FROM state \
-                         WHERE activity_id = $1 AND user_id = $2 AND user_id <> '' \
-                         UNION ALL \
-                         SELECT 'k', pool, '', NULL, initial, remaining FROM stock \
-                         WHERE activity_id = $1",
-                    )
-                    .bind(activity_id)
-                    .bind(user_id)
-                    .fetch_all(&self.read)
-                    .await?;
-                    let mut snap = Snapshot::default();
-                    for (kind, a, b, value, n, m) in rows {
-                        if kind == "s" {
-                            snap.state.push(StateEntry {
-                                key: StateKey { user_id: a, key: b },
-                                value,
-                                version: n,
-                            });
-                        } else {
-                            snap.stock.push(StockLevel {
-                                pool: a,
-                                initial: n,
-                                remaining: m,
-                            });
-                        }
+                    if let Some(done) = self.fast_snapshot(activity_id, user_id).await {
+                        return done;
                     }
-                    snap.state.sort_by(|x, y| x.key.cmp(&y.key));
-                    snap.stock.sort_by(|x, y| x.pool.cmp(&y.pool));
-                    Ok(snap)
+                    let rows = sqlx::query_as::<$db, sql::SnapshotRow>(sql::SNAPSHOT)
+                        .bind(activity_id)
+                        .bind(user_id)
+                        .fetch_all(&self.read)
+                        .await?;
+                    Ok(sql::snapshot_from_rows(rows))
                 }
 
                 async fn commit(&self, c: &ActionCommit) -> StoreResult<()> {

@@ -98,6 +98,11 @@ impl SqliteStore {
         pool.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// Reads run in-process on the read pool, alongside the writer.
+    async fn fast_snapshot(&self, _: &str, _: &str) -> Option<StoreResult<super::Snapshot>> {
+        None
+    }
+
     /// SQLite is in-process, so statements cost no round trips; what a
     /// commit costs is its transaction, which the queue shares.
     async fn fast_commit(&self, c: &ActionCommit) -> Option<StoreResult<()>> {
