@@ -124,6 +124,10 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "ARCADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// How long an Idempotency-Key answers repeats of its request, in
+    /// seconds; older keys are swept.
+    #[arg(long, env = "ARCADE_IDEMPOTENCY_TTL_SECS", default_value_t = 86_400)]
+    pub idempotency_ttl_secs: u64,
 }
 
 /// `arcade replay`.

@@ -155,6 +155,15 @@ impl Error {
         }
     }
 
+    /// Seconds after which a retry may succeed, for errors that say so
+    /// (`Retry-After`).
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        match self {
+            Error::Contention => Some(1),
+            _ => None,
+        }
+    }
+
     /// Structured details, where there are any.
     pub fn details(&self) -> Option<serde_json::Value> {
         match self {

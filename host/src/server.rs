@@ -128,10 +128,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, backend = store.backend(), "arcade serving");
     let worker = tokio::spawn(crate::service::timers::run_worker(arcade.clone()));
+    let sweeper = tokio::spawn(crate::service::sweeper::run_idempotency_sweeper(
+        arcade.clone(),
+        std::time::Duration::from_secs(args.idempotency_ttl_secs),
+    ));
     axum::serve(listener, crate::http::router(arcade))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     worker.abort();
+    sweeper.abort();
     Ok(())
 }
 

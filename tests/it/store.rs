@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use arcade_host::store::{
-    ActionCommit, Activity, ActivityStatus, BalanceChange, EventRow, Group, IdempotencyClaim,
+    ActionCommit, Activity, ActivityStatus, BalanceChange, EventRow, Group, IdempotencyRecord,
     OutcomeRecord, PluginRecord, RewardRow, Role, StateKey, StateRead, StateWrite, StockLevel,
-    Store, StoreError, TimerChange,
+    Store, StoreError, StoredResponse, TimerChange,
 };
 use uuid::Uuid;
 
@@ -46,6 +46,8 @@ both_backends!(
     read_validation,
     concurrent_claims,
     idempotency,
+    concurrent_commits_of_one_key,
+    commit_chain_in_order,
     outcome_pages,
     append_only,
     init_setting_first_writer_wins,
@@ -690,62 +692,145 @@ async fn concurrent_claims(s: Arc<dyn Store>, _: Db) {
     );
 }
 
+fn keyed(key: &str, hash: &str, response: &str) -> Option<IdempotencyRecord> {
+    Some(IdempotencyRecord {
+        key: key.into(),
+        request_hash: hash.into(),
+        response: response.into(),
+    })
+}
+
 async fn idempotency(s: Arc<dyn Store>, _: Db) {
     let id = activity_with(&*s, &[("gold", 5)]).await;
-    assert_eq!(
-        s.claim_idempotency(T, "k1", "h1", NOW).await.unwrap(),
-        IdempotencyClaim::Claimed
-    );
-    let held = IdempotencyClaim::Existing {
-        request_hash: "h1".into(),
-        response: None,
-        created_at: NOW,
-    };
-    assert_eq!(
-        s.claim_idempotency(T, "k1", "h2", NOW + 1).await.unwrap(),
-        held
-    );
-    // Keys are per tenant.
-    assert_eq!(
-        s.claim_idempotency("t2", "k1", "h9", NOW).await.unwrap(),
-        IdempotencyClaim::Claimed
-    );
-
-    s.release_idempotency(T, "k1").await.unwrap();
-    assert_eq!(
-        s.claim_idempotency(T, "k1", "h3", NOW + 2).await.unwrap(),
-        IdempotencyClaim::Claimed
-    );
+    assert_eq!(s.idempotent_response(T, "k1").await.unwrap(), None);
 
     let mut c = action(&id, "alice");
     c.stock = vec![("gold".into(), -1)];
-    c.idempotency = Some(("k1".into(), r#"{"done":1}"#.into()));
+    c.idempotency = keyed("k1", "h1", r#"{"done":1}"#);
     s.commit(&c).await.unwrap();
-    let done = IdempotencyClaim::Existing {
-        request_hash: "h3".into(),
-        response: Some(r#"{"done":1}"#.into()),
-        created_at: NOW + 2,
+    let stored = StoredResponse {
+        request_hash: "h1".into(),
+        response: r#"{"done":1}"#.into(),
+        created_at: NOW,
     };
     assert_eq!(
-        s.claim_idempotency(T, "k1", "h3", NOW + 3).await.unwrap(),
-        done
+        s.idempotent_response(T, "k1").await.unwrap(),
+        Some(stored.clone())
     );
-    // A completed key is kept.
-    s.release_idempotency(T, "k1").await.unwrap();
-    assert_eq!(
-        s.claim_idempotency(T, "k1", "h3", NOW + 4).await.unwrap(),
-        done
-    );
+    // Keys are per tenant.
+    assert_eq!(s.idempotent_response("t2", "k1").await.unwrap(), None);
 
-    // Storing a response twice, or for an unclaimed key, undoes the commit.
-    for k in ["k1", "never-claimed"] {
-        let mut c = action(&id, "alice");
-        c.stock = vec![("gold".into(), -1)];
-        c.idempotency = Some((k.into(), "{}".into()));
-        assert!(matches!(s.commit(&c).await, Err(StoreError::Conflict)));
-    }
+    // A second commit under the key applies nothing, whatever it carries.
+    let mut again = action(&id, "bob");
+    again.stock = vec![("gold".into(), -1)];
+    again.writes = vec![write("bob", "k", Some("v"), None)];
+    again.idempotency = keyed("k1", "h2", "{}");
+    assert!(matches!(s.commit(&again).await, Err(StoreError::KeyTaken)));
     assert_eq!(remaining(&*s, &id, "gold").await, 4);
+    assert_eq!(entry(&*s, &id, "bob", "k").await, None);
     assert_eq!(s.count_outcomes(&id).await.unwrap(), 1);
+    assert_eq!(s.idempotent_response(T, "k1").await.unwrap(), Some(stored));
+
+    // A commit refused for another reason leaves its key free.
+    let mut stale = action(&id, "carol");
+    stale.writes = vec![write("carol", "k", Some("v"), Some(9))];
+    stale.idempotency = keyed("k2", "h3", "{}");
+    assert!(matches!(s.commit(&stale).await, Err(StoreError::Conflict)));
+    assert_eq!(s.idempotent_response(T, "k2").await.unwrap(), None);
+
+    // Sweeping forgets keys committed before the cut-off only.
+    let mut later = action(&id, "dave");
+    later.outcome.created_at = NOW + 10_000;
+    later.idempotency = keyed("k3", "h4", "{}");
+    s.commit(&later).await.unwrap();
+    assert_eq!(s.sweep_idempotency(NOW + 1).await.unwrap(), 1);
+    assert_eq!(s.idempotent_response(T, "k1").await.unwrap(), None);
+    assert!(s.idempotent_response(T, "k3").await.unwrap().is_some());
+}
+
+/// Many commits racing under one key: exactly one applies, on any
+/// connection, and the rest learn the key is taken.
+async fn concurrent_commits_of_one_key(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 100)]).await;
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let s = s.clone();
+            let id = id.clone();
+            tokio::spawn(async move {
+                let mut c = action(&id, &format!("u{i}"));
+                c.stock = vec![("gold".into(), -1)];
+                c.idempotency = keyed("same", "h", &format!("{{\"n\":{i}}}"));
+                (i, s.commit(&c).await)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (i, result) = t.await.unwrap();
+        match result {
+            Ok(()) => winners.push(i),
+            Err(StoreError::KeyTaken) => {}
+            Err(e) => panic!("{i}: {e:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "winners: {winners:?}");
+    let stored = s.idempotent_response(T, "same").await.unwrap().unwrap();
+    assert_eq!(stored.response, format!("{{\"n\":{}}}", winners[0]));
+    assert_eq!(remaining(&*s, &id, "gold").await, 99);
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 1);
+}
+
+/// A chain commits in order: each commit sees the earlier ones; a refused
+/// one fails alone, and those that built on it fail by their own checks.
+async fn commit_chain_in_order(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 300)]).await;
+    // 250 commits, each bumping one shared counter from the version the
+    // one before it left.
+    let mut chain: Vec<ActionCommit> = (0..250)
+        .map(|i| {
+            let mut c = action(&id, &format!("u{i}"));
+            c.stock = vec![("gold".into(), -1)];
+            let expected = if i == 0 { None } else { Some(i) };
+            c.writes = vec![write(
+                "",
+                "counter",
+                Some((i + 1).to_string().as_str()),
+                expected,
+            )];
+            c
+        })
+        .collect();
+    let answers = s.commit_chain(&chain).await;
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    assert_eq!(
+        entry(&*s, &id, "", "counter").await,
+        Some((Some("250".into()), 250))
+    );
+    assert_eq!(remaining(&*s, &id, "gold").await, 50);
+
+    // Now one in the middle is stale: the ones before it commit; it and
+    // every later one, even one that does not touch the counter, are
+    // refused and apply nothing.
+    chain = (0..6)
+        .map(|i| {
+            let mut c = action(&id, &format!("v{i}"));
+            let expected = if i == 3 { 999 } else { 250 + i };
+            c.writes = vec![write("", "counter", Some("x"), Some(expected))];
+            c
+        })
+        .collect();
+    let mut independent = action(&id, "w");
+    independent.writes = vec![write("w", "own", Some("1"), None)];
+    chain.push(independent);
+    let answers = s.commit_chain(&chain).await;
+    let ok: Vec<bool> = answers.iter().map(Result::is_ok).collect();
+    assert_eq!(ok, [true, true, true, false, false, false, false]);
+    assert_eq!(
+        entry(&*s, &id, "", "counter").await,
+        Some((Some("x".into()), 253))
+    );
+    assert_eq!(entry(&*s, &id, "w", "own").await, None);
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 253);
 }
 
 async fn outcome_pages(s: Arc<dyn Store>, _: Db) {

@@ -23,7 +23,14 @@ impl IntoResponse for Error {
         if let Some(details) = self.details() {
             error["details"] = details;
         }
-        (status, Json(serde_json::json!({ "error": error }))).into_response()
+        let retry_after = self.retry_after_secs();
+        let mut response = (status, Json(serde_json::json!({ "error": error }))).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

@@ -1,6 +1,7 @@
-//! Running an action: schedule checks, idempotency, the sandboxed call
-//! over a snapshot, and an optimistic commit retried on conflict.
+//! Running an action: schedule checks, idempotency, and the call in a
+//! task of its own (see `calls.rs` for the call itself).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -8,19 +9,18 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use super::activities::check_user_id;
-use super::calls::{CallSpec, Trigger};
+use super::calls::{CallSpec, KeyedRequest, Trigger};
+use super::idempotency::{self, KeyGuard, Turn};
 use super::{Arcade, LoadedActivity};
-use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::store::{ActivityStatus, IdempotencyClaim};
+use crate::store::ActivityStatus;
 
 /// Largest action payload accepted, in bytes of JSON.
 pub const PAYLOAD_LIMIT_BYTES: usize = 16 * 1024;
-/// How long a request waits for another holding the same idempotency key.
-const IDEMPOTENCY_WAIT: Duration = Duration::from_secs(10);
-/// A claim with no response after this long is presumed abandoned by a
-/// crashed replica and may be taken over.
-const IDEMPOTENCY_STALE_MS: i64 = 60_000;
+/// How long a request waits for another on this replica running the same
+/// request under the same idempotency key. Longer than an action can run
+/// (its lane gives up after `lane::PATIENCE`).
+const IDEMPOTENCY_WAIT: Duration = Duration::from_secs(30);
 
 /// An action request from a platform.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -42,9 +42,13 @@ fn empty_object() -> serde_json::Value {
 impl Arcade {
     /// Run an action and return the response body (JSON text). With an
     /// idempotency key, a repeated request gets the first response,
-    /// byte for byte.
+    /// byte for byte, even after the activity was paused or ended.
+    ///
+    /// The action runs in a task of its own: if the caller goes away
+    /// (the client hung up), it still runs to its end, and a key it held
+    /// is settled or released at once.
     pub async fn act(
-        &self,
+        self: &Arc<Self>,
         tenant_id: &str,
         activity_id: &str,
         req: ActionRequest,
@@ -58,10 +62,10 @@ impl Arcade {
             ));
         }
         let activity = self.load_activity(tenant_id, activity_id).await?;
-        check_accepting(&activity, &req.action, self.now())?;
 
         let Some(key) = idempotency_key else {
-            return self.execute(&activity, &req, None).await;
+            check_accepting(&activity, &req.action, self.now())?;
+            return self.spawn_action(activity, req, None).await;
         };
         if key.is_empty() || key.len() > 255 {
             return Err(Error::invalid(
@@ -74,58 +78,49 @@ impl Arcade {
         ));
         let waited_since = tokio::time::Instant::now();
         loop {
-            let claim = self
-                .store
-                .claim_idempotency(tenant_id, key, &request_hash, now_ms())
-                .await?;
-            let (held_hash, response, created_at) = match claim {
-                IdempotencyClaim::Claimed => break,
-                IdempotencyClaim::Existing {
-                    request_hash,
-                    response,
-                    created_at,
-                } => (request_hash, response, created_at),
+            let guard = match self.in_flight.enter(tenant_id, key, &request_hash) {
+                Turn::Lead(guard) => guard,
+                Turn::Reused => return Err(idempotency::key_reused()),
+                Turn::Wait(settled) => {
+                    let left = IDEMPOTENCY_WAIT.saturating_sub(waited_since.elapsed());
+                    match tokio::time::timeout(left, idempotency::wait(settled)).await {
+                        Ok(Some(body)) => return Ok(body),
+                        // Released without a commit: try to take the key.
+                        Ok(None) => continue,
+                        Err(_) => {
+                            return Err(Error::conflict(
+                                "idempotency_in_flight",
+                                "a request with this Idempotency-Key is still running; \
+                                 retry shortly",
+                            ));
+                        }
+                    }
+                }
             };
-            if held_hash != request_hash {
-                return Err(Error::invalid(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was already used for a different request",
-                ));
+            // Committed before (here or on another replica): that answer
+            // stands, whatever the activity's schedule says now.
+            if let Some(stored) = self.store.idempotent_response(tenant_id, key).await? {
+                let answer = idempotency::stored_answer(stored, &request_hash);
+                guard.settle(&answer);
+                return answer;
             }
-            if let Some(body) = response {
-                return Ok(body);
-            }
-            if now_ms() - created_at > IDEMPOTENCY_STALE_MS {
-                self.store.release_idempotency(tenant_id, key).await?;
-                continue;
-            }
-            if waited_since.elapsed() > IDEMPOTENCY_WAIT {
-                return Err(Error::conflict(
-                    "idempotency_in_flight",
-                    "a request with this Idempotency-Key is still running; retry shortly",
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            check_accepting(&activity, &req.action, self.now())?;
+            let keyed = KeyedRequest {
+                key: key.to_owned(),
+                request_hash,
+            };
+            return self.spawn_action(activity, req, Some((keyed, guard))).await;
         }
-
-        let result = self.execute(&activity, &req, Some(key)).await;
-        if result.is_err() {
-            // Nothing was committed: let a retry run the request afresh.
-            if let Err(e) = self.store.release_idempotency(tenant_id, key).await {
-                tracing::warn!(error = %e, "could not release idempotency key");
-            }
-        }
-        result
     }
 
-    async fn execute(
-        &self,
-        activity: &std::sync::Arc<LoadedActivity>,
-        req: &ActionRequest,
-        idempotency_key: Option<&str>,
+    /// Run the action in a task of its own and wait for it.
+    async fn spawn_action(
+        self: &Arc<Self>,
+        activity: Arc<LoadedActivity>,
+        req: ActionRequest,
+        keyed: Option<(KeyedRequest, KeyGuard)>,
     ) -> Result<String> {
         let outcome_id = uuid::Uuid::now_v7().to_string();
-        let payload = req.payload.to_string();
         let span = tracing::info_span!(
             "action",
             activity = %activity.record.id,
@@ -133,17 +128,30 @@ impl Arcade {
             outcome = %outcome_id,
             action = %req.action,
         );
+        let (idempotency, guard) = keyed.unzip();
         let spec = CallSpec {
             activity,
-            outcome_id: &outcome_id,
-            user_id: &req.user_id,
+            outcome_id,
+            user_id: req.user_id,
             trigger: Trigger::Action {
-                name: &req.action,
-                idempotency_key,
+                name: req.action,
+                idempotency,
             },
-            payload: &payload,
+            payload: req.payload.to_string(),
         };
-        self.run_call(&spec).instrument(span).await
+        let arcade = self.clone();
+        let task = tokio::spawn(
+            async move {
+                let result = arcade.run_action(spec).await;
+                if let Some(guard) = guard {
+                    guard.settle(&result);
+                }
+                result
+            }
+            .instrument(span),
+        );
+        task.await
+            .map_err(|e| Error::Internal(format!("action task failed: {e}")))?
     }
 }
 

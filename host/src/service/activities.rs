@@ -299,7 +299,7 @@ impl Arcade {
         check_user_id(user_id)?;
         let a = self.load_activity(tenant_id, id).await?;
         let snapshot = self.store.snapshot(id, user_id).await?;
-        let loader = self.loader(&a, user_id);
+        let loader = Box::new(self.loader(&a, user_id));
         let io = CallIo::live(
             Mode::ReadOnly,
             user_id,

@@ -11,53 +11,75 @@ use super::loader::StoreLoader;
 use super::{Arcade, LoadedActivity, blocking};
 use crate::error::{Error, Result};
 use crate::randomness;
-use crate::sandbox::{CallContext, CallIo, DueTimer, GuestOutcome, Mode, TimerOp};
+use crate::sandbox::{CallContext, CallIo, DueTimer, GuestOutcome, Loader, Mode, Sandbox, TimerOp};
 use crate::store::{
-    ActionCommit, BalanceChange, EventRow, OutcomeRecord, RewardRow, StateKey, StateRead,
-    StateWrite, StoreError, TimerChange,
+    ActionCommit, BalanceChange, EventRow, IdempotencyRecord, OutcomeRecord, RewardRow, Snapshot,
+    StateKey, StateRead, StateWrite, StoreError, TimerChange,
 };
 
-/// Runs of one call before giving up under contention.
+/// Runs of a timer call before giving up under contention.
 const MAX_ATTEMPTS: u32 = 20;
 
 /// What started a call.
-pub(crate) enum Trigger<'a> {
+pub(crate) enum Trigger {
     /// A platform action.
     Action {
         /// Action name.
-        name: &'a str,
-        /// Idempotency key, if the request carried one.
-        idempotency_key: Option<&'a str>,
+        name: String,
+        /// The request's idempotency key, if it carried one.
+        idempotency: Option<KeyedRequest>,
     },
     /// A due timer.
     Timer {
         /// Timer id (marked fired by the commit).
-        id: &'a str,
+        id: String,
         /// Timer name.
-        name: &'a str,
+        name: String,
         /// When it was due.
         due_ms: i64,
     },
 }
 
-/// One call to run.
-pub(crate) struct CallSpec<'a> {
-    pub(crate) activity: &'a Arc<LoadedActivity>,
-    pub(crate) outcome_id: &'a str,
-    /// Empty for timers.
-    pub(crate) user_id: &'a str,
-    pub(crate) trigger: Trigger<'a>,
-    pub(crate) payload: &'a str,
+/// An idempotency key and the hash of the request it came with.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyedRequest {
+    pub(crate) key: String,
+    pub(crate) request_hash: String,
 }
 
-impl CallSpec<'_> {
+/// One call to run. Owned, so it can move into the task or lane that
+/// runs it and be run again after a conflict (same outcome id, so the
+/// same random stream).
+pub(crate) struct CallSpec {
+    pub(crate) activity: Arc<LoadedActivity>,
+    pub(crate) outcome_id: String,
+    /// Empty for timers.
+    pub(crate) user_id: String,
+    pub(crate) trigger: Trigger,
+    pub(crate) payload: String,
+}
+
+impl CallSpec {
     /// The action name recorded with the outcome.
     pub(crate) fn action_name(&self) -> String {
         match &self.trigger {
-            Trigger::Action { name, .. } => (*name).to_owned(),
+            Trigger::Action { name, .. } => name.clone(),
             Trigger::Timer { name, .. } => format!("timer:{name}"),
         }
     }
+
+    fn idempotency(&self) -> Option<&KeyedRequest> {
+        match &self.trigger {
+            Trigger::Action { idempotency, .. } => idempotency.as_ref(),
+            Trigger::Timer { .. } => None,
+        }
+    }
+}
+
+/// A call that ran to an outcome: what to commit, and the response.
+pub(crate) struct Ran {
+    pub(crate) commit: ActionCommit,
+    pub(crate) body: String,
 }
 
 #[derive(Serialize)]
@@ -121,86 +143,88 @@ pub(crate) fn finish_outcome(outcome_id: &str, outcome: &mut GuestOutcome) {
 }
 
 impl Arcade {
-    pub(crate) fn loader(&self, activity: &LoadedActivity, user_id: &str) -> Box<StoreLoader> {
-        Box::new(StoreLoader {
+    pub(crate) fn loader(&self, activity: &LoadedActivity, user_id: &str) -> StoreLoader {
+        StoreLoader {
             store: self.store.clone(),
             runtime: tokio::runtime::Handle::current(),
             tenant_id: activity.record.tenant_id.clone(),
             activity_id: activity.record.id.clone(),
             user_id: user_id.to_owned(),
-        })
+        }
     }
 
-    /// Run a call until it commits; returns the response body (what an
-    /// idempotent retry gets back).
-    pub(crate) async fn run_call(&self, spec: &CallSpec<'_>) -> Result<String> {
-        let activity = spec.activity;
+    /// Run an action: one optimistic attempt, and on a write conflict (or
+    /// if its activity is already hot) through the activity's lane, where
+    /// queued actions run one after another (see `lane.rs`).
+    pub(crate) async fn run_action(self: &Arc<Self>, spec: CallSpec) -> Result<String> {
+        if self.lanes.is_hot(&spec.activity.record.id) {
+            return self.lanes.submit(self, spec).await;
+        }
+        let now = self.now();
+        let snapshot = self
+            .store
+            .snapshot(&spec.activity.record.id, &spec.user_id)
+            .await?;
+        let loader = Box::new(self.loader(&spec.activity, &spec.user_id));
+        let io = call_io(&spec, now, snapshot, loader);
+        let sandbox = self.sandbox.clone();
+        let (spec, ran) = blocking(move || {
+            let ran = execute(&sandbox, &spec, io, now);
+            (spec, ran)
+        })
+        .await?;
+        let ran = ran?;
+        match self.store.commit(&ran.commit).await {
+            Ok(()) => Ok(ran.body),
+            Err(StoreError::Conflict) => {
+                tracing::debug!("write conflict; queueing the action in its activity's lane");
+                self.lanes.submit(self, spec).await
+            }
+            Err(StoreError::KeyTaken) => self.taken_key_response(&spec).await,
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The answer for an action whose commit found its idempotency key
+    /// already committed (by a request on another replica).
+    pub(crate) async fn taken_key_response(&self, spec: &CallSpec) -> Result<String> {
+        let keyed = spec
+            .idempotency()
+            .ok_or_else(|| Error::Internal("a commit without a key found its key taken".into()))?;
+        let stored = self
+            .store
+            .idempotent_response(&spec.activity.record.tenant_id, &keyed.key)
+            .await?
+            .ok_or_else(|| {
+                Error::Internal("an idempotency key vanished after its commit".into())
+            })?;
+        super::idempotency::stored_answer(stored, &keyed.request_hash)
+    }
+
+    /// Run a timer's call until it commits, snapshotting and running
+    /// again on each write conflict.
+    pub(crate) async fn run_timer_call(&self, spec: CallSpec) -> Result<String> {
+        let mut spec = spec;
         for attempt in 0..MAX_ATTEMPTS {
             let now = self.now();
             let snapshot = self
                 .store
-                .snapshot(&activity.record.id, spec.user_id)
+                .snapshot(&spec.activity.record.id, &spec.user_id)
                 .await?;
-            let rng = randomness::action_stream(&activity.key, spec.outcome_id);
-            let mut io = CallIo::live(
-                Mode::ReadWrite,
-                spec.user_id,
-                activity.timezone,
-                now,
-                snapshot,
-                Some(rng),
-                Some(self.loader(activity, spec.user_id)),
-            );
-            let timer = match spec.trigger {
-                Trigger::Timer { name, due_ms, .. } => {
-                    io.inputs.due_ms = Some(due_ms);
-                    Some((name.to_owned(), due_ms))
-                }
-                Trigger::Action { .. } => None,
-            };
-            let (sandbox, a) = (self.sandbox.clone(), activity.clone());
-            let (user, call_id, action, payload) = (
-                spec.user_id.to_owned(),
-                spec.outcome_id.to_owned(),
-                spec.action_name(),
-                spec.payload.to_owned(),
-            );
-            let report = blocking(move || {
-                let ctx = CallContext {
-                    activity_id: &a.record.id,
-                    user_id: &user,
-                    config: &a.record.config,
-                    call_id: &call_id,
-                };
-                match timer {
-                    Some((name, due_ms)) => {
-                        let due = DueTimer {
-                            name: &name,
-                            payload: &payload,
-                            due_ms,
-                        };
-                        sandbox.on_timer(&a.plugin, &a.limits, io, &ctx, &due)
-                    }
-                    None => sandbox.handle(&a.plugin, &a.limits, io, &ctx, &action, &payload),
-                }
+            let loader = Box::new(self.loader(&spec.activity, &spec.user_id));
+            let io = call_io(&spec, now, snapshot, loader);
+            let sandbox = self.sandbox.clone();
+            let (back, ran) = blocking(move || {
+                let ran = execute(&sandbox, &spec, io, now);
+                (spec, ran)
             })
             .await?;
-            log_guest_lines(&report.io);
-            let mut outcome = match report.result {
-                Ok(Ok(outcome)) => outcome,
-                Ok(Err(refusal)) => return Err(Error::Guest(refusal)),
-                Err(failure) => {
-                    tracing::warn!(code = failure.code(), error = %failure, "plugin failed");
-                    return Err(failure.into());
-                }
-            };
-            finish_outcome(spec.outcome_id, &mut outcome);
-            let body = response_body(spec.outcome_id, &outcome);
-            let commit = build_commit(spec, outcome, &report.io, report.fuel_used, &body, now);
-            match self.store.commit(&commit).await {
-                Ok(()) => return Ok(body),
+            spec = back;
+            let ran = ran?;
+            match self.store.commit(&ran.commit).await {
+                Ok(()) => return Ok(ran.body),
                 Err(StoreError::Conflict) => {
-                    tracing::debug!(attempt, "write conflict; running the call again");
+                    tracing::debug!(attempt, "write conflict; running the timer again");
                     let backoff =
                         1 + u64::from(attempt.min(10)) * u64::from(rand::random::<u8>() % 4);
                     tokio::time::sleep(Duration::from_millis(backoff)).await;
@@ -210,6 +234,69 @@ impl Arcade {
         }
         Err(Error::Contention)
     }
+}
+
+/// The call's view of the world: `snapshot` (already overlaid with any
+/// earlier writes it must see), the clock, its random stream, lazy reads.
+pub(crate) fn call_io(
+    spec: &CallSpec,
+    now: i64,
+    snapshot: Snapshot,
+    loader: Box<dyn Loader>,
+) -> CallIo {
+    let activity = &spec.activity;
+    let rng = randomness::action_stream(&activity.key, &spec.outcome_id);
+    let mut io = CallIo::live(
+        Mode::ReadWrite,
+        &spec.user_id,
+        activity.timezone,
+        now,
+        snapshot,
+        Some(rng),
+        Some(loader),
+    );
+    if let Trigger::Timer { due_ms, .. } = spec.trigger {
+        io.inputs.due_ms = Some(due_ms);
+    }
+    io
+}
+
+/// Run the guest (blocking) and turn what it did into a commit. A
+/// refusal or a plugin failure is the error.
+pub(crate) fn execute(sandbox: &Sandbox, spec: &CallSpec, io: CallIo, now: i64) -> Result<Ran> {
+    let a = &spec.activity;
+    let ctx = CallContext {
+        activity_id: &a.record.id,
+        user_id: &spec.user_id,
+        config: &a.record.config,
+        call_id: &spec.outcome_id,
+    };
+    let report = match &spec.trigger {
+        Trigger::Timer { name, due_ms, .. } => {
+            let due = DueTimer {
+                name,
+                payload: &spec.payload,
+                due_ms: *due_ms,
+            };
+            sandbox.on_timer(&a.plugin, &a.limits, io, &ctx, &due)
+        }
+        Trigger::Action { name, .. } => {
+            sandbox.handle(&a.plugin, &a.limits, io, &ctx, name, &spec.payload)
+        }
+    };
+    log_guest_lines(&report.io);
+    let mut outcome = match report.result {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(refusal)) => return Err(Error::Guest(refusal)),
+        Err(failure) => {
+            tracing::warn!(code = failure.code(), error = %failure, "plugin failed");
+            return Err(failure.into());
+        }
+    };
+    finish_outcome(&spec.outcome_id, &mut outcome);
+    let body = response_body(&spec.outcome_id, &outcome);
+    let commit = build_commit(spec, outcome, &report.io, report.fuel_used, &body, now);
+    Ok(Ran { commit, body })
 }
 
 fn response_body(outcome_id: &str, outcome: &GuestOutcome) -> String {
@@ -224,7 +311,7 @@ fn response_body(outcome_id: &str, outcome: &GuestOutcome) -> String {
 }
 
 fn build_commit(
-    spec: &CallSpec<'_>,
+    spec: &CallSpec,
     outcome: GuestOutcome,
     io: &CallIo,
     fuel_used: u64,
@@ -296,22 +383,24 @@ fn build_commit(
         .collect();
     let effects_hash = Effects::of(&outcome, io).hash();
     let (idempotency, fired_timer) = match &spec.trigger {
-        Trigger::Action {
-            idempotency_key, ..
-        } => (
-            idempotency_key.map(|k| (k.to_owned(), body.to_owned())),
+        Trigger::Action { idempotency, .. } => (
+            idempotency.as_ref().map(|k| IdempotencyRecord {
+                key: k.key.clone(),
+                request_hash: k.request_hash.clone(),
+                response: body.to_owned(),
+            }),
             None,
         ),
-        Trigger::Timer { id, .. } => (None, Some((*id).to_owned())),
+        Trigger::Timer { id, .. } => (None, Some(id.clone())),
     };
     ActionCommit {
         outcome: OutcomeRecord {
-            id: spec.outcome_id.to_owned(),
+            id: spec.outcome_id.clone(),
             tenant_id: record.tenant_id.clone(),
             activity_id: record.id.clone(),
-            user_id: spec.user_id.to_owned(),
+            user_id: spec.user_id.clone(),
             action: spec.action_name(),
-            payload: spec.payload.to_owned(),
+            payload: spec.payload.clone(),
             rewards: serde_json::to_string(&outcome.rewards).expect("rewards serialize"),
             result: outcome.result,
             inputs: serde_json::to_string(&io.inputs).expect("inputs serialize"),

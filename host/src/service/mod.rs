@@ -6,11 +6,14 @@ mod actions;
 mod activities;
 mod auth;
 mod calls;
+mod idempotency;
+mod lane;
 mod ledger;
 mod loader;
 mod outcomes;
 mod plugins;
 mod replay;
+pub mod sweeper;
 pub mod timers;
 
 use std::collections::HashMap;
@@ -54,6 +57,10 @@ pub struct Arcade {
     clock_offset_ms: std::sync::atomic::AtomicI64,
     /// `i64::MIN` unless the clock is frozen at an instant.
     clock_frozen_at: std::sync::atomic::AtomicI64,
+    /// Idempotency-Keys whose requests are running on this replica.
+    in_flight: Arc<idempotency::InFlight>,
+    /// Per-activity queues of actions that run one after another.
+    lanes: lane::Lanes,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -88,6 +95,8 @@ impl Arcade {
             keys: RwLock::new(HashMap::new()),
             clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
             clock_frozen_at: std::sync::atomic::AtomicI64::new(i64::MIN),
+            in_flight: Arc::default(),
+            lanes: lane::Lanes::default(),
         })
     }
 

@@ -65,21 +65,21 @@ impl Arcade {
             .await?;
         let outcome_id = uuid::Uuid::now_v7().to_string();
         let spec = CallSpec {
-            activity: &activity,
-            outcome_id: &outcome_id,
-            user_id: "",
+            activity,
+            outcome_id: outcome_id.clone(),
+            user_id: String::new(),
             trigger: Trigger::Timer {
-                id: &timer.id,
-                name: &timer.name,
+                id: timer.id.clone(),
+                name: timer.name.clone(),
                 due_ms: timer.due_at,
             },
-            payload: &timer.payload,
+            payload: timer.payload.clone(),
         };
         let span = tracing::info_span!("timer", activity = %timer.activity_id, timer = %timer.name, outcome = %outcome_id);
         // A timer another worker already fired makes every commit
         // conflict; the call then ends in `Contention`, and the timer,
         // no longer pending, is not leased again.
-        match self.run_call(&spec).instrument(span).await {
+        match self.run_timer_call(spec).instrument(span).await {
             Ok(_) => Ok(Fired::Committed),
             // A deadline can be missed for reasons outside the plugin (a
             // starved machine); leave the timer to be leased again.

@@ -6,7 +6,8 @@
 //! than by the caller:
 //! - outcomes and reward rows are append-only (triggers refuse UPDATE and
 //!   DELETE);
-//! - an idempotency key is unique per tenant (primary key);
+//! - an idempotency key is unique per tenant (primary key), and is only
+//!   ever inserted by the commit of its action's outcome;
 //! - stock never goes below zero nor above its initial size (CHECK), and
 //!   is only changed by conditional updates;
 //! - a state row is only overwritten by a writer that read its current
@@ -33,6 +34,10 @@ pub enum StoreError {
     /// caller should reload and run again.
     #[error("write conflict")]
     Conflict,
+    /// The commit's idempotency key was committed by another request
+    /// first; its stored response is the answer.
+    #[error("idempotency key already used")]
+    KeyTaken,
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -403,25 +408,33 @@ pub struct ActionCommit {
     /// The timer this commit fires, if it is an `on-timer` outcome: it must
     /// still be pending (else `Conflict`) and becomes fired.
     pub fired_timer: Option<String>,
-    /// If the request carried an idempotency key: the key and the response
-    /// body to store for replays of the request.
-    pub idempotency: Option<(String, String)>,
+    /// If the request carried an idempotency key: the key, inserted first
+    /// in the commit (a key already present fails it with `KeyTaken`),
+    /// with the response to return to every repeat of the request.
+    pub idempotency: Option<IdempotencyRecord>,
 }
 
-/// The state of an idempotency key when a request claims it.
+/// An idempotency key as committed with its action's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdempotencyClaim {
-    /// This request owns the key and must complete or abandon it.
-    Claimed,
-    /// Another request holds it. `response` is set once that one completed.
-    Existing {
-        /// Hash of the request that holds the key.
-        request_hash: String,
-        /// The stored response, if that request completed.
-        response: Option<String>,
-        /// When the key was claimed, ms since epoch.
-        created_at: i64,
-    },
+pub struct IdempotencyRecord {
+    /// The key, unique per tenant.
+    pub key: String,
+    /// Hash of the request (activity, user, action, payload), so a reuse
+    /// of the key for a different request is recognised.
+    pub request_hash: String,
+    /// The response body, returned verbatim to repeats.
+    pub response: String,
+}
+
+/// A committed idempotency key, as looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// Hash of the request that committed the key.
+    pub request_hash: String,
+    /// Its response body.
+    pub response: String,
+    /// Commit time, ms since epoch.
+    pub created_at: i64,
 }
 
 /// A page of outcomes.
@@ -502,20 +515,36 @@ pub trait Store: Send + Sync + 'static {
     async fn snapshot(&self, activity_id: &str, user_id: &str) -> StoreResult<Snapshot>;
     /// Apply an action's changes and append its outcome, all or nothing.
     /// `Conflict` if a read version, a written version or a stock claim no
-    /// longer holds.
+    /// longer holds; `KeyTaken` if its idempotency key is already stored.
     async fn commit(&self, commit: &ActionCommit) -> StoreResult<()>;
+    /// Apply commits in the given order, each all or nothing and answered
+    /// on its own, as [`Store::commit`] would one after another, stopping
+    /// at the first that fails: the later ones are answered `Conflict`
+    /// without being tried. Used for actions that ran one after another
+    /// over each other's writes; after a failure their version checks
+    /// could pass by coincidence (another writer moving a row the same
+    /// number of versions), so they must not be tried.
+    async fn commit_chain(&self, commits: &[ActionCommit]) -> Vec<StoreResult<()>> {
+        let mut answers = Vec::with_capacity(commits.len());
+        for c in commits {
+            if answers.iter().any(|a: &StoreResult<()>| a.is_err()) {
+                answers.push(Err(StoreError::Conflict));
+            } else {
+                answers.push(self.commit(c).await);
+            }
+        }
+        answers
+    }
 
-    /// Claim an idempotency key for a request with this hash.
-    async fn claim_idempotency(
+    /// The committed response for an idempotency key, if any.
+    async fn idempotent_response(
         &self,
         tenant_id: &str,
         key: &str,
-        request_hash: &str,
-        now: i64,
-    ) -> StoreResult<IdempotencyClaim>;
-    /// Give up a claimed key that has no stored response, so a retry can
-    /// run the request again.
-    async fn release_idempotency(&self, tenant_id: &str, key: &str) -> StoreResult<()>;
+    ) -> StoreResult<Option<StoredResponse>>;
+    /// Forget idempotency keys committed before `before` (ms since epoch);
+    /// returns how many.
+    async fn sweep_idempotency(&self, before: i64) -> StoreResult<u64>;
 
     /// One outcome (any tenant; callers check ownership).
     async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>>;

@@ -12,6 +12,8 @@ use super::{ActionCommit, Snapshot, StoreError, StoreResult, TimerChange, sql};
 /// Most commits sent in one batch: each runs in a subtransaction, and
 /// Postgres caches 64 subtransactions per backend before slowing down.
 const COMMIT_BATCH: usize = 32;
+/// Most commits of a chain sent in one call (one transaction).
+const CHAIN_PART: usize = 128;
 /// Most snapshots read in one statement.
 const SNAPSHOT_BATCH: usize = 64;
 
@@ -34,7 +36,12 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        // Migrations 0004-0006 once defined the commit functions; they are
+        // gone from the tree since `define_commit_functions` took over.
+        migrator.set_ignore_missing(true);
+        migrator.run(&pool).await?;
+        define_commit_functions(&pool).await?;
         let committer = pool.clone();
         let commits = Batcher::spawn(COMMIT_BATCH, move |inputs| {
             commit_batch(committer.clone(), inputs)
@@ -69,61 +76,119 @@ impl PgStore {
         Some(self.snapshots.submit(key).await)
     }
 
-    /// The whole commit as one call of `arcade_commit` (migration 0004):
+    /// The whole commit as one call of `arcade_commit` (`pg_commit.sql`):
     /// one round trip instead of one per statement, and row locks held
     /// only for the function's run and the commit. Concurrent commits are
-    /// grouped into one call of `arcade_commit_batch` (migration 0005).
+    /// grouped into one call of `arcade_commit_batch`.
     async fn fast_commit(&self, c: &ActionCommit) -> Option<StoreResult<()>> {
-        Some(self.commit_in_one_call(c).await)
+        Some(self.commits.submit(commit_input(c)).await)
     }
 
-    async fn commit_in_one_call(&self, c: &ActionCommit) -> StoreResult<()> {
-        let mut stock: Vec<_> = c.stock.iter().collect();
-        stock.sort();
-        let balances: Vec<_> = sql::balance_steps(c)
-            .into_iter()
-            .map(|((user, currency), delta)| json!([user, currency, delta]))
-            .collect();
-        let state: Vec<_> = sql::state_steps(c)
-            .iter()
-            .map(|step| {
-                let (key, write, value, version) = step.parts();
-                json!({"user_id": key.user_id, "key": key.key, "write": write,
-                       "value": value, "version": version})
-            })
-            .collect();
-        let timers: Vec<_> = sql::timer_steps(c)
-            .into_iter()
-            .map(|t| match t {
-                TimerChange::Schedule {
-                    id,
-                    name,
-                    due_at,
-                    payload,
-                } => json!({"id": id, "name": name, "due_at": due_at, "payload": payload}),
-                TimerChange::Cancel { name } => json!({"name": name}),
-            })
-            .collect();
-        let o = &c.outcome;
-        let input = json!({
-            "outcome": {
-                "id": o.id, "tenant_id": o.tenant_id, "activity_id": o.activity_id,
-                "user_id": o.user_id, "action": o.action, "payload": o.payload,
-                "result": o.result, "rewards": o.rewards, "inputs": o.inputs,
-                "effects_hash": o.effects_hash, "plugin_sha256": o.plugin_sha256,
-                "fuel_used": o.fuel_used, "created_at": o.created_at,
-            },
-            "stock": stock,
-            "balances": balances,
-            "state": state,
-            "fired_timer": c.fired_timer,
-            "timers": timers,
-            "rewards": c.rewards,
-            "events": c.events,
-            "idempotency": c.idempotency,
-        });
-        self.commits.submit(input.to_string()).await
+    /// A chain is committed by `arcade_commit_chain`, in parts of up to
+    /// [`CHAIN_PART`] commits, each part one transaction; it stops at the
+    /// first commit that fails.
+    async fn chain_commits(&self, cs: &[ActionCommit]) -> Vec<StoreResult<()>> {
+        let mut answers: Vec<StoreResult<()>> = Vec::with_capacity(cs.len());
+        for part in cs.chunks(CHAIN_PART) {
+            if answers.iter().any(Result::is_err) {
+                answers.extend(part.iter().map(|_| Err(StoreError::Conflict)));
+                continue;
+            }
+            let inputs: Vec<String> = part.iter().map(commit_input).collect();
+            let batch = format!("[{}]", inputs.join(","));
+            let replies = sqlx::query_scalar::<_, Vec<Option<String>>>(
+                "SELECT arcade_commit_chain($1::jsonb)",
+            )
+            .bind(batch)
+            .fetch_one(&self.write)
+            .await;
+            match replies {
+                Ok(replies) if replies.len() == part.len() => {
+                    answers.extend(replies.into_iter().map(batch_answer));
+                }
+                Ok(replies) => {
+                    let why = format!("{} answers for {} commits", replies.len(), part.len());
+                    answers
+                        .extend(part.iter().map(|_| {
+                            Err(StoreError::Database(sqlx::Error::Protocol(why.clone())))
+                        }));
+                }
+                // The call failed as a whole: none of this part applied.
+                Err(e) => {
+                    let e = sql::classify("outcome")(e);
+                    tracing::warn!(error = %e, "chained commit failed");
+                    answers.extend(part.iter().map(|_| Err(StoreError::Conflict)));
+                }
+            }
+        }
+        answers
     }
+}
+
+/// Define (or redefine) `arcade_commit` and `arcade_commit_batch` from
+/// `pg_commit.sql`, their only definition. Replicas starting together
+/// take turns: concurrent `CREATE OR REPLACE` of one function can fail.
+async fn define_commit_functions(pool: &PgPool) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('arcade_commit_functions', 0))")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::raw_sql(include_str!("pg_commit.sql"))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An [`ActionCommit`] as the JSON argument of `arcade_commit`.
+fn commit_input(c: &ActionCommit) -> String {
+    let mut stock: Vec<_> = c.stock.iter().collect();
+    stock.sort();
+    let balances: Vec<_> = sql::balance_steps(c)
+        .into_iter()
+        .map(|((user, currency), delta)| json!([user, currency, delta]))
+        .collect();
+    let state: Vec<_> = sql::state_steps(c)
+        .iter()
+        .map(|step| {
+            let (key, write, value, version) = step.parts();
+            json!({"user_id": key.user_id, "key": key.key, "write": write,
+                       "value": value, "version": version})
+        })
+        .collect();
+    let timers: Vec<_> = sql::timer_steps(c)
+        .into_iter()
+        .map(|t| match t {
+            TimerChange::Schedule {
+                id,
+                name,
+                due_at,
+                payload,
+            } => json!({"id": id, "name": name, "due_at": due_at, "payload": payload}),
+            TimerChange::Cancel { name } => json!({"name": name}),
+        })
+        .collect();
+    let o = &c.outcome;
+    let input = json!({
+        "outcome": {
+            "id": o.id, "tenant_id": o.tenant_id, "activity_id": o.activity_id,
+            "user_id": o.user_id, "action": o.action, "payload": o.payload,
+            "result": o.result, "rewards": o.rewards, "inputs": o.inputs,
+            "effects_hash": o.effects_hash, "plugin_sha256": o.plugin_sha256,
+            "fuel_used": o.fuel_used, "created_at": o.created_at,
+        },
+        "stock": stock,
+        "balances": balances,
+        "state": state,
+        "fired_timer": c.fired_timer,
+        "timers": timers,
+        "rewards": c.rewards,
+        "events": c.events,
+        "idempotency": c.idempotency.as_ref().map(|k| json!({
+            "key": k.key, "request_hash": k.request_hash, "response": k.response,
+        })),
+    });
+    input.to_string()
 }
 
 /// Commit one action's input with `arcade_commit`.
@@ -136,6 +201,9 @@ async fn commit_one(pool: &PgPool, input: &str) -> StoreResult<()> {
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some(COMMIT_CONFLICT) => {
             Err(StoreError::Conflict)
+        }
+        Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some(KEY_TAKEN) => {
+            Err(StoreError::KeyTaken)
         }
         Err(e) => Err(sql::classify("outcome")(e)),
     }
@@ -181,6 +249,7 @@ fn batch_answer(answer: Option<String>) -> StoreResult<()> {
         // A condition no longer held, a deadlock or serialization loser,
         // or a lock not granted in time: all lost races, run again.
         COMMIT_CONFLICT | "40P01" | "40001" | "55P03" => Err(StoreError::Conflict),
+        KEY_TAKEN => Err(StoreError::KeyTaken),
         "23505" => Err(StoreError::Duplicate("outcome")),
         "23503" => Err(StoreError::NotFound("outcome")),
         _ => Err(StoreError::Database(sqlx::Error::Protocol(failure))),
@@ -254,6 +323,9 @@ async fn snapshot_one(pool: &PgPool, activity_id: &str, user_id: &str) -> StoreR
 /// The SQLSTATE `arcade_commit` raises when a condition of the commit no
 /// longer holds.
 const COMMIT_CONFLICT: &str = "AR001";
+/// The SQLSTATE `arcade_commit` raises when its idempotency key is
+/// already committed.
+const KEY_TAKEN: &str = "AR002";
 
 /// Serializes, per tenant, the tail of commits that append events.
 ///

@@ -397,6 +397,27 @@ macro_rules! impl_store {
                     let o = &c.outcome;
                     let conflict = sql::classify("outcome");
 
+                    // The key first: a request already committed under it
+                    // makes this commit a repeat, whatever else holds.
+                    if let Some(k) = &c.idempotency {
+                        let done = sqlx::query::<$db>(
+                            "INSERT INTO idempotency \
+                             (tenant_id, key, request_hash, response, created_at) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(&o.tenant_id)
+                        .bind(&k.key)
+                        .bind(&k.request_hash)
+                        .bind(&k.response)
+                        .bind(o.created_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(&conflict)?;
+                        if done.rows_affected() == 0 {
+                            return Err(StoreError::KeyTaken);
+                        }
+                    }
+
                     let mut stock: Vec<_> = c.stock.iter().collect();
                     stock.sort();
                     for (pool, delta) in stock {
@@ -643,22 +664,6 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(&conflict)?;
-
-                    if let Some((key, response)) = &c.idempotency {
-                        let done = sqlx::query::<$db>(
-                            "UPDATE idempotency SET response = $3 \
-                             WHERE tenant_id = $1 AND key = $2 AND response IS NULL",
-                        )
-                        .bind(&o.tenant_id)
-                        .bind(key)
-                        .bind(response)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(&conflict)?;
-                        if done.rows_affected() == 0 {
-                            return Err(StoreError::Conflict);
-                        }
-                    }
 
                     Ok(())
                 }
@@ -1000,58 +1005,36 @@ macro_rules! impl_store {
                     Self::commit_alone(&self.write, c).await
                 }
 
-                async fn claim_idempotency(
+                async fn commit_chain(&self, cs: &[ActionCommit]) -> Vec<StoreResult<()>> {
+                    self.chain_commits(cs).await
+                }
+
+                async fn idempotent_response(
                     &self,
                     tenant_id: &str,
                     key: &str,
-                    request_hash: &str,
-                    now: i64,
-                ) -> StoreResult<IdempotencyClaim> {
-                    // The holder may release the key between our insert and our
-                    // read; then the key is free again and we try once more.
-                    loop {
-                        let done = sqlx::query::<$db>(
-                            "INSERT INTO idempotency \
-                             (tenant_id, key, request_hash, response, created_at) \
-                             VALUES ($1, $2, $3, NULL, $4) ON CONFLICT DO NOTHING",
-                        )
-                        .bind(tenant_id)
-                        .bind(key)
-                        .bind(request_hash)
-                        .bind(now)
-                        .execute(&self.write)
-                        .await?;
-                        if done.rows_affected() == 1 {
-                            return Ok(IdempotencyClaim::Claimed);
-                        }
-                        let row = sqlx::query_as::<$db, (String, Option<String>, i64)>(
-                            "SELECT request_hash, response, created_at FROM idempotency \
-                             WHERE tenant_id = $1 AND key = $2",
-                        )
-                        .bind(tenant_id)
-                        .bind(key)
-                        .fetch_optional(&self.write)
-                        .await?;
-                        if let Some((request_hash, response, created_at)) = row {
-                            return Ok(IdempotencyClaim::Existing {
-                                request_hash,
-                                response,
-                                created_at,
-                            });
-                        }
-                    }
-                }
-
-                async fn release_idempotency(&self, tenant_id: &str, key: &str) -> StoreResult<()> {
-                    sqlx::query::<$db>(
-                        "DELETE FROM idempotency \
-                         WHERE tenant_id = $1 AND key = $2 AND response IS NULL",
+                ) -> StoreResult<Option<StoredResponse>> {
+                    let row = sqlx::query_as::<$db, (String, String, i64)>(
+                        "SELECT request_hash, response, created_at FROM idempotency \
+                         WHERE tenant_id = $1 AND key = $2",
                     )
                     .bind(tenant_id)
                     .bind(key)
-                    .execute(&self.write)
+                    .fetch_optional(&self.read)
                     .await?;
-                    Ok(())
+                    Ok(row.map(|(request_hash, response, created_at)| StoredResponse {
+                        request_hash,
+                        response,
+                        created_at,
+                    }))
+                }
+
+                async fn sweep_idempotency(&self, before: i64) -> StoreResult<u64> {
+                    let done = sqlx::query::<$db>("DELETE FROM idempotency WHERE created_at < $1")
+                        .bind(before)
+                        .execute(&self.write)
+                        .await?;
+                    Ok(done.rows_affected())
                 }
 
                 async fn outcome(&self, id: &str) -> StoreResult<Option<OutcomeRecord>> {

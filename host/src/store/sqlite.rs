@@ -108,6 +108,42 @@ impl SqliteStore {
     async fn fast_commit(&self, c: &ActionCommit) -> Option<StoreResult<()>> {
         Some(self.commits.submit(c.clone()).await)
     }
+
+    /// A chain is applied in one write transaction, each commit in a
+    /// savepoint, stopping at the first that fails (the later ones rest
+    /// on its writes).
+    async fn chain_commits(&self, cs: &[ActionCommit]) -> Vec<StoreResult<()>> {
+        let mut answers: Vec<StoreResult<()>> = Vec::with_capacity(cs.len());
+        let applied: sqlx::Result<()> = async {
+            let mut tx = Self::begin_on(&self.write).await?;
+            for c in cs {
+                if answers.iter().any(Result::is_err) {
+                    answers.push(Err(super::StoreError::Conflict));
+                    continue;
+                }
+                let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+                let done = Self::apply_commit(&mut savepoint, c).await;
+                if done.is_ok() {
+                    savepoint.commit().await?;
+                } else {
+                    savepoint.rollback().await?;
+                }
+                answers.push(done);
+            }
+            tx.commit().await
+        }
+        .await;
+        match applied {
+            Ok(()) => answers,
+            // Nothing of the transaction was applied.
+            Err(e) => {
+                tracing::warn!(error = %e, "chained commit failed");
+                cs.iter()
+                    .map(|_| Err(super::StoreError::Conflict))
+                    .collect()
+            }
+        }
+    }
 }
 
 /// Apply a batch of commits in one write transaction, each in a savepoint

@@ -1,8 +1,22 @@
--- arcade_commit again, unchanged in meaning: its loops walk each array by
--- index instead of `FOR x IN SELECT * FROM jsonb_array_elements(...)`,
--- which opened a cursor per loop (six per commit, most over empty
--- arrays). An index loop is evaluated in place, and an empty array costs
--- nothing. arcade_commit_batch walks its input the same way.
+-- The commit of one action, and of a batch of them, on Postgres. This file
+-- is the only definition: the host applies it at every start-up (under an
+-- advisory lock, so replicas starting together do not race), replacing
+-- whatever an earlier version defined. SQLite has no stored procedures;
+-- host/src/store/sql.rs applies the same steps statement by statement,
+-- and the shared store suite holds both to the same behaviour.
+--
+-- arcade_commit(c) applies one ActionCommit given as JSON (built by
+-- postgres.rs), in this order: the idempotency key (AR002 if taken);
+-- stock as conditional updates; balances; state compare-and-set and read
+-- checks; the fired timer; timer changes; rewards; events (behind the
+-- per-tenant event lock); the outcome. Any condition that no longer holds
+-- raises SQLSTATE AR001, which the host treats as a lost race.
+--
+-- arcade_commit_batch(cs) runs arcade_commit for each element in its own
+-- subtransaction, so one that fails is rolled back alone, and answers one
+-- element per input, in order: NULL for committed, else the SQLSTATE and
+-- message. A commit waiting on a row lock gives up after lock_timeout
+-- (55P03, also a lost race) rather than holding the whole batch.
 
 CREATE OR REPLACE FUNCTION arcade_commit(c jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -15,7 +29,20 @@ DECLARE
     i int;
     v bigint;
     rid bigint;
+    k jsonb := c -> 'idempotency';
 BEGIN
+    -- The key first: a request already committed under it makes this
+    -- commit a repeat, whatever else holds. A concurrent insert of the
+    -- same key waits here for the other transaction to end.
+    IF k IS NOT NULL AND jsonb_typeof(k) = 'object' THEN
+        INSERT INTO idempotency (tenant_id, key, request_hash, response, created_at)
+        VALUES (tenant, k ->> 'key', k ->> 'request_hash', k ->> 'response', at)
+        ON CONFLICT DO NOTHING;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'idempotency key taken' USING ERRCODE = 'AR002';
+        END IF;
+    END IF;
+
     FOR i IN 0 .. coalesce(jsonb_array_length(c -> 'stock'), 0) - 1 LOOP
         x := c -> 'stock' -> i;
         UPDATE stock SET remaining = remaining + (x ->> 1)::bigint
@@ -125,13 +152,6 @@ BEGIN
             o ->> 'result', o ->> 'rewards', o ->> 'inputs', o ->> 'effects_hash',
             o ->> 'plugin_sha256', (o ->> 'fuel_used')::bigint, at);
 
-    IF c -> 'idempotency' IS NOT NULL AND jsonb_typeof(c -> 'idempotency') <> 'null' THEN
-        UPDATE idempotency SET response = c -> 'idempotency' ->> 1
-         WHERE tenant_id = tenant AND key = c -> 'idempotency' ->> 0 AND response IS NULL;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'idempotency key settled' USING ERRCODE = 'AR001';
-        END IF;
-    END IF;
 END;
 $$;
 
@@ -148,6 +168,38 @@ BEGIN
             answers := answers || NULL::text;
         EXCEPTION WHEN OTHERS THEN
             answers := answers || (SQLSTATE || ' ' || SQLERRM);
+        END;
+    END LOOP;
+    RETURN answers;
+END;
+$$;
+
+-- arcade_commit_chain(cs) commits a chain: actions that ran one after
+-- another, each over the writes of the ones before it. It stops at the
+-- first commit that fails, because the later ones rest on its writes (and
+-- a version check alone could pass by coincidence if another writer
+-- moved a row the same number of versions). The answer has one element
+-- per input: NULL for committed, else the SQLSTATE and message; inputs
+-- after the first failure answer 'AR001 chain broken' and are not run.
+CREATE OR REPLACE FUNCTION arcade_commit_chain(cs jsonb) RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    i int;
+    answers text[] := '{}';
+    broken boolean := false;
+BEGIN
+    PERFORM set_config('lock_timeout', '2s', true);
+    FOR i IN 0 .. jsonb_array_length(cs) - 1 LOOP
+        IF broken THEN
+            answers := answers || 'AR001 chain broken'::text;
+            CONTINUE;
+        END IF;
+        BEGIN
+            PERFORM arcade_commit(cs -> i);
+            answers := answers || NULL::text;
+        EXCEPTION WHEN OTHERS THEN
+            answers := answers || (SQLSTATE || ' ' || SQLERRM);
+            broken := true;
         END;
     END LOOP;
     RETURN answers;

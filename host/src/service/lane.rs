@@ -1,0 +1,470 @@
+//! Hot activities: per-activity lanes where queued actions run one after
+//! another, each over the writes of the ones before it, and commit as a
+//! chain.
+//!
+//! Optimistic commits serve an activity whose actions touch different
+//! rows. When many actions want the same row at once (one red-packet
+//! counter, one team, one bargain), all but one of each round lose the
+//! compare-and-set and run again, and under a flash crowd most of them
+//! lose again. So the first conflict makes the activity hot: from then on
+//! its actions queue in its lane, and one task serves the lane in rounds.
+//! A round takes everything queued (up to [`MAX_ROUND`]), reads their
+//! snapshots (one statement on Postgres), runs them in queue order on one
+//! thread, each over an [`Overlay`] of the earlier runs' writes, stock,
+//! balances and first-seen times, and commits them in that order with
+//! [`crate::store::Store::commit_chain`].
+//!
+//! Invariants:
+//! - Every commit keeps its own version checks. If a commit of the chain
+//!   is refused (a writer outside the lane got there first), the commits
+//!   that built on its writes are refused too, by those checks, and their
+//!   actions go back to the front of the queue for the next round.
+//! - The first action of every round runs on a fresh snapshot, so unless
+//!   writers outside the lane interfere, each round commits at least one
+//!   action: a lane cannot livelock by itself. Only an action that finds
+//!   no round to commit it within [`PATIENCE`] gets `503 contention`.
+//! - A mechanic's refusal (`team_full`, `sold_out`) is answered only if
+//!   every commit before it in the round succeeded, so it never rests on
+//!   writes that did not happen; otherwise the action runs again.
+//! - A lane lives while it has work and for [`HOT_FOR`] after; then the
+//!   activity's actions go back to optimistic commits.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::calls::{CallSpec, Ran, call_io, execute};
+use super::loader::StoreLoader;
+use super::{Arcade, blocking};
+use crate::error::{Error, Result};
+use crate::sandbox::Loader;
+use crate::store::{ActionCommit, Snapshot, StateEntry, StateKey, StoreError};
+
+/// Most actions run in one round.
+pub(crate) const MAX_ROUND: usize = 512;
+/// How long an activity stays hot after its lane last had work.
+pub(crate) const HOT_FOR: Duration = Duration::from_secs(2);
+/// How long an action may wait in a lane for a round that commits it.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
+
+struct Queued {
+    spec: CallSpec,
+    reply: oneshot::Sender<Result<String>>,
+    since: Instant,
+}
+
+/// The lanes of the activities that are hot now.
+#[derive(Default)]
+pub(crate) struct Lanes {
+    open: Mutex<HashMap<String, mpsc::UnboundedSender<Queued>>>,
+}
+
+impl Lanes {
+    /// Whether the activity's actions queue in a lane now.
+    pub(crate) fn is_hot(&self, activity_id: &str) -> bool {
+        self.open
+            .lock()
+            .expect("lanes poisoned")
+            .contains_key(activity_id)
+    }
+
+    /// Queue an action in its activity's lane (opening it if needed) and
+    /// wait for its answer.
+    pub(crate) async fn submit(&self, arcade: &Arc<Arcade>, spec: CallSpec) -> Result<String> {
+        let (reply, answer) = oneshot::channel();
+        let queued = Queued {
+            spec,
+            reply,
+            since: Instant::now(),
+        };
+        {
+            let mut open = self.open.lock().expect("lanes poisoned");
+            let activity_id = queued.spec.activity.record.id.clone();
+            let lane = open.entry(activity_id.clone()).or_insert_with(|| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                tokio::spawn(serve(arcade.clone(), activity_id, rx));
+                tx
+            });
+            // The lane closes its queue only after leaving the map, under
+            // this lock, so a sender found in the map is always open.
+            lane.send(queued)
+                .map_err(|_| Error::Internal("an activity lane closed early".into()))?;
+        }
+        answer
+            .await
+            .map_err(|_| Error::Internal("an activity lane dropped an action".into()))?
+    }
+}
+
+/// Serve one activity's lane until it has been idle for [`HOT_FOR`].
+async fn serve(arcade: Arc<Arcade>, activity_id: String, mut rx: mpsc::UnboundedReceiver<Queued>) {
+    let mut pending: VecDeque<Queued> = VecDeque::new();
+    let mut closing = false;
+    loop {
+        if pending.is_empty() {
+            if closing {
+                return;
+            }
+            let mut fresh = Vec::new();
+            match tokio::time::timeout(HOT_FOR, rx.recv_many(&mut fresh, MAX_ROUND)).await {
+                Ok(0) => return,
+                Ok(_) => pending.extend(fresh),
+                Err(_) => {
+                    // Idle: leave the map, then serve whatever was sent
+                    // before we left and stop.
+                    arcade
+                        .lanes
+                        .open
+                        .lock()
+                        .expect("lanes poisoned")
+                        .remove(&activity_id);
+                    rx.close();
+                    closing = true;
+                    while let Ok(q) = rx.try_recv() {
+                        pending.push_back(q);
+                    }
+                    continue;
+                }
+            }
+        }
+        while pending.len() < MAX_ROUND {
+            match rx.try_recv() {
+                Ok(q) => pending.push_back(q),
+                Err(_) => break,
+            }
+        }
+        let take = pending.len().min(MAX_ROUND);
+        let round: Vec<Queued> = pending.drain(..take).collect();
+        let again = run_round(&arcade, round).await;
+        // Actions to run again go first, in their order.
+        for q in again.into_iter().rev() {
+            if q.since.elapsed() > PATIENCE {
+                let _ = q.reply.send(Err(Error::Contention));
+            } else {
+                pending.push_front(q);
+            }
+        }
+    }
+}
+
+/// What one action of a round came to before the commit.
+enum Step {
+    Ran(Box<Ran>),
+    Failed(Error),
+}
+
+/// Run one round; answer what is settled and return what must run again.
+async fn run_round(arcade: &Arc<Arcade>, round: Vec<Queued>) -> Vec<Queued> {
+    let store = arcade.store.clone();
+    let snapshots = futures::future::join_all(
+        round
+            .iter()
+            .map(|q| store.snapshot(&q.spec.activity.record.id, &q.spec.user_id)),
+    )
+    .await;
+    let mut work = Vec::with_capacity(round.len());
+    for (q, snapshot) in round.into_iter().zip(snapshots) {
+        match snapshot {
+            Ok(s) => {
+                let loader = arcade.loader(&q.spec.activity, &q.spec.user_id);
+                work.push((q, s, loader));
+            }
+            Err(e) => {
+                let _ = q.reply.send(Err(e.into()));
+            }
+        }
+    }
+    let sandbox = arcade.sandbox.clone();
+    let clock = arcade.clone();
+    let ran = blocking(move || {
+        let overlay = Arc::new(Mutex::new(Overlay::default()));
+        work.into_iter()
+            .map(|(q, snapshot, loader)| {
+                let now = clock.now();
+                let snapshot = overlay
+                    .lock()
+                    .expect("overlay poisoned")
+                    .apply(snapshot, &q.spec.user_id);
+                let loader = Box::new(ChainLoader {
+                    inner: loader,
+                    overlay: overlay.clone(),
+                });
+                let io = call_io(&q.spec, now, snapshot, loader);
+                let step = match execute(&sandbox, &q.spec, io, now) {
+                    Ok(ran) => {
+                        overlay
+                            .lock()
+                            .expect("overlay poisoned")
+                            .absorb(&ran.commit);
+                        Step::Ran(Box::new(ran))
+                    }
+                    Err(e) => Step::Failed(e),
+                };
+                (q, step)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    let ran = match ran {
+        Ok(ran) => ran,
+        Err(e) => {
+            // The sandbox thread died; its actions were dropped with it,
+            // and their callers learn so from their closed replies.
+            tracing::error!(error = %e, "a lane round failed");
+            return Vec::new();
+        }
+    };
+
+    let commits: Vec<ActionCommit> = ran
+        .iter()
+        .filter_map(|(_, step)| match step {
+            Step::Ran(r) => Some(r.commit.clone()),
+            Step::Failed(_) => None,
+        })
+        .collect();
+    let mut answers = arcade.store.commit_chain(&commits).await.into_iter();
+
+    let mut again = Vec::new();
+    let mut all_committed = true;
+    for (q, step) in ran {
+        match step {
+            Step::Ran(r) => match answers.next().unwrap_or(Err(StoreError::Conflict)) {
+                Ok(()) => {
+                    let _ = q.reply.send(Ok(r.body));
+                }
+                Err(StoreError::Conflict) => {
+                    all_committed = false;
+                    again.push(q);
+                }
+                Err(StoreError::KeyTaken) => {
+                    all_committed = false;
+                    let answer = arcade.taken_key_response(&q.spec).await;
+                    let _ = q.reply.send(answer);
+                }
+                Err(e) => {
+                    all_committed = false;
+                    let _ = q.reply.send(Err(e.into()));
+                }
+            },
+            // A refusal or failure over writes that all committed stands;
+            // over writes that did not, the action runs again.
+            Step::Failed(e) if all_committed => {
+                let _ = q.reply.send(Err(e));
+            }
+            Step::Failed(_) => again.push(q),
+        }
+    }
+    again
+}
+
+/// The writes of a round's earlier runs, as a later run must see them.
+#[derive(Default)]
+struct Overlay {
+    /// Value (`None`: removed) and the version the write will give it.
+    state: BTreeMap<StateKey, (Option<String>, i64)>,
+    stock: HashMap<String, i64>,
+    balances: HashMap<(String, String), i64>,
+    first_seen: HashMap<String, i64>,
+}
+
+impl Overlay {
+    /// Record what `c` will change once it commits.
+    fn absorb(&mut self, c: &ActionCommit) {
+        for w in &c.writes {
+            let version = w.expected_version.map_or(1, |v| v + 1);
+            self.state.insert(w.key.clone(), (w.value.clone(), version));
+        }
+        for (pool, delta) in &c.stock {
+            *self.stock.entry(pool.clone()).or_default() += delta;
+        }
+        for b in &c.balances {
+            *self
+                .balances
+                .entry((b.user_id.clone(), b.currency.clone()))
+                .or_default() += b.delta;
+        }
+        let user = &c.outcome.user_id;
+        if !user.is_empty() {
+            self.first_seen
+                .entry(user.clone())
+                .or_insert(c.outcome.created_at);
+        }
+    }
+
+    /// `snapshot` (of the activity scope and `user_id`'s) as it will be
+    /// after the earlier runs commit.
+    fn apply(&self, mut snapshot: Snapshot, user_id: &str) -> Snapshot {
+        overlay_scope(&mut snapshot.state, &self.state, "");
+        if !user_id.is_empty() {
+            overlay_scope(&mut snapshot.state, &self.state, user_id);
+        }
+        for level in &mut snapshot.stock {
+            if let Some(delta) = self.stock.get(&level.pool) {
+                level.remaining += delta;
+            }
+        }
+        snapshot
+    }
+}
+
+/// Replace or add the entries of scope `scope` that `writes` changed.
+fn overlay_scope(
+    entries: &mut Vec<StateEntry>,
+    writes: &BTreeMap<StateKey, (Option<String>, i64)>,
+    scope: &str,
+) {
+    for (key, (value, version)) in writes.iter().filter(|(k, _)| k.user_id == scope) {
+        let entry = StateEntry {
+            key: key.clone(),
+            value: value.clone(),
+            version: *version,
+        };
+        match entries.iter_mut().find(|e| &e.key == key) {
+            Some(e) => *e = entry,
+            None => entries.push(entry),
+        }
+    }
+}
+
+/// Lazy reads through the overlay: a team's state, balances and the
+/// first-seen time as the earlier runs of the round left them.
+struct ChainLoader {
+    inner: StoreLoader,
+    overlay: Arc<Mutex<Overlay>>,
+}
+
+impl Loader for ChainLoader {
+    fn scope(&mut self, scope_key: &str) -> std::result::Result<Vec<StateEntry>, String> {
+        let mut entries = self.inner.scope(scope_key)?;
+        let overlay = self.overlay.lock().expect("overlay poisoned");
+        overlay_scope(&mut entries, &overlay.state, scope_key);
+        Ok(entries)
+    }
+
+    fn balances(&mut self) -> std::result::Result<Vec<(String, i64)>, String> {
+        let mut balances = self.inner.balances()?;
+        let overlay = self.overlay.lock().expect("overlay poisoned");
+        let user = &self.inner.user_id;
+        for ((u, currency), delta) in &overlay.balances {
+            if u != user {
+                continue;
+            }
+            match balances.iter_mut().find(|(c, _)| c == currency) {
+                Some((_, balance)) => *balance += delta,
+                None => balances.push((currency.clone(), *delta)),
+            }
+        }
+        Ok(balances)
+    }
+
+    fn first_seen(&mut self) -> std::result::Result<Option<i64>, String> {
+        let stored = self.inner.first_seen()?;
+        let overlay = self.overlay.lock().expect("overlay poisoned");
+        let chained = overlay.first_seen.get(&self.inner.user_id).copied();
+        Ok(match (stored, chained) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{OutcomeRecord, StateWrite, StockLevel};
+
+    fn commit(user: &str, writes: Vec<StateWrite>, stock: Vec<(String, i64)>) -> ActionCommit {
+        ActionCommit {
+            outcome: OutcomeRecord {
+                id: "o".into(),
+                tenant_id: "t".into(),
+                activity_id: "a".into(),
+                user_id: user.into(),
+                action: "x".into(),
+                payload: "{}".into(),
+                result: "{}".into(),
+                rewards: "[]".into(),
+                inputs: "{}".into(),
+                effects_hash: String::new(),
+                plugin_sha256: String::new(),
+                fuel_used: 0,
+                created_at: 5,
+            },
+            reads: vec![],
+            writes,
+            stock,
+            rewards: vec![],
+            balances: vec![],
+            timers: vec![],
+            events: vec![],
+            fired_timer: None,
+            idempotency: None,
+        }
+    }
+
+    fn key(user: &str, k: &str) -> StateKey {
+        StateKey {
+            user_id: user.into(),
+            key: k.into(),
+        }
+    }
+
+    #[test]
+    fn later_runs_see_earlier_writes_with_the_versions_they_will_have() {
+        let mut o = Overlay::default();
+        o.absorb(&commit(
+            "u1",
+            vec![
+                StateWrite {
+                    key: key("", "left"),
+                    value: Some("4".into()),
+                    expected_version: Some(7),
+                },
+                StateWrite {
+                    key: key("u1", "mine"),
+                    value: Some("1".into()),
+                    expected_version: None,
+                },
+                StateWrite {
+                    key: key("#team:x", "n"),
+                    value: None,
+                    expected_version: Some(2),
+                },
+            ],
+            vec![("prizes".into(), -1)],
+        ));
+        let snapshot = Snapshot {
+            state: vec![StateEntry {
+                key: key("", "left"),
+                value: Some("5".into()),
+                version: 7,
+            }],
+            stock: vec![StockLevel {
+                pool: "prizes".into(),
+                initial: 10,
+                remaining: 5,
+            }],
+        };
+        // Another user sees the activity scope and stock changed, not u1's.
+        let s = o.apply(snapshot.clone(), "u2");
+        assert_eq!(s.state.len(), 1);
+        assert_eq!(s.state[0].value.as_deref(), Some("4"));
+        assert_eq!(s.state[0].version, 8);
+        assert_eq!(s.stock[0].remaining, 4);
+        // u1 sees its own new key at version 1.
+        let s = o.apply(snapshot, "u1");
+        let mine = s.state.iter().find(|e| e.key.key == "mine").unwrap();
+        assert_eq!((mine.value.as_deref(), mine.version), (Some("1"), 1));
+        // The removed team key reads as a tombstone at the next version.
+        let mut team = vec![StateEntry {
+            key: key("#team:x", "n"),
+            value: Some("3".into()),
+            version: 2,
+        }];
+        overlay_scope(&mut team, &o.state, "#team:x");
+        assert_eq!((team[0].value.clone(), team[0].version), (None, 3));
+        assert_eq!(o.first_seen.get("u1"), Some(&5));
+    }
+}
