@@ -6,6 +6,7 @@ mod containment;
 mod fairness;
 mod group_buy;
 mod harness;
+mod http_hardening;
 mod ledger;
 mod lucky_draw;
 mod price_cut;
