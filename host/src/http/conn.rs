@@ -80,7 +80,10 @@ impl ConnState {
         }
         let at = |ms: u64, d: Duration| self.epoch + Duration::from_millis(ms) + d;
         match self.head_since.load(Ordering::Acquire) {
-            0 => Some((at(self.idle_since.load(Ordering::Acquire), idle), Expiry::Idle)),
+            0 => Some((
+                at(self.idle_since.load(Ordering::Acquire), idle),
+                Expiry::Idle,
+            )),
             started => Some((at(started - 1, header), Expiry::Header)),
         }
     }

@@ -31,10 +31,7 @@ pub async fn enforce(req: Request, next: Next) -> Response {
 }
 
 fn check_sizes(req: &Request) -> Option<Error> {
-    let uri_len = req
-        .uri()
-        .path_and_query()
-        .map_or(0, |p| p.as_str().len());
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if uri_len > MAX_URI_BYTES {
         return Some(Error::http(
             414,

@@ -43,7 +43,10 @@ async fn idle_flood_does_not_lock_out(db: Db) {
     let r = read_reply(&mut fresh, Duration::from_secs(5)).await;
     assert_eq!(r.status, 200, "{r:?}");
     let served_in = started.elapsed();
-    assert!(served_in < Duration::from_secs(2), "served after {served_in:?}");
+    assert!(
+        served_in < Duration::from_secs(2),
+        "served after {served_in:?}"
+    );
 
     let closed = join_all(
         flood
@@ -101,5 +104,9 @@ async fn busy_cap_waits_for_a_slot(db: Db) {
     assert_eq!(r.status, 201, "{r:?}");
     let r = read_reply(&mut waiting, Duration::from_secs(5)).await;
     assert_eq!(r.status, 200, "{r:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "waited {:?}",
+        started.elapsed()
+    );
 }

@@ -22,7 +22,10 @@ async fn shutdown_finishes_an_action_in_flight(db: Db) {
 
     let mut idle = s.connect().await;
     send(&mut idle, &get("/healthz")).await;
-    assert_eq!(read_reply(&mut idle, Duration::from_secs(5)).await.status, 200);
+    assert_eq!(
+        read_reply(&mut idle, Duration::from_secs(5)).await.status,
+        200
+    );
 
     let body = r#"{"user_id":"u1","action":"ok"}"#;
     let mut acting = s.connect().await;
@@ -46,7 +49,10 @@ async fn shutdown_finishes_an_action_in_flight(db: Db) {
     assert!(idle_closed.is_some(), "idle connection left open");
     // No new connections.
     let refused = tokio::net::TcpStream::connect(s.addr).await;
-    assert!(refused.is_err(), "a new connection was accepted while draining");
+    assert!(
+        refused.is_err(),
+        "a new connection was accepted while draining"
+    );
     assert!(!server.is_finished(), "returned before the action finished");
 
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -55,7 +61,11 @@ async fn shutdown_finishes_an_action_in_flight(db: Db) {
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["result"]["count"], 1, "{r:?}");
     assert!(r.body["outcome_id"].is_string(), "{r:?}");
-    assert!(closed_within(&mut acting, Duration::from_secs(2)).await.is_some());
+    assert!(
+        closed_within(&mut acting, Duration::from_secs(2))
+            .await
+            .is_some()
+    );
 
     tokio::time::timeout(Duration::from_secs(5), server)
         .await
@@ -100,5 +110,9 @@ async fn shutdown_gives_up_after_the_drain_timeout(db: Db) {
         took >= Duration::from_millis(450) && took < Duration::from_secs(3),
         "returned after {took:?}, drain timeout 500 ms"
     );
-    assert!(closed_within(&mut stuck, Duration::from_secs(2)).await.is_some());
+    assert!(
+        closed_within(&mut stuck, Duration::from_secs(2))
+            .await
+            .is_some()
+    );
 }

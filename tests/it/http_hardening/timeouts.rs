@@ -47,7 +47,10 @@ async fn slow_headers_are_cut_off(db: Db) {
     // Other clients are unaffected.
     let mut ok = s.connect().await;
     send(&mut ok, &get("/healthz")).await;
-    assert_eq!(read_reply(&mut ok, Duration::from_secs(5)).await.status, 200);
+    assert_eq!(
+        read_reply(&mut ok, Duration::from_secs(5)).await.status,
+        200
+    );
 }
 
 /// A body that stops arriving gets `408 body_timeout` in the JSON error
@@ -70,7 +73,10 @@ async fn slow_body_is_answered_408(db: Db) {
     let took = started.elapsed();
     assert_eq!((r.status, r.code()), (408, "body_timeout"), "{r:?}");
     assert!(
-        r.body["error"]["message"].as_str().unwrap().contains("500 ms"),
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("500 ms"),
         "{r:?}"
     );
     assert_eq!(r.header("connection"), Some("close"), "{r:?}");
@@ -78,7 +84,11 @@ async fn slow_body_is_answered_408(db: Db) {
         took >= Duration::from_millis(450) && took < Duration::from_secs(3),
         "answered after {took:?}"
     );
-    assert!(closed_within(&mut c, Duration::from_secs(2)).await.is_some());
+    assert!(
+        closed_within(&mut c, Duration::from_secs(2))
+            .await
+            .is_some()
+    );
 }
 
 /// A keep-alive connection outlives the (shorter) header timeout while
@@ -93,7 +103,10 @@ async fn idle_keepalive_is_closed(db: Db) {
     send(&mut c, &get("/healthz")).await;
     assert_eq!(read_reply(&mut c, Duration::from_secs(5)).await.status, 200);
     // Idle past the header timeout: still open.
-    assert_eq!(closed_within(&mut c, Duration::from_millis(500)).await, None);
+    assert_eq!(
+        closed_within(&mut c, Duration::from_millis(500)).await,
+        None
+    );
     send(&mut c, &get("/healthz")).await;
     assert_eq!(read_reply(&mut c, Duration::from_secs(5)).await.status, 200);
     let after = closed_within(&mut c, Duration::from_secs(5))
