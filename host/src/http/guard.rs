@@ -78,6 +78,16 @@ async fn as_json_error(resp: Response) -> Response {
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    let text = match parts
+        .headers
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(allow) if status == StatusCode::METHOD_NOT_ALLOWED => {
+            format!("method not allowed here; allowed: {allow}")
+        }
+        _ => text,
+    };
     let mut json = Error::http(status.as_u16(), code_for(status), text).into_response();
     if let Some(allow) = parts.headers.get(header::ALLOW) {
         json.headers_mut().insert(header::ALLOW, allow.clone());
