@@ -3,9 +3,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::http::serve::ServeConfig;
 use crate::sandbox::{Limits, SandboxConfig};
 
 /// Arcade: community activity mechanics as sandboxed WebAssembly plugins.
@@ -101,6 +103,49 @@ pub enum LogFormat {
     Json,
 }
 
+/// HTTP timeouts and the connection cap.
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// Longest time from a request's first byte to the end of its headers,
+    /// in milliseconds; the connection is closed when it passes.
+    #[arg(long, env = "ARCADE_HEADER_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_ms: u64,
+    /// Longest time from the end of a request's headers to the end of its
+    /// body, in milliseconds; `408 body_timeout` when it passes.
+    #[arg(long, env = "ARCADE_BODY_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_ms: u64,
+    /// How long a keep-alive connection may wait for its next request, in
+    /// milliseconds. Keep it above the idle timeout of any proxy in front.
+    #[arg(long, env = "ARCADE_IDLE_TIMEOUT_MS", default_value_t = 75_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_ms: u64,
+    /// Open connections at most; at the cap the longest-idle connection is
+    /// closed to admit a new one. Lowered at start-up to fit the open-file
+    /// limit.
+    #[arg(long, env = "ARCADE_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+    /// On shutdown, how long requests in flight may take to finish, in
+    /// milliseconds.
+    #[arg(long, env = "ARCADE_DRAIN_TIMEOUT_MS", default_value_t = 20_000)]
+    pub drain_timeout_ms: u64,
+}
+
+impl HttpArgs {
+    /// The server configuration these flags describe.
+    pub fn config(&self) -> ServeConfig {
+        ServeConfig {
+            header_timeout: Duration::from_millis(self.header_timeout_ms),
+            body_timeout: Duration::from_millis(self.body_timeout_ms),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            drain_timeout: Duration::from_millis(self.drain_timeout_ms),
+        }
+    }
+}
+
 /// `arcade serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -121,6 +166,9 @@ pub struct ServeArgs {
     /// Sandbox limits.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+    /// HTTP timeouts and limits.
+    #[command(flatten)]
+    pub http: HttpArgs,
     /// Log format.
     #[arg(long, env = "ARCADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -53,6 +53,17 @@ pub enum Error {
     /// The body is too large.
     #[error("{0}")]
     TooLarge(String),
+    /// The request was refused at the HTTP level (route, method, size,
+    /// timing, path encoding) before or instead of a handler's own checks.
+    #[error("{message}")]
+    Http {
+        /// The HTTP status, 4xx or 5xx.
+        status: u16,
+        /// Stable code.
+        code: &'static str,
+        /// Explanation.
+        message: String,
+    },
     /// Too much contention to commit; retrying later will work.
     #[error("the activity is too busy to commit this action; retry")]
     Contention,
@@ -107,6 +118,15 @@ impl Error {
         }
     }
 
+    /// An HTTP-level refusal with its own status.
+    pub fn http(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Error::Http {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     /// A not-found error.
     pub fn not_found(what: &'static str, id: &str) -> Self {
         Error::NotFound {
@@ -132,6 +152,7 @@ impl Error {
             Error::Plugin(PluginFailure::Timeout(_)) => 504,
             Error::Plugin(_) => 502,
             Error::TooLarge(_) => 413,
+            Error::Http { status, .. } => *status,
             Error::Contention => 503,
             Error::Store(_) | Error::Internal(_) => 500,
         }
@@ -144,7 +165,9 @@ impl Error {
             Error::Forbidden(_) => "forbidden".into(),
             Error::Malformed(_) => "invalid_json".into(),
             Error::NotFound { what, .. } => format!("{what}_not_found"),
-            Error::Invalid { code, .. } | Error::Conflict { code, .. } => (*code).into(),
+            Error::Invalid { code, .. }
+            | Error::Conflict { code, .. }
+            | Error::Http { code, .. } => (*code).into(),
             Error::InvalidConfig(_) => "invalid_config".into(),
             Error::Guest(g) => g.code.clone(),
             Error::Plugin(p) => p.code().into(),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::cli::{LogFormat, ReplayArgs, ServeArgs, StoreArgs};
+pub use crate::http::serve::ServeConfig;
 use crate::randomness;
 use crate::sandbox::Sandbox;
 use crate::service::Arcade;
@@ -127,17 +128,33 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, backend = store.backend(), "arcade serving");
+    let mut config = args.http.config();
+    config.max_connections = crate::http::serve::fit_file_limit(config.max_connections);
     let worker = tokio::spawn(crate::service::timers::run_worker(arcade.clone()));
     let sweeper = tokio::spawn(crate::service::sweeper::run_idempotency_sweeper(
         arcade.clone(),
         std::time::Duration::from_secs(args.idempotency_ttl_secs),
     ));
-    axum::serve(listener, crate::http::router(arcade))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve_on(listener, arcade, config, shutdown_signal()).await?;
     worker.abort();
     sweeper.abort();
     Ok(())
+}
+
+/// Serve the HTTP API of `arcade` on `listener` with `config`'s timeouts
+/// and connection cap until `shutdown` resolves; then stop accepting and
+/// return once requests in flight have finished or the drain timeout has
+/// passed. The timer worker is not started here.
+pub async fn serve_on<F>(
+    listener: tokio::net::TcpListener,
+    arcade: Arc<Arcade>,
+    config: ServeConfig,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: std::future::Future<Output = ()> + Send,
+{
+    crate::http::serve::serve(listener, crate::http::router(arcade), config, shutdown).await
 }
 
 async fn shutdown_signal() {

@@ -203,9 +203,11 @@ impl Server {
                 .await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let router = arcade_host::http::router(arcade);
         let task = tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("serve");
+            let forever = std::future::pending();
+            arcade_host::server::serve_on(listener, arcade, Default::default(), forever)
+                .await
+                .expect("serve");
         });
         Ok(Server {
             addr,

@@ -79,10 +79,13 @@ impl Server {
             .expect("assemble arcade");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = arcade_host::http::router(arcade.clone());
         let worker = tokio::spawn(arcade_host::service::timers::run_worker(arcade.clone()));
+        let serving = arcade.clone();
         let task = tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("serve");
+            let forever = std::future::pending();
+            arcade_host::server::serve_on(listener, serving, Default::default(), forever)
+                .await
+                .expect("serve");
         });
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(256)

@@ -7,6 +7,7 @@ mod crowd;
 mod fairness;
 mod group_buy;
 mod harness;
+mod http_hardening;
 mod ledger;
 mod lucky_draw;
 mod price_cut;

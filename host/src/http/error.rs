@@ -1,7 +1,7 @@
 //! Rendering errors as `{"error":{"code":...,"message":...}}`.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -41,7 +41,12 @@ impl From<JsonRejection> for Error {
                 "unsupported_media_type",
                 "send the body as JSON with Content-Type: application/json",
             ),
-            JsonRejection::BytesRejection(_) => Error::TooLarge(r.body_text()),
+            JsonRejection::BytesRejection(_) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Error::TooLarge(r.body_text())
+            }
+            // The client stopped sending, or the body deadline passed (the
+            // server turns the latter into `408 body_timeout`).
+            JsonRejection::BytesRejection(_) => Error::http(400, "body_read_failed", r.body_text()),
             JsonRejection::JsonSyntaxError(_) => Error::Malformed(r.body_text()),
             _ => Error::invalid("invalid_body", r.body_text()),
         }
@@ -51,5 +56,11 @@ impl From<JsonRejection> for Error {
 impl From<QueryRejection> for Error {
     fn from(r: QueryRejection) -> Self {
         Error::invalid("invalid_query", r.body_text())
+    }
+}
+
+impl From<PathRejection> for Error {
+    fn from(r: PathRejection) -> Self {
+        Error::http(400, "invalid_path", r.body_text())
     }
 }

@@ -19,6 +19,12 @@ pub struct JsonBody<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(Error))]
 pub struct Query<T>(pub T);
 
+/// `axum::extract::Path` with rejections (such as bad percent-encoding)
+/// rendered as `400 invalid_path`.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(Error))]
+pub struct Path<T>(pub T);
+
 /// The caller, from `Authorization: Bearer <key>`.
 pub struct Caller(pub Principal);
 

@@ -1,19 +1,24 @@
 //! The HTTP API. Handlers parse, call [`Arcade`], and map the result;
 //! the domain never sees axum types.
 
+mod body;
+mod conn;
 mod error;
 mod extract;
+pub mod guard;
+pub mod serve;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::json;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::{Error, Result};
@@ -21,7 +26,7 @@ use crate::sandbox::LimitOverrides;
 use crate::service::{ActionRequest, Arcade, NewActivity, PAYLOAD_LIMIT_BYTES};
 use crate::store::{ActivityStatus, Role};
 use axum::Json;
-use extract::{Caller, JsonBody, Query};
+use extract::{Caller, JsonBody, Path, Query};
 
 /// Largest plugin upload.
 pub const PLUGIN_LIMIT_BYTES: usize = 32 << 20;
@@ -34,7 +39,8 @@ type AppState = State<Arc<Arcade>>;
 pub fn router(arcade: Arc<Arcade>) -> Router {
     let uploads = Router::new()
         .route("/v1/plugins", post(upload_plugin))
-        .layer(DefaultBodyLimit::max(PLUGIN_LIMIT_BYTES));
+        .layer(DefaultBodyLimit::max(PLUGIN_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(PLUGIN_LIMIT_BYTES));
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/v1/tenants", post(create_tenant))
@@ -61,8 +67,11 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/outcomes/{id}", get(get_outcome))
         .route("/v1/outcomes/{id}/replay", post(replay))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
+        // Refuses a declared Content-Length over the limit before reading.
+        .layer(RequestBodyLimitLayer::new(JSON_LIMIT_BYTES))
         .merge(uploads)
-        .fallback(|| async { Error::not_found("route", "") })
+        .fallback(guard::no_route)
+        .layer(axum::middleware::from_fn(guard::enforce))
         .layer(TraceLayer::new_for_http())
         .with_state(arcade)
 }
