@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -128,10 +129,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, backend = store.backend(), "arcade serving");
     let worker = tokio::spawn(crate::service::timers::run_worker(arcade.clone()));
+    let upkeep = &args.upkeep;
+    arcade.set_key_cache_ttl(Duration::from_millis(upkeep.key_cache_ttl_ms));
+    let sweeper = tokio::spawn(crate::service::tombstones::run_sweeper(
+        arcade.clone(),
+        Duration::from_secs(upkeep.tombstone_retention_secs),
+        Duration::from_secs(upkeep.tombstone_sweep_interval_secs),
+    ));
     axum::serve(listener, crate::http::router(arcade))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     worker.abort();
+    sweeper.abort();
     Ok(())
 }
 

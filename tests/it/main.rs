@@ -3,6 +3,7 @@
 
 mod check_in;
 mod containment;
+mod defects;
 mod fairness;
 mod group_buy;
 mod harness;

@@ -3,6 +3,8 @@
 
 mod error;
 mod extract;
+mod keys;
+mod text;
 
 use std::sync::Arc;
 
@@ -38,7 +40,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/v1/tenants", post(create_tenant))
-        .route("/v1/tenants/{id}/keys", post(create_key))
+        .merge(keys::routes())
         .route("/v1/plugins", get(list_plugins))
         .route(
             "/v1/plugins/{name}/{version}/limits",
@@ -60,6 +62,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/events", get(events))
         .route("/v1/outcomes/{id}", get(get_outcome))
         .route("/v1/outcomes/{id}/replay", post(replay))
+        .route_layer(axum::middleware::from_fn(text::reject_nul))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
         .merge(uploads)
         .fallback(|| async { Error::not_found("route", "") })
@@ -73,12 +76,6 @@ struct NameBody {
     name: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyBody {
-    role: Role,
-}
-
 async fn create_tenant(
     State(a): AppState,
     Caller(c): Caller,
@@ -89,21 +86,6 @@ async fn create_tenant(
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": id, "name": b.name.trim()})),
-    )
-        .into_response())
-}
-
-async fn create_key(
-    State(a): AppState,
-    Caller(c): Caller,
-    Path(tenant): Path<String>,
-    JsonBody(b): JsonBody<KeyBody>,
-) -> Result<Response> {
-    c.admin()?;
-    let key = a.create_api_key(&tenant, b.role).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"key": key, "tenant_id": tenant, "role": b.role})),
     )
         .into_response())
 }
@@ -326,7 +308,6 @@ async fn user_points(
 
 async fn settle(a: &Arcade, c: &crate::service::Principal, id: &str, to: &str) -> Result<Response> {
     let tenant = c.tenant(&[Role::Operator])?;
-    let id: i64 = id.parse().map_err(|_| Error::not_found("reward", id))?;
     a.settle_prize(tenant, id, to).await?;
     Ok(Json(json!({"id": id, "state": to})).into_response())
 }
