@@ -62,19 +62,20 @@ macro_rules! impl_tombstone_store {
                     cutoff: i64,
                     limit: u32,
                 ) -> StoreResult<(u64, u64)> {
-                    let mut tx = Self::begin_on(&self.write).await?;
-                    // Key order, as commits take their row locks.
                     let due = sqlx::query_as::<$db, (String, String, String, i64)>(
                         "SELECT activity_id, user_id, key, version FROM tombstone_marks \
-                         WHERE marked_at <= $1 \
-                         ORDER BY activity_id, user_id, key LIMIT $2",
+                         WHERE marked_at <= $1 ORDER BY marked_at LIMIT $2",
                     )
                     .bind(cutoff)
                     .bind(i64::from(limit))
-                    .fetch_all(&mut *tx)
+                    .fetch_all(&self.write)
                     .await?;
+                    // One short transaction per tombstone: holding several
+                    // state rows at once could deadlock with a commit
+                    // batch, whose commits lock rows in arrival order.
                     let mut swept = 0;
                     for (activity_id, user_id, key, version) in &due {
+                        let mut tx = Self::begin_on(&self.write).await?;
                         swept += sqlx::query::<$db>(
                             "DELETE FROM state \
                              WHERE activity_id = $1 AND user_id = $2 AND key = $3 \
@@ -98,8 +99,8 @@ macro_rules! impl_tombstone_store {
                         .bind(version)
                         .execute(&mut *tx)
                         .await?;
+                        tx.commit().await?;
                     }
-                    tx.commit().await?;
                     Ok((swept, due.len() as u64))
                 }
             }
