@@ -74,8 +74,7 @@ fn collect_out_of_range(value: &Value, at: &str, out: &mut Vec<ConfigProblem>) {
             // 2^63 as a float: the first magnitude an i64 cannot hold.
             const LIMIT: f64 = 9_223_372_036_854_775_808.0;
             let fits = n.is_i64()
-                || n
-                    .as_f64()
+                || n.as_f64()
                     .is_some_and(|f| !n.is_u64() && (-LIMIT..LIMIT).contains(&f));
             if !fits {
                 out.push(ConfigProblem {

@@ -976,15 +976,36 @@ async fn prize_redemption_state(s: Arc<dyn Store>, _: Db) {
         let (s, id) = (s.clone(), id.to_owned());
         async move { s.set_reward_state(tenant, &id, from, to, at).await.unwrap() }
     };
-    assert_eq!(state("other", prize_id, "pending", "redeemed", NOW).await, None);
+    assert_eq!(
+        state("other", prize_id, "pending", "redeemed", NOW).await,
+        None
+    );
     assert_eq!(state(T, "1", "pending", "redeemed", NOW).await, None);
-    assert_eq!(state(T, coupon_id, "pending", "redeemed", NOW).await, Some(false));
-    assert_eq!(state(T, prize_id, "redeemed", "cancelled", NOW).await, Some(false));
-    assert_eq!(state(T, prize_id, "pending", "redeemed", NOW + 1).await, Some(true));
+    assert_eq!(
+        state(T, coupon_id, "pending", "redeemed", NOW).await,
+        Some(false)
+    );
+    assert_eq!(
+        state(T, prize_id, "redeemed", "cancelled", NOW).await,
+        Some(false)
+    );
+    assert_eq!(
+        state(T, prize_id, "pending", "redeemed", NOW + 1).await,
+        Some(true)
+    );
     // Once only, and a redeemed prize stays redeemed.
-    assert_eq!(state(T, prize_id, "pending", "redeemed", NOW + 2).await, Some(false));
-    assert_eq!(state(T, prize_id, "redeemed", "cancelled", NOW + 2).await, Some(false));
-    assert_eq!(state(T, prize_id, "pending", "cancelled", NOW + 2).await, Some(false));
+    assert_eq!(
+        state(T, prize_id, "pending", "redeemed", NOW + 2).await,
+        Some(false)
+    );
+    assert_eq!(
+        state(T, prize_id, "redeemed", "cancelled", NOW + 2).await,
+        Some(false)
+    );
+    assert_eq!(
+        state(T, prize_id, "pending", "cancelled", NOW + 2).await,
+        Some(false)
+    );
     let ledger = s.user_rewards(T, "bob").await.unwrap();
     assert_eq!(ledger[1].state.as_deref(), Some("redeemed"));
 }

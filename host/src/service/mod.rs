@@ -93,7 +93,7 @@ impl Arcade {
             activities: RwLock::new(HashMap::new()),
             keys: RwLock::new(HashMap::new()),
             key_cache_ttl_ms: std::sync::atomic::AtomicU64::new(
-                auth::KEY_CACHE_TTL.as_millis() as u64,
+                auth::KEY_CACHE_TTL.as_millis() as u64
             ),
             clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
             clock_frozen_at: std::sync::atomic::AtomicI64::new(i64::MIN),

@@ -59,7 +59,10 @@ async fn keys_list_revoke_rotate(db: Db) {
         assert_eq!(k["revoked"], false);
         assert!(k["prefix"].as_str().unwrap().starts_with("ak_"));
         let text = k.to_string();
-        assert!(!text.contains(&secret) && !text.contains(&t.operator), "{text}");
+        assert!(
+            !text.contains(&secret) && !text.contains(&t.operator),
+            "{text}"
+        );
     }
     let listed = keys.iter().find(|k| k["id"] == key_id.as_str()).unwrap();
     assert_eq!(
@@ -70,8 +73,14 @@ async fn keys_list_revoke_rotate(db: Db) {
     // Admin only.
     for (method, path) in [
         (Method::GET, format!("/v1/tenants/{}/keys", t.id)),
-        (Method::DELETE, format!("/v1/tenants/{}/keys/{key_id}", t.id)),
-        (Method::POST, format!("/v1/tenants/{}/keys/{key_id}/rotate", t.id)),
+        (
+            Method::DELETE,
+            format!("/v1/tenants/{}/keys/{key_id}", t.id),
+        ),
+        (
+            Method::POST,
+            format!("/v1/tenants/{}/keys/{key_id}/rotate", t.id),
+        ),
     ] {
         let body = (method == Method::POST).then(|| json!({}));
         let r = s.send(&t.operator, method, &path, body, &[]).await;
@@ -87,12 +96,22 @@ async fn keys_list_revoke_rotate(db: Db) {
     let r = s.get(&secret, "/v1/groups").await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "unauthorized"));
     let r = revoke(&s, &t.id, &key_id).await;
-    assert_eq!((r.status.as_u16(), &r.body["revoked_at"]), (200, &revoked_at));
+    assert_eq!(
+        (r.status.as_u16(), &r.body["revoked_at"]),
+        (200, &revoked_at)
+    );
     // Unknown ids and other tenants' keys are not found.
-    let theirs = list(&s, &other.id).await[0]["id"].as_str().unwrap().to_owned();
+    let theirs = list(&s, &other.id).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for (tenant, id) in [(&t.id, "nope"), (&t.id, theirs.as_str())] {
         let r = revoke(&s, tenant, id).await;
-        assert_eq!((r.status.as_u16(), r.code()), (404, "key_not_found"), "{r:?}");
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (404, "key_not_found"),
+            "{r:?}"
+        );
     }
     assert!(works(&s, &other.operator).await);
     let r = s.get(ADMIN, "/v1/tenants/nope/keys").await;
@@ -100,13 +119,19 @@ async fn keys_list_revoke_rotate(db: Db) {
 
     // Rotate: a new secret with the same role, the old one revoked.
     let old = list(&s, &t.id).await;
-    let op = old.iter().find(|k| k["prefix"] == t.operator[..11]).unwrap();
+    let op = old
+        .iter()
+        .find(|k| k["prefix"] == t.operator[..11])
+        .unwrap();
     let op_id = op["id"].as_str().unwrap();
     let path = format!("/v1/tenants/{}/keys/{op_id}/rotate", t.id);
     let r = s.post(ADMIN, &path, json!({})).await;
     assert_eq!(r.status, 201, "{r:?}");
     let fresh = r.body["key"].as_str().unwrap().to_owned();
-    assert_eq!((&r.body["replaces"], &r.body["role"]), (&json!(op_id), &json!("operator")));
+    assert_eq!(
+        (&r.body["replaces"], &r.body["role"]),
+        (&json!(op_id), &json!("operator"))
+    );
     assert!(!works(&s, &t.operator).await);
     assert!(works(&s, &fresh).await);
     let after = list(&s, &t.id).await;
@@ -124,7 +149,10 @@ async fn revocation_reaches_other_replicas(db: Db) {
     let b = Server::start(db).await;
     let ttl = Duration::from_millis(1000);
     b.arcade.set_key_cache_ttl(ttl);
-    assert_eq!(a.arcade.key_cache_ttl(), arcade_host::service::KEY_CACHE_TTL);
+    assert_eq!(
+        a.arcade.key_cache_ttl(),
+        arcade_host::service::KEY_CACHE_TTL
+    );
     let t = a.tenant("t").await;
     let keys = list(&a, &t.id).await;
     let platform = keys.iter().find(|k| k["role"] == "platform").unwrap();

@@ -58,7 +58,11 @@ async fn out_of_range_numbers_are_invalid_config(db: Db) {
 
     // The largest stock that fits is kept exactly.
     let id = s
-        .activity(&t, "lucky-draw", config_with("stock", "9223372036854775807"))
+        .activity(
+            &t,
+            "lucky-draw",
+            config_with("stock", "9223372036854775807"),
+        )
         .await;
     assert_eq!(s.stock(&t, &id, "gold").await, i64::MAX);
     let r = s.act(&t, &id, "u1", "draw").await;

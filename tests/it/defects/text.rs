@@ -9,13 +9,23 @@ use crate::both_backends;
 use crate::harness::{ADMIN, Reply, Server, Tenant};
 use crate::support::Db;
 
-both_backends!(nul_in_requests_is_refused, nul_in_plugin_output_fails_one_action);
+both_backends!(
+    nul_in_requests_is_refused,
+    nul_in_plugin_output_fails_one_action
+);
 
 #[track_caller]
 fn refused(r: &Reply, field: &str) {
-    assert_eq!((r.status.as_u16(), r.code()), (422, "invalid_text"), "{r:?}");
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (422, "invalid_text"),
+        "{r:?}"
+    );
     let message = r.body["error"]["message"].as_str().unwrap();
-    assert!(message.contains(field), "{field:?} not named in {message:?}");
+    assert!(
+        message.contains(field),
+        "{field:?} not named in {message:?}"
+    );
 }
 
 /// A lucky draw every draw of which wins the one prize.
@@ -28,7 +38,9 @@ async fn nul_in_requests_is_refused(db: Db) {
     let t = s.tenant("t").await;
 
     // Bodies: names, labels, configs (nested), user ids, payload values and keys.
-    let r = s.post(ADMIN, "/v1/tenants", json!({"name": "a\u{0}b"})).await;
+    let r = s
+        .post(ADMIN, "/v1/tenants", json!({"name": "a\u{0}b"}))
+        .await;
     refused(&r, "name");
     let r = s
         .post(&t.operator, "/v1/groups", json!({"name": "\u{0}"}))
@@ -63,7 +75,11 @@ async fn nul_in_requests_is_refused(db: Db) {
     let id = s.activity(&t, "lucky-draw", always_win("Gold")).await;
     let act = format!("/v1/activities/{id}/actions");
     let r = s
-        .post(&t.platform, &act, json!({"user_id": "u\u{0}", "action": "draw"}))
+        .post(
+            &t.platform,
+            &act,
+            json!({"user_id": "u\u{0}", "action": "draw"}),
+        )
         .await;
     refused(&r, "user_id");
     let r = s
@@ -91,7 +107,11 @@ async fn nul_in_requests_is_refused(db: Db) {
             "key_id",
         ),
         (Method::GET, "/v1/tenants/%00/keys".to_owned(), "id"),
-        (Method::PUT, "/v1/plugins/lucky-draw/%00/limits".to_owned(), "version"),
+        (
+            Method::PUT,
+            "/v1/plugins/lucky-draw/%00/limits".to_owned(),
+            "version",
+        ),
     ] {
         let token = match path.as_str() {
             p if p.starts_with("/v1/tenants") || p.starts_with("/v1/plugins") => ADMIN,
@@ -104,7 +124,11 @@ async fn nul_in_requests_is_refused(db: Db) {
     }
     // Query strings, each parameter named.
     for (token, path, field) in [
-        (&t.operator, "/v1/activities?group_id=%00".to_owned(), "group_id"),
+        (
+            &t.operator,
+            "/v1/activities?group_id=%00".to_owned(),
+            "group_id",
+        ),
         (
             &t.operator,
             format!("/v1/activities/{id}/outcomes?after=x%00"),

@@ -6,15 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcade_host::service::Arcade;
-use arcade_host::store::{ActionCommit, OutcomeRecord, StateEntry, StateKey, StateWrite, Store};
 use arcade_host::store::StoreError;
+use arcade_host::store::{ActionCommit, OutcomeRecord, StateEntry, StateKey, StateWrite, Store};
 use serde_json::json;
 
 use crate::both_backends;
 use crate::harness::Server;
 use crate::support::Db;
 
-both_backends!(tombstones_expire_after_retention, rewrites_racing_sweeps_are_kept);
+both_backends!(
+    tombstones_expire_after_retention,
+    rewrites_racing_sweeps_are_kept
+);
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -120,7 +123,11 @@ async fn tombstones_expire_after_retention(db: Db) {
 
     arcade.freeze_clock(Some(1_800_000_000_000 + 3_600_000));
     let r = arcade.sweep_tombstones(HOUR).await.unwrap();
-    assert_eq!((r.swept, r.marked), (38, 1), "k01 is re-marked at its new version");
+    assert_eq!(
+        (r.swept, r.marked),
+        (38, 1),
+        "k01 is re-marked at its new version"
+    );
     let k00 = entry(store, &id, &keys[0]).await.unwrap();
     assert_eq!((k00.value.as_deref(), k00.version), (Some("back"), 3));
     assert_eq!(tombstones(store, &id, "u1").await, ["k01"]);
