@@ -176,6 +176,25 @@ pub struct ServeArgs {
     /// seconds; older keys are swept.
     #[arg(long, env = "ARCADE_IDEMPOTENCY_TTL_SECS", default_value_t = 86_400)]
     pub idempotency_ttl_secs: u64,
+    /// Key cache and tombstone sweeping.
+    #[command(flatten)]
+    pub upkeep: UpkeepArgs,
+}
+
+/// Caches and background upkeep.
+#[derive(Debug, Clone, Args)]
+pub struct UpkeepArgs {
+    /// How long a replica trusts a cached API key, in milliseconds: a key
+    /// revoked through another replica stops working here within this.
+    #[arg(long, env = "ARCADE_KEY_CACHE_TTL_MS", default_value_t = crate::service::KEY_CACHE_TTL.as_millis() as u64)]
+    pub key_cache_ttl_ms: u64,
+    /// How long a removed state key's tombstone must stay unchanged before
+    /// it is deleted, in seconds. Keep it far above the longest call.
+    #[arg(long, env = "ARCADE_TOMBSTONE_RETENTION_SECS", default_value_t = crate::service::tombstones::DEFAULT_RETENTION.as_secs())]
+    pub tombstone_retention_secs: u64,
+    /// Seconds between tombstone sweeps.
+    #[arg(long, env = "ARCADE_TOMBSTONE_SWEEP_INTERVAL_SECS", default_value_t = crate::service::tombstones::DEFAULT_INTERVAL.as_secs())]
+    pub tombstone_sweep_interval_secs: u64,
 }
 
 /// `arcade replay`.

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -131,13 +132,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = args.http.config();
     config.max_connections = crate::http::serve::fit_file_limit(config.max_connections);
     let worker = tokio::spawn(crate::service::timers::run_worker(arcade.clone()));
+    let upkeep = &args.upkeep;
+    arcade.set_key_cache_ttl(Duration::from_millis(upkeep.key_cache_ttl_ms));
+    let tombstones = tokio::spawn(crate::service::tombstones::run_sweeper(
+        arcade.clone(),
+        Duration::from_secs(upkeep.tombstone_retention_secs),
+        Duration::from_secs(upkeep.tombstone_sweep_interval_secs),
+    ));
     let sweeper = tokio::spawn(crate::service::sweeper::run_idempotency_sweeper(
         arcade.clone(),
-        std::time::Duration::from_secs(args.idempotency_ttl_secs),
+        Duration::from_secs(args.idempotency_ttl_secs),
     ));
     serve_on(listener, arcade, config, shutdown_signal()).await?;
     worker.abort();
     sweeper.abort();
+    tombstones.abort();
     Ok(())
 }
 

@@ -103,7 +103,7 @@ async fn points_coupons_and_prizes(db: Db) {
     );
 
     // Redemption is operator-only and happens once.
-    let id = prize["id"].as_i64().unwrap();
+    let id = prize["id"].as_str().unwrap().to_owned();
     let r = s
         .post(&t.platform, &format!("/v1/rewards/{id}/redeem"), json!({}))
         .await;
@@ -124,7 +124,7 @@ async fn points_coupons_and_prizes(db: Db) {
             json!({}),
         )
         .await;
-    assert_eq!(r.status, 409);
+    assert_eq!((r.status.as_u16(), r.code()), (404, "reward_not_found"));
     let ledger = s.get(&t.platform, "/v1/users/u1/rewards").await;
     let prize = ledger.body["rewards"]
         .as_array()

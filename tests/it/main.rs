@@ -4,6 +4,7 @@
 mod check_in;
 mod containment;
 mod crowd;
+mod defects;
 mod fairness;
 mod group_buy;
 mod harness;

@@ -1038,8 +1038,8 @@ async fn prize_redemption_state(s: Arc<dyn Store>, _: Db) {
 
     let ledger = s.user_rewards(T, "bob").await.unwrap();
     assert_eq!(ledger.len(), 2);
-    // Newest first.
-    assert!(ledger[0].id > ledger[1].id);
+    // Newest first, under distinct opaque ids.
+    assert_ne!(ledger[0].id, ledger[1].id);
     assert_eq!(ledger[0].reward, coupon);
     assert_eq!(ledger[0].state, None);
     assert_eq!(ledger[1].reward, bob_prize);
@@ -1052,45 +1052,44 @@ async fn prize_redemption_state(s: Arc<dyn Store>, _: Db) {
         ),
         (id.as_str(), c.outcome.id.as_str(), NOW)
     );
-    let prize_id = ledger[1].id;
-    let coupon_id = ledger[0].id;
+    let prize_id = ledger[1].id.as_str();
+    let coupon_id = ledger[0].id.as_str();
 
-    // Not the tenant's, not a prize, or not in `from`: refused.
-    assert!(
-        !s.set_reward_state("other", prize_id, "pending", "redeemed", NOW)
-            .await
-            .unwrap()
+    // Not the tenant's or unknown: no such reward. Not a prize, or not
+    // in `from`: refused.
+    let state = |tenant: &'static str, id: &str, from: &'static str, to: &'static str, at| {
+        let (s, id) = (s.clone(), id.to_owned());
+        async move { s.set_reward_state(tenant, &id, from, to, at).await.unwrap() }
+    };
+    assert_eq!(
+        state("other", prize_id, "pending", "redeemed", NOW).await,
+        None
     );
-    assert!(
-        !s.set_reward_state(T, coupon_id, "pending", "redeemed", NOW)
-            .await
-            .unwrap()
+    assert_eq!(state(T, "1", "pending", "redeemed", NOW).await, None);
+    assert_eq!(
+        state(T, coupon_id, "pending", "redeemed", NOW).await,
+        Some(false)
     );
-    assert!(
-        !s.set_reward_state(T, prize_id, "redeemed", "cancelled", NOW)
-            .await
-            .unwrap()
+    assert_eq!(
+        state(T, prize_id, "redeemed", "cancelled", NOW).await,
+        Some(false)
     );
-    assert!(
-        s.set_reward_state(T, prize_id, "pending", "redeemed", NOW + 1)
-            .await
-            .unwrap()
+    assert_eq!(
+        state(T, prize_id, "pending", "redeemed", NOW + 1).await,
+        Some(true)
     );
     // Once only, and a redeemed prize stays redeemed.
-    assert!(
-        !s.set_reward_state(T, prize_id, "pending", "redeemed", NOW + 2)
-            .await
-            .unwrap()
+    assert_eq!(
+        state(T, prize_id, "pending", "redeemed", NOW + 2).await,
+        Some(false)
     );
-    assert!(
-        !s.set_reward_state(T, prize_id, "redeemed", "cancelled", NOW + 2)
-            .await
-            .unwrap()
+    assert_eq!(
+        state(T, prize_id, "redeemed", "cancelled", NOW + 2).await,
+        Some(false)
     );
-    assert!(
-        !s.set_reward_state(T, prize_id, "pending", "cancelled", NOW + 2)
-            .await
-            .unwrap()
+    assert_eq!(
+        state(T, prize_id, "pending", "cancelled", NOW + 2).await,
+        Some(false)
     );
     let ledger = s.user_rewards(T, "bob").await.unwrap();
     assert_eq!(ledger[1].state.as_deref(), Some("redeemed"));

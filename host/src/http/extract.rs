@@ -3,16 +3,34 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 use crate::service::{Arcade, Principal};
 
-/// `axum::Json` with rejections rendered as [`Error`].
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
+/// `axum::Json` with rejections rendered as [`Error`]. A body with U+0000
+/// in any string or key is refused (`invalid_text`, naming the field)
+/// before it is deserialized.
 pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        crate::text::check_json("", &value)?;
+        serde_path_to_error::deserialize(value)
+            .map(JsonBody)
+            .map_err(|e| {
+                Error::invalid(
+                    "invalid_body",
+                    format!("Failed to deserialize the JSON body into the target type: {e}"),
+                )
+            })
+    }
+}
 
 /// `axum::extract::Query` with rejections rendered as [`Error`].
 #[derive(FromRequestParts)]

@@ -6,7 +6,9 @@ mod conn;
 mod error;
 mod extract;
 pub mod guard;
+mod keys;
 pub mod serve;
+mod text;
 
 use std::sync::Arc;
 
@@ -44,7 +46,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/v1/tenants", post(create_tenant))
-        .route("/v1/tenants/{id}/keys", post(create_key))
+        .merge(keys::routes())
         .route("/v1/plugins", get(list_plugins))
         .route(
             "/v1/plugins/{name}/{version}/limits",
@@ -66,6 +68,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/events", get(events))
         .route("/v1/outcomes/{id}", get(get_outcome))
         .route("/v1/outcomes/{id}/replay", post(replay))
+        .route_layer(axum::middleware::from_fn(text::reject_nul))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
         // Refuses a declared Content-Length over the limit before reading.
         .layer(RequestBodyLimitLayer::new(JSON_LIMIT_BYTES))
@@ -82,12 +85,6 @@ struct NameBody {
     name: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyBody {
-    role: Role,
-}
-
 async fn create_tenant(
     State(a): AppState,
     Caller(c): Caller,
@@ -98,21 +95,6 @@ async fn create_tenant(
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": id, "name": b.name.trim()})),
-    )
-        .into_response())
-}
-
-async fn create_key(
-    State(a): AppState,
-    Caller(c): Caller,
-    Path(tenant): Path<String>,
-    JsonBody(b): JsonBody<KeyBody>,
-) -> Result<Response> {
-    c.admin()?;
-    let key = a.create_api_key(&tenant, b.role).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"key": key, "tenant_id": tenant, "role": b.role})),
     )
         .into_response())
 }
@@ -335,7 +317,6 @@ async fn user_points(
 
 async fn settle(a: &Arcade, c: &crate::service::Principal, id: &str, to: &str) -> Result<Response> {
     let tenant = c.tenant(&[Role::Operator])?;
-    let id: i64 = id.parse().map_err(|_| Error::not_found("reward", id))?;
     a.settle_prize(tenant, id, to).await?;
     Ok(Json(json!({"id": id, "state": to})).into_response())
 }

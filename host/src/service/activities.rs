@@ -111,6 +111,7 @@ impl Arcade {
 
     /// Create an activity after the plugin accepted its config.
     pub async fn create_activity(&self, tenant_id: &str, req: NewActivity) -> Result<ActivityView> {
+        crate::text::check_json("config", &req.config)?;
         if self.store.group(tenant_id, &req.group_id).await?.is_none() {
             return Err(Error::not_found("group", &req.group_id));
         }
@@ -156,6 +157,12 @@ impl Arcade {
                 "invalid_config",
                 "config must be a JSON object",
             ));
+        }
+        // Before the plugin sees it: numbers must fit the i64 columns and
+        // s64 fields they may end up in, whatever the plugin makes of them.
+        let out_of_range = crate::text::out_of_range(&req.config);
+        if !out_of_range.is_empty() {
+            return Err(Error::InvalidConfig(out_of_range));
         }
         let config = req.config.to_string();
 

@@ -1,6 +1,9 @@
 //! Who is calling: the admin token or a tenant's API key. Keys are stored
 //! as sha256 hashes; the plaintext is shown once, at creation.
 
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
 use sha2::{Digest, Sha256};
 
 use super::Arcade;
@@ -44,6 +47,11 @@ impl Principal {
     }
 }
 
+/// Default of [`Arcade::key_cache_ttl`].
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Cached keys beyond which expired entries are dropped.
+const KEY_CACHE_ENTRIES: usize = 10_000;
+
 pub(crate) fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -66,21 +74,26 @@ impl Arcade {
             return Ok(Principal::Admin);
         }
         let hex_hash = hex::encode(hash);
-        if let Some(key) = self.keys.read().expect("lock").get(&hex_hash) {
+        let ttl = self.key_cache_ttl();
+        if let Some((key, at)) = self.keys.read().expect("lock").get(&hex_hash)
+            && at.elapsed() < ttl
+        {
             return Ok(Principal::Tenant {
                 tenant_id: key.tenant_id.clone(),
                 role: key.role,
             });
         }
-        let key = self
-            .store
-            .api_key(&hex_hash)
-            .await?
-            .ok_or(Error::Unauthorized("unknown API key"))?;
-        self.keys
-            .write()
-            .expect("lock")
-            .insert(hex_hash, key.clone());
+        let Some(key) = self.store.api_key(&hex_hash).await? else {
+            // Revoked or never issued: drop any stale copy.
+            self.keys.write().expect("lock").remove(&hex_hash);
+            return Err(Error::Unauthorized("unknown or revoked API key"));
+        };
+        let mut cache = self.keys.write().expect("lock");
+        if cache.len() >= KEY_CACHE_ENTRIES {
+            cache.retain(|_, (_, at)| at.elapsed() < ttl);
+        }
+        cache.insert(hex_hash, (key.clone(), Instant::now()));
+        drop(cache);
         Ok(Principal::Tenant {
             tenant_id: key.tenant_id,
             role: key.role,
@@ -103,16 +116,28 @@ impl Arcade {
         Ok(id)
     }
 
-    /// Create an API key for a tenant; returns the plaintext key.
+    /// Create an unlabelled API key for a tenant; returns the plaintext
+    /// key (see [`Arcade::issue_api_key`] for the rest).
     pub async fn create_api_key(&self, tenant_id: &str, role: Role) -> Result<String> {
-        if !self.store.tenant_exists(tenant_id).await? {
-            return Err(Error::not_found("tenant", tenant_id));
-        }
-        let key = generate_api_key();
-        let hash = hex::encode(token_hash(&key));
-        self.store
-            .create_api_key(&hash, tenant_id, role, crate::clock::now_ms())
-            .await?;
-        Ok(key)
+        Ok(self.issue_api_key(tenant_id, role, None).await?.key)
+    }
+
+    /// How long a replica trusts a cached key: a key revoked through
+    /// another replica stops working here within this time.
+    pub fn key_cache_ttl(&self) -> Duration {
+        Duration::from_millis(self.key_cache_ttl_ms.load(Relaxed))
+    }
+
+    /// Set [`Arcade::key_cache_ttl`] (`ARCADE_KEY_CACHE_TTL_MS`).
+    pub fn set_key_cache_ttl(&self, ttl: Duration) {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        self.key_cache_ttl_ms.store(ms, Relaxed);
+        self.forget_keys();
+    }
+
+    /// Drop every cached key, so the next request of each is checked
+    /// against the store.
+    pub(super) fn forget_keys(&self) {
+        self.keys.write().expect("lock").clear();
     }
 }

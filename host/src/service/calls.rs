@@ -285,7 +285,11 @@ pub(crate) fn execute(sandbox: &Sandbox, spec: &CallSpec, io: CallIo, now: i64) 
         }
     };
     log_guest_lines(&report.io);
-    let mut outcome = match report.result {
+    let checked = match report.result {
+        Ok(Ok(o)) => super::output::check_storable(&o, &report.io).map(|()| Ok(o)),
+        other => other,
+    };
+    let mut outcome = match checked {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(refusal)) => return Err(Error::Guest(refusal)),
         Err(failure) => {

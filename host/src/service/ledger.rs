@@ -89,14 +89,17 @@ impl Arcade {
         })
     }
 
-    /// Move a prize from `pending` to `redeemed` or `cancelled`.
-    pub async fn settle_prize(&self, tenant_id: &str, reward_id: i64, to: &str) -> Result<()> {
-        if self
+    /// Move a prize from `pending` to `redeemed` or `cancelled`. A reward
+    /// id that is unknown or another tenant's is `reward_not_found`.
+    pub async fn settle_prize(&self, tenant_id: &str, reward_id: &str, to: &str) -> Result<()> {
+        let moved = self
             .store
             .set_reward_state(tenant_id, reward_id, "pending", to, crate::clock::now_ms())
-            .await?
-        {
-            return Ok(());
+            .await?;
+        match moved {
+            None => return Err(Error::not_found("reward", reward_id)),
+            Some(true) => return Ok(()),
+            Some(false) => {}
         }
         Err(Error::conflict(
             "reward_not_pending",

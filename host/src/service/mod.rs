@@ -7,14 +7,17 @@ mod activities;
 mod auth;
 mod calls;
 mod idempotency;
+mod keys;
 mod lane;
 mod ledger;
 mod loader;
 mod outcomes;
+mod output;
 mod plugins;
 mod replay;
 pub mod sweeper;
 pub mod timers;
+pub mod tombstones;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -26,7 +29,8 @@ use crate::store::{Activity, ApiKey, Store};
 
 pub use actions::{ActionRequest, PAYLOAD_LIMIT_BYTES};
 pub use activities::{ActivityView, Fairness, NewActivity};
-pub use auth::{Principal, generate_api_key};
+pub use auth::{KEY_CACHE_TTL, Principal, generate_api_key};
+pub use keys::{IssuedKey, KeyView};
 pub use ledger::{Balances, EventPage, EventView};
 pub use outcomes::{OutcomePageView, OutcomeView};
 pub use plugins::PluginInfo;
@@ -53,7 +57,9 @@ pub struct Arcade {
     secret: Key,
     admin_token_hash: [u8; 32],
     activities: RwLock<HashMap<String, Arc<LoadedActivity>>>,
-    keys: RwLock<HashMap<String, ApiKey>>,
+    /// Keys by hash, with when each was read from the store.
+    keys: RwLock<HashMap<String, (ApiKey, Instant)>>,
+    key_cache_ttl_ms: std::sync::atomic::AtomicU64,
     clock_offset_ms: std::sync::atomic::AtomicI64,
     /// `i64::MIN` unless the clock is frozen at an instant.
     clock_frozen_at: std::sync::atomic::AtomicI64,
@@ -93,6 +99,9 @@ impl Arcade {
             admin_token_hash: auth::token_hash(admin_token),
             activities: RwLock::new(HashMap::new()),
             keys: RwLock::new(HashMap::new()),
+            key_cache_ttl_ms: std::sync::atomic::AtomicU64::new(
+                auth::KEY_CACHE_TTL.as_millis() as u64
+            ),
             clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
             clock_frozen_at: std::sync::atomic::AtomicI64::new(i64::MIN),
             in_flight: Arc::default(),

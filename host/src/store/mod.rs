@@ -17,9 +17,14 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 mod batch;
+pub mod keys;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+pub mod sweep;
+
+pub use keys::{KeyInfo, KeyStore, NewKey};
+pub use sweep::TombstoneStore;
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -262,8 +267,8 @@ pub struct RewardRow {
 /// redemption state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LedgerEntry {
-    /// Ledger id.
-    pub id: i64,
+    /// Public id: random, so ids cannot be guessed or enumerated.
+    pub id: String,
     /// Activity that granted it.
     pub activity_id: String,
     /// Outcome that granted it.
@@ -448,7 +453,7 @@ pub struct OutcomePage {
 
 /// The storage boundary the rest of the host talks to.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: KeyStore + TombstoneStore + Send + Sync + 'static {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
 
@@ -470,7 +475,7 @@ pub trait Store: Send + Sync + 'static {
         role: Role,
         now: i64,
     ) -> StoreResult<()>;
-    /// Look an API key up by its hash.
+    /// Look an active (unrevoked) API key up by its hash.
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
 
     /// Create a group.
@@ -570,16 +575,17 @@ pub trait Store: Send + Sync + 'static {
     async fn balances(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<(String, i64)>>;
     /// A user's ledger entries with a tenant, newest first.
     async fn user_rewards(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<LedgerEntry>>;
-    /// Move a prize's redemption state from `from` to `to`; false if the
-    /// reward is not the tenant's prize or is not in state `from`.
+    /// Move a prize's redemption state from `from` to `to`, by the
+    /// reward's public id: `None` if the tenant has no reward with that id,
+    /// `Some(false)` if it is not a prize or not in state `from`.
     async fn set_reward_state(
         &self,
         tenant_id: &str,
-        reward_id: i64,
+        reward_id: &str,
         from: &str,
         to: &str,
         now: i64,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<bool>>;
     /// Lease up to `limit` pending timers due at `now` for `lease_ms`, so no
     /// other worker takes them meanwhile (`FOR UPDATE SKIP LOCKED` on
     /// Postgres). Expired leases are taken over.

@@ -344,6 +344,9 @@ const TENANT_EVENT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($
 
 // FOR SHARE keeps a validated read's row from changing until we commit;
 // Read Committed alone would only check it at the moment of the SELECT.
+super::keys::impl_key_store!(PgStore, sqlx::Postgres);
+super::sweep::impl_tombstone_store!(PgStore, sqlx::Postgres);
+
 super::sql::impl_store!(
     PgStore,
     sqlx::Postgres,

@@ -54,9 +54,10 @@ pub(super) type RewardRowRow = (
     Option<i64>,
     Option<String>,
 );
-/// id, activity_id, outcome_id, state, created_at, then `reward_cols!()`.
+/// public id, activity_id, outcome_id, state, created_at, then
+/// `reward_cols!()`.
 pub(super) type LedgerRow = (
-    i64,
+    String,
     String,
     String,
     Option<String>,
@@ -745,7 +746,8 @@ macro_rules! impl_store {
 
                 async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
                     let row = sqlx::query_as::<$db, (String, String)>(
-                        "SELECT tenant_id, role FROM api_keys WHERE key_hash = $1",
+                        "SELECT tenant_id, role FROM api_keys \
+                         WHERE key_hash = $1 AND revoked_at IS NULL",
                     )
                     .bind(key_hash)
                     .fetch_optional(&self.read)
@@ -1153,9 +1155,10 @@ macro_rules! impl_store {
                     user_id: &str,
                 ) -> StoreResult<Vec<LedgerEntry>> {
                     let rows = sqlx::query_as::<$db, sql::LedgerRow>(
-                        "SELECT r.id, r.activity_id, r.outcome_id, s.state, r.created_at, \
+                        "SELECT i.public_id, r.activity_id, r.outcome_id, s.state, r.created_at, \
                          r.user_id, r.kind, r.item, r.name, r.amount, r.expires_at, r.code \
-                         FROM rewards r LEFT JOIN reward_states s ON s.reward_id = r.id \
+                         FROM rewards r JOIN reward_ids i ON i.reward_id = r.id \
+                         LEFT JOIN reward_states s ON s.reward_id = r.id \
                          WHERE r.tenant_id = $1 AND r.user_id = $2 ORDER BY r.id DESC",
                     )
                     .bind(tenant_id)
@@ -1168,11 +1171,24 @@ macro_rules! impl_store {
                 async fn set_reward_state(
                     &self,
                     tenant_id: &str,
-                    reward_id: i64,
+                    reward_id: &str,
                     from: &str,
                     to: &str,
                     now: i64,
-                ) -> StoreResult<bool> {
+                ) -> StoreResult<Option<bool>> {
+                    // The sequential id stays internal; the tenant's check
+                    // is on the reward row itself.
+                    let id = sqlx::query_scalar::<$db, i64>(
+                        "SELECT r.id FROM reward_ids i JOIN rewards r ON r.id = i.reward_id \
+                         WHERE i.public_id = $1 AND r.tenant_id = $2",
+                    )
+                    .bind(reward_id)
+                    .bind(tenant_id)
+                    .fetch_optional(&self.write)
+                    .await?;
+                    let Some(id) = id else {
+                        return Ok(None);
+                    };
                     let done = sqlx::query::<$db>(
                         // Only a pending prize moves, and only to a final
                         // state: redeemed and cancelled are terminal.
@@ -1180,14 +1196,14 @@ macro_rules! impl_store {
                          WHERE reward_id = $1 AND tenant_id = $2 AND state = $3 \
                          AND state = 'pending' AND $4 IN ('redeemed', 'cancelled')",
                     )
-                    .bind(reward_id)
+                    .bind(id)
                     .bind(tenant_id)
                     .bind(from)
                     .bind(to)
                     .bind(now)
                     .execute(&self.write)
                     .await?;
-                    Ok(done.rows_affected() == 1)
+                    Ok(Some(done.rows_affected() == 1))
                 }
 
                 async fn lease_due_timers(

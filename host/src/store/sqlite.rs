@@ -182,6 +182,9 @@ async fn commit_batch(write: SqlitePool, commits: Vec<ActionCommit>) -> Vec<Stor
     }
 }
 
+super::keys::impl_key_store!(SqliteStore, sqlx::Sqlite);
+super::sweep::impl_tombstone_store!(SqliteStore, sqlx::Sqlite);
+
 super::sql::impl_store!(
     SqliteStore,
     sqlx::Sqlite,

@@ -5,12 +5,13 @@
 //! `trap` panics, `bad-json` returns a result that is not JSON, `huge`
 //! returns a result larger than the output cap, `bad-code` refuses with an
 //! invalid error code, `write-then-trap` writes state and stock and then
-//! panics.
+//! panics; `nul-result`, `nul-reward` and `nul-state` put U+0000 in the
+//! result, a reward name and a state value.
 
 use arcade_sdk::bindings::arcade::mechanic::{state, stock, types::Scope};
 use arcade_sdk::bindings::{
     Action, ActionSpec, Budget, ConfigError, Context, Error, ErrorKind, Guest, Manifest, Outcome,
-    Setup, StockPool, Timer,
+    Reward, RewardKind, Setup, StockPool, Timer,
 };
 
 struct Hostile;
@@ -24,6 +25,9 @@ const ACTIONS: &[&str] = &[
     "huge",
     "bad-code",
     "write-then-trap",
+    "nul-result",
+    "nul-reward",
+    "nul-state",
 ];
 
 impl Guest for Hostile {
@@ -106,6 +110,23 @@ impl Guest for Hostile {
                 state::set(&Scope::Activity, "poisoned", "true");
                 let _ = stock::claim("pool", 1);
                 panic!("trap after writing")
+            }
+            "nul-result" => ok("{\"note\":\"a\\u0000b\"}".into()),
+            "nul-reward" => Ok(Outcome {
+                result: "{}".into(),
+                rewards: vec![Reward {
+                    user_id: String::new(),
+                    kind: RewardKind::Prize,
+                    item: "gold".into(),
+                    name: "Gold\0".into(),
+                    amount: 1,
+                    expires_ms: None,
+                }],
+                events: vec![],
+            }),
+            "nul-state" => {
+                state::set(&Scope::User, "note", "a\0b");
+                ok("{}".into())
             }
             other => Err(Error {
                 kind: ErrorKind::InvalidInput,

@@ -1,0 +1,74 @@
+//! API key management, admin token only: issue, list, revoke, rotate.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::extract::{Caller, JsonBody};
+use crate::error::Result;
+use crate::service::Arcade;
+use crate::store::Role;
+
+/// The key routes.
+pub(super) fn routes() -> Router<Arc<Arcade>> {
+    Router::new()
+        .route("/v1/tenants/{id}/keys", post(create_key).get(list_keys))
+        .route("/v1/tenants/{id}/keys/{key_id}", delete(revoke_key))
+        .route("/v1/tenants/{id}/keys/{key_id}/rotate", post(rotate_key))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyBody {
+    role: Role,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+async fn create_key(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(tenant): Path<String>,
+    JsonBody(b): JsonBody<KeyBody>,
+) -> Result<Response> {
+    c.admin()?;
+    let key = a.issue_api_key(&tenant, b.role, b.label.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(key)).into_response())
+}
+
+async fn list_keys(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Response> {
+    c.admin()?;
+    Ok(Json(json!({"keys": a.api_keys(&tenant).await?})).into_response())
+}
+
+async fn revoke_key(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path((tenant, key_id)): Path<(String, String)>,
+) -> Result<Response> {
+    c.admin()?;
+    Ok(Json(a.revoke_api_key(&tenant, &key_id).await?).into_response())
+}
+
+async fn rotate_key(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path((tenant, key_id)): Path<(String, String)>,
+) -> Result<Response> {
+    c.admin()?;
+    let key = a.rotate_api_key(&tenant, &key_id).await?;
+    let mut body = json!(key);
+    body["replaces"] = json!(key_id);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
