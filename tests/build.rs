@@ -3,6 +3,7 @@
 include!("../host/build/wasm.rs");
 
 fn main() {
-    let paths = build_plugins(&["hostile"]);
+    let paths = build_plugins(&["hostile", "red-packet"]);
     println!("cargo:rustc-env=HOSTILE_WASM={}", paths[0].display());
+    println!("cargo:rustc-env=RED_PACKET_WASM={}", paths[1].display());
 }

@@ -13,6 +13,7 @@ mod ledger;
 mod lucky_draw;
 mod price_cut;
 mod quiz;
+mod red_packet;
 mod replay;
 mod store;
 mod support;

@@ -1,0 +1,245 @@
+//! Arcade benchmark: `cargo bench -p arcade-tests --bench arcade`.
+//!
+//! Measures, in one run:
+//! (a) the sandbox cost of one lucky-draw action against the same
+//!     mechanic run natively through `arcade_sdk::testing::MockHost`;
+//! (b) durable draws per second over HTTP, with and without a unique
+//!     `Idempotency-Key` on every draw, on a fresh SQLite file and, when
+//!     `DATABASE_URL` is set, a fresh Postgres database; on Postgres also a
+//!     hand-written axum + sqlx service that records each draw in one
+//!     transaction (`arcade/baseline.rs`);
+//! (c) `pgbench -N` on the same Postgres server, and the ratios;
+//! (d) hot keys: bursts of concurrent actions on one shared key (a red
+//!     packet's counter, a group-buy team), on both stores.
+//!
+//! The servers run in this process; the load comes from the `loadgen`
+//! binary of this crate, a separate process, with one keep-alive
+//! connection per client (64 clients for (b), one per action for (d)).
+//!
+//! `ARCADE_BENCH_SECS` sets the measured seconds of each HTTP run and of
+//! pgbench (default 3; warm-up is a fifth of it, at least 1 s),
+//! `ARCADE_BENCH_ITERS` the sandbox iterations (default 20,000) and
+//! `ARCADE_BENCH_HOT` the clients of a hot-key burst (default 1,000);
+//! `ARCADE_BENCH_SANDBOX_ONLY=1` runs (a) alone. No tracing subscriber is
+//! installed, so the host's logging costs next to nothing.
+
+mod baseline;
+mod hotkey;
+mod load;
+mod pg;
+mod report;
+mod sandbox;
+mod server;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arcade_host::store::Store;
+
+use crate::hotkey::HotResult;
+use crate::load::{Load, Report, Shape};
+use crate::server::Server;
+
+/// The draw config: one prize with a huge stock and a 10% chance, no
+/// per-user limits, so every draw commits and a tenth also claim stock.
+pub const CONFIG: &str =
+    r#"{"prizes":[{"id":"p1","name":"Prize 1","weight":10,"stock":10000000}],"miss_weight":90}"#;
+/// The prize pool of [`CONFIG`].
+pub const STOCK: i64 = 10_000_000;
+/// The admin token of the bench server.
+pub const ADMIN: &str = "bench-admin-token-0123456789";
+/// The randomness secret of the bench server.
+pub const SECRET: [u8; 32] = [42; 32];
+/// Keep-alive clients of the throughput runs.
+pub const HTTP_CLIENTS: usize = 64;
+/// Clients of the pgbench reference.
+pub const PGBENCH_CLIENTS: usize = 16;
+/// How to run the Postgres rows.
+pub const PG_HINT: &str = "pg_virtualenv sh -c 'DATABASE_URL=postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE cargo bench -p arcade-tests --bench arcade'";
+const DRAW: &str = r#"{"user_id":"{user}","action":"draw"}"#;
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}
+
+/// One throughput run and the stock its draws took.
+pub struct DrawRun {
+    /// What loadgen saw.
+    pub report: Report,
+    /// Prizes committed, from the pool's level afterwards (every draw of
+    /// the run, warm-up included).
+    pub won: i64,
+}
+
+/// Everything measured on one store.
+pub struct StoreRuns {
+    /// Draws without an idempotency key.
+    pub unkeyed: DrawRun,
+    /// Draws with a unique idempotency key each.
+    pub keyed: DrawRun,
+    /// Hot-key bursts.
+    pub hot: Vec<HotResult>,
+}
+
+/// What (b) to (d) measured.
+pub struct Runs {
+    /// Measured seconds of each timed run.
+    pub secs: u64,
+    /// Warm-up of each timed run.
+    pub warmup: Duration,
+    /// Clients of a hot-key burst.
+    pub hot_clients: usize,
+    /// On SQLite.
+    pub sqlite: StoreRuns,
+    /// On Postgres, when `DATABASE_URL` is set.
+    pub postgres: Option<StoreRuns>,
+    /// The hand-written service, keyed draws on Postgres.
+    pub baseline: Option<Report>,
+    /// pgbench -N tps.
+    pub pgbench: Option<f64>,
+}
+
+async fn draws(s: &Server, keyed: bool, shape: Shape) -> anyhow::Result<DrawRun> {
+    let config: serde_json::Value = serde_json::from_str(CONFIG)?;
+    let activity = s.activity("lucky-draw", config).await?;
+    let (url, path) = (s.url(), Server::actions_path(&activity));
+    let report = Load {
+        url: &url,
+        token: &s.platform,
+        clients: HTTP_CLIENTS,
+        shape,
+        path: &path,
+        body: DRAW,
+        keyed,
+        user_prefix: if keyed { "k" } else { "u" },
+    }
+    .run()
+    .await?;
+    let won = STOCK - s.stock(&activity, "p1").await?;
+    Ok(DrawRun { report, won })
+}
+
+async fn bench_store(
+    name: &str,
+    store: Arc<dyn Store>,
+    shape: Shape,
+    hot: usize,
+) -> anyhow::Result<StoreRuns> {
+    let s = Server::start(store).await?;
+    s.upload(std::fs::read(env!("RED_PACKET_WASM"))?).await?;
+    eprintln!("(b) {name}: draws without Idempotency-Key ...");
+    let unkeyed = draws(&s, false, shape).await?;
+    eprintln!("(b) {name}: draws with a unique Idempotency-Key each ...");
+    let keyed = draws(&s, true, shape).await?;
+    eprintln!("(d) {name}: hot-key bursts of {hot} ...");
+    let hot = vec![
+        hotkey::red_packet(&s, hot as u64, hot).await?,
+        hotkey::red_packet(&s, hot as u64 / 2, hot).await?,
+        hotkey::group_buy(&s, hot).await?,
+    ];
+    Ok(StoreRuns {
+        unkeyed,
+        keyed,
+        hot,
+    })
+}
+
+fn remove_sqlite(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.to_path_buf().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+async fn bench_baseline(admin_url: &str, shape: Shape) -> anyhow::Result<Report> {
+    let db = pg::create_database(admin_url, "arcade_baseline").await?;
+    let result = async {
+        let service = baseline::start(&pg::with_database(admin_url, &db)).await?;
+        let url = format!("http://{}", service.addr);
+        Load {
+            url: &url,
+            token: "",
+            clients: HTTP_CLIENTS,
+            shape,
+            path: "/draws",
+            body: DRAW,
+            keyed: true,
+            user_prefix: "b",
+        }
+        .run()
+        .await
+    }
+    .await;
+    pg::drop_database(admin_url, &db).await;
+    result
+}
+
+async fn bench_http(secs: u64, hot: usize) -> anyhow::Result<Runs> {
+    let measure = Duration::from_secs(secs);
+    let warmup = Duration::from_secs((secs / 5).max(1));
+    let shape = Shape::Timed { warmup, measure };
+    let database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+
+    let path =
+        std::env::temp_dir().join(format!("arcade-bench-{}.db", uuid::Uuid::new_v4().simple()));
+    let sqlite = match arcade_host::store::sqlite::SqliteStore::open(&path).await {
+        Ok(store) => bench_store("SQLite", Arc::new(store), shape, hot).await,
+        Err(e) => Err(e.into()),
+    };
+    remove_sqlite(&path);
+    let mut runs = Runs {
+        secs,
+        warmup,
+        hot_clients: hot,
+        sqlite: sqlite?,
+        postgres: None,
+        baseline: None,
+        pgbench: None,
+    };
+    let Some(admin_url) = &database_url else {
+        return Ok(runs);
+    };
+
+    let db = pg::create_database(admin_url, "arcade_bench").await?;
+    let url = pg::with_database(admin_url, &db);
+    let postgres = match arcade_host::store::postgres::PgStore::connect(&url).await {
+        Ok(store) => bench_store("Postgres", Arc::new(store), shape, hot).await,
+        Err(e) => Err(e.into()),
+    };
+    pg::drop_database(admin_url, &db).await;
+    runs.postgres = Some(postgres?);
+
+    eprintln!("(b) baseline axum + sqlx on Postgres ...");
+    runs.baseline = Some(bench_baseline(admin_url, shape).await?);
+    eprintln!("(c) pgbench -N, {PGBENCH_CLIENTS} clients, {secs} s ...");
+    runs.pgbench = Some(pg::bench_pgbench(admin_url, PGBENCH_CLIENTS, secs).await?);
+    Ok(runs)
+}
+
+fn main() -> anyhow::Result<()> {
+    let secs = env_num("ARCADE_BENCH_SECS", 3);
+    let iters = env_num("ARCADE_BENCH_ITERS", 20_000) as usize;
+    let hot = env_num("ARCADE_BENCH_HOT", 1_000) as usize;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+
+    eprintln!("(a) sandbox vs native, {iters} iterations ...");
+    let sandbox = sandbox::bench_sandbox(iters)?;
+    sandbox::print_sandbox(&sandbox, cores);
+    if std::env::var_os("ARCADE_BENCH_SANDBOX_ONLY").is_some() {
+        return Ok(());
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let runs = runtime.block_on(bench_http(secs, hot))?;
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    report::print(&runs);
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! Parts (b) to (d) of the printed table.
+
+use crate::hotkey::HotResult;
+use crate::load::Report;
+use crate::{DrawRun, HTTP_CLIENTS, PG_HINT, PGBENCH_CLIENTS, Runs, StoreRuns};
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+/// Non-2xx answers and requests with no answer.
+fn failures(r: &Report) -> u64 {
+    r.count - r.ok
+}
+
+fn throughput_row(name: &str, r: &Report, notes: &str) {
+    if r.count == 0 {
+        println!("  {name:<44} nothing measured: no request fit in the measured window");
+        return;
+    }
+    println!(
+        "  {:<44} {:>10.0} {:>8.2}ms {:>8.2}ms   {} failed{}{}",
+        name,
+        r.ok_per_sec,
+        r.latency_ms.p50,
+        r.latency_ms.p99,
+        failures(r),
+        if failures(r) > 0 {
+            format!(" ({})", r.breakdown())
+        } else {
+            String::new()
+        },
+        notes
+    );
+}
+
+fn draw_rows(store: &str, runs: &StoreRuns) {
+    let row = |what: &str, d: &DrawRun| {
+        let notes = format!("; {} prizes won", d.won);
+        throughput_row(&format!("{store}, {what}"), &d.report, &notes);
+    };
+    row("no Idempotency-Key", &runs.unkeyed);
+    row("unique Idempotency-Key each", &runs.keyed);
+}
+
+fn ratio_row(name: &str, ratio: f64, target: Option<f64>) {
+    if !ratio.is_finite() {
+        println!("  {name:<44} {:>10}       a run measured nothing", "n/a");
+        return;
+    }
+    let note = match target {
+        Some(t) => format!("target >= {t}: {}", verdict(ratio >= t)),
+        None => "no target".into(),
+    };
+    println!("  {name:<44} {ratio:>10.2}       {note}");
+}
+
+fn hot_rows(store: &str, hot: &[HotResult]) {
+    for h in hot {
+        let r = &h.report;
+        let met = r.status(503) == 0 && r.transport() == 0 && r.latency_ms.p99 < 200.0;
+        println!(
+            "  {:<52} {:>5} {:>5} {:>8.1}ms {:>8.1}ms   {:<6}   {}",
+            format!("{store}, {}", h.label),
+            r.ok,
+            r.status(503),
+            r.latency_ms.p50,
+            r.latency_ms.p99,
+            verdict(met),
+            h.check
+        );
+        println!("  {:<52} {}", "", r.breakdown());
+    }
+}
+
+/// Print (b), (c) and (d).
+pub fn print(runs: &Runs) {
+    println!();
+    println!(
+        "(b) durable draws over HTTP: {HTTP_CLIENTS} keep-alive clients in a separate process (loadgen), {} s warm-up + {} s measured",
+        runs.warmup.as_secs(),
+        runs.secs
+    );
+    println!(
+        "  {:<44} {:>10} {:>10} {:>10}   notes",
+        "", "draws/s", "p50", "p99"
+    );
+    draw_rows("SQLite", &runs.sqlite);
+    match &runs.postgres {
+        Some(pg) => draw_rows("Postgres", pg),
+        None => println!("  {:<44} not measured: DATABASE_URL is not set", "Postgres"),
+    }
+    if let Some(b) = &runs.baseline {
+        throughput_row("baseline axum+sqlx, Postgres, keyed", b, "");
+    }
+
+    println!();
+    println!("(c) reference on the same Postgres server, and ratios");
+    let sqlite = &runs.sqlite;
+    let keyed_ratio = |r: &StoreRuns| r.keyed.report.ok_per_sec / r.unkeyed.report.ok_per_sec;
+    match (&runs.postgres, runs.pgbench, &runs.baseline) {
+        (Some(pg), Some(tps), Some(base)) => {
+            println!(
+                "  {:<44} {:>10.0} tps   pgbench -i -s 10; -N -c {PGBENCH_CLIENTS} -j 2 -T {}",
+                "pgbench -N (simple-update, no branch update)", tps, runs.secs
+            );
+            let keyed = pg.keyed.report.ok_per_sec;
+            ratio_row(
+                "Postgres keyed draws/s / pgbench tps",
+                keyed / tps,
+                Some(0.8),
+            );
+            ratio_row(
+                "Postgres keyed / unkeyed draws/s",
+                keyed_ratio(pg),
+                Some(0.9),
+            );
+            ratio_row(
+                "Postgres keyed / baseline keyed draws/s",
+                keyed / base.ok_per_sec,
+                None,
+            );
+        }
+        _ => {
+            println!(
+                "  Postgres not measured: DATABASE_URL is not set. For the Postgres rows run:"
+            );
+            println!("  {PG_HINT}");
+        }
+    }
+    ratio_row("SQLite keyed / unkeyed draws/s", keyed_ratio(sqlite), None);
+
+    println!();
+    println!(
+        "(d) hot key: {} clients, one action each on one shared key, released together",
+        runs.hot_clients
+    );
+    println!(
+        "  {:<52} {:>5} {:>5} {:>10} {:>10}   {:<6}   store check",
+        "", "2xx", "503", "p50", "p99", "target"
+    );
+    hot_rows("SQLite", &sqlite.hot);
+    if let Some(pg) = &runs.postgres {
+        hot_rows("Postgres", &pg.hot);
+    }
+    println!("  target: no 503 and no request unanswered, p99 < 200 ms");
+    println!();
+}
