@@ -120,6 +120,12 @@ pub(crate) fn check_guest_error(e: wit::Error) -> Result<GuestError, PluginFailu
             truncate(e.code, 80)
         )));
     }
+    if super::reserved::is_reserved(&e.code) {
+        return Err(PluginFailure::BadOutput(format!(
+            "error code {:?} is reserved for the host",
+            e.code
+        )));
+    }
     Ok(GuestError {
         kind: match e.kind {
             wit::ErrorKind::InvalidInput => GuestErrorKind::InvalidInput,

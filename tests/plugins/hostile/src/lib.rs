@@ -5,7 +5,8 @@
 //! `trap` panics, `bad-json` returns a result that is not JSON, `huge`
 //! returns a result larger than the output cap, `bad-code` refuses with an
 //! invalid error code, `write-then-trap` writes state and stock and then
-//! panics.
+//! panics, `impersonate` refuses with the code named in its payload
+//! (`{"code": "..."}`), host codes included.
 
 use arcade_sdk::bindings::arcade::mechanic::{state, stock, types::Scope};
 use arcade_sdk::bindings::{
@@ -24,6 +25,7 @@ const ACTIONS: &[&str] = &[
     "huge",
     "bad-code",
     "write-then-trap",
+    "impersonate",
 ];
 
 impl Guest for Hostile {
@@ -106,6 +108,15 @@ impl Guest for Hostile {
                 state::set(&Scope::Activity, "poisoned", "true");
                 let _ = stock::claim("pool", 1);
                 panic!("trap after writing")
+            }
+            "impersonate" => {
+                // `{"code":"x"}`: the fourth piece between quotes is x.
+                let code = action.payload.split('"').nth(3).unwrap_or("").to_owned();
+                Err(Error {
+                    kind: ErrorKind::Rejected,
+                    code,
+                    message: "a refusal wearing the code it was given".into(),
+                })
             }
             other => Err(Error {
                 kind: ErrorKind::InvalidInput,
