@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use super::admission::Permit;
 use super::bindings::arcade::mechanic::{log, types};
-use super::failure::BadOutput;
+use super::failure::{BadOutput, HostFault};
 use crate::randomness::Stream;
 use crate::store::{StateKey, StockLevel};
 
@@ -84,13 +85,15 @@ pub struct Inputs {
 
 /// Fetches what a live call touches lazily (a team's state, the acting
 /// user's balances). Called from the blocking thread running the guest.
+/// A failure is the host's ([`HostFault`]): it ends the call with a host
+/// error, never a `plugin_*` one.
 pub trait Loader: Send {
     /// All state rows of one scope key (`#team:<id>`).
-    fn scope(&mut self, scope_key: &str) -> Result<Vec<crate::store::StateEntry>, String>;
+    fn scope(&mut self, scope_key: &str) -> Result<Vec<crate::store::StateEntry>, HostFault>;
     /// The acting user's balances.
-    fn balances(&mut self) -> Result<Vec<(String, i64)>, String>;
+    fn balances(&mut self) -> Result<Vec<(String, i64)>, HostFault>;
     /// When the acting user's first outcome with the tenant committed.
-    fn first_seen(&mut self) -> Result<Option<i64>, String>;
+    fn first_seen(&mut self) -> Result<Option<i64>, HostFault>;
 }
 
 /// A timer change buffered by a call.
@@ -179,6 +182,9 @@ pub struct CallIo {
     /// Time spent waiting on the store for lazy reads; it does not count
     /// against the plugin's deadline.
     pub(crate) host_wait: std::time::Duration,
+    /// The admission slot this call runs in, if it went through
+    /// admission; released when the guest returns.
+    pub(crate) permit: Option<Permit>,
 }
 
 impl CallIo {
@@ -242,6 +248,21 @@ impl CallIo {
         io
     }
 
+    /// Run this call in `permit`'s slot: the call checks in with it while
+    /// the guest runs, and frees it as soon as the guest returns.
+    pub fn hold(&mut self, permit: Permit) {
+        self.permit = Some(permit);
+    }
+
+    /// Check in with the admission slot, if any (see
+    /// [`Permit::check_in`]); time spent waiting for the slot back counts
+    /// as host time, not guest time.
+    pub(crate) fn check_in(&mut self) {
+        if let Some(p) = self.permit.as_mut() {
+            self.host_wait += p.check_in();
+        }
+    }
+
     /// A call with no state at all (describe, validate-config).
     pub fn pure() -> Self {
         Self::new(Mode::Pure, "", chrono_tz::UTC, 0, Source::Recorded, None)
@@ -274,6 +295,7 @@ impl CallIo {
             dropped_logs: 0,
             diverged: false,
             host_wait: std::time::Duration::ZERO,
+            permit: None,
         }
     }
 
@@ -313,7 +335,7 @@ impl CallIo {
             let waiting = std::time::Instant::now();
             let rows = loader.scope(&key.user_id);
             self.host_wait += waiting.elapsed();
-            let rows = rows.map_err(|e| wasmtime::Error::msg(format!("loading state: {e}")))?;
+            let rows = rows.map_err(wasmtime::Error::new)?;
             for e in rows {
                 state.insert(
                     e.key,
@@ -361,8 +383,7 @@ impl CallIo {
                     let waiting = std::time::Instant::now();
                     let rows = loader.balances();
                     self.host_wait += waiting.elapsed();
-                    let rows =
-                        rows.map_err(|e| wasmtime::Error::msg(format!("loading balances: {e}")))?;
+                    let rows = rows.map_err(wasmtime::Error::new)?;
                     *balances = Some(rows.into_iter().collect());
                 }
                 balances

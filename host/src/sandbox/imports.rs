@@ -194,7 +194,7 @@ impl member::Host for CallState {
                 let waiting = std::time::Instant::now();
                 let seen = loader.first_seen();
                 io.host_wait += waiting.elapsed();
-                seen.map_err(|e| wasmtime::Error::msg(format!("loading member facts: {e}")))?
+                seen.map_err(wasmtime::Error::new)?
             }
             Source::Recorded => {
                 io.diverged = true;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
+use super::admission::{AdmissionConfig, SLICE};
 use super::engine::EPOCH_TICK;
 use super::failure::MemoryExceeded;
 use super::imports::CallState;
@@ -57,14 +58,21 @@ pub struct LimitOverrides {
 }
 
 /// Sandbox settings, from the command line.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SandboxConfig {
     /// Limits for a plugin that asks for nothing.
     pub defaults: Limits,
     /// Nothing is granted beyond these.
     pub caps: Limits,
-    /// Calls that may run at once (pooling allocator slots).
+    /// Instances that may exist at once (pooling allocator slots): calls
+    /// running, calls that gave their admission slot up mid-run, and
+    /// calls outside admission (describe, validate-config, replay).
     pub max_concurrent_calls: u32,
+    /// Admission control and fair share.
+    pub admission: AdmissionConfig,
+    /// Where compiled plugins are kept between runs; `None` disables the
+    /// disk cache.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for SandboxConfig {
@@ -73,6 +81,8 @@ impl Default for SandboxConfig {
             defaults: Limits::DEFAULT,
             caps: Limits::DEFAULT_CAPS,
             max_concurrent_calls: 256,
+            admission: AdmissionConfig::for_this_machine(),
+            cache_dir: None,
         }
     }
 }
@@ -105,19 +115,26 @@ pub(crate) fn effective(
 
 /// Arm `store` with its fuel and deadline. Returns whether fuel could be
 /// set (so the fuel used can be reported). The deadline counts guest time
-/// only: waits on the store for lazy reads (see `CallIo::host_wait`)
-/// extend it.
+/// only: waits on the store for lazy reads and for the admission slot
+/// (see `CallIo::host_wait`) extend it. A call holding an admission slot
+/// is interrupted every [`SLICE`] to check in with it.
 pub(crate) fn arm(store: &mut Store<CallState>, limits: &Limits) -> bool {
     store.limiter(|s| &mut s.limiter);
     let fuel_set = store.set_fuel(limits.fuel).is_ok();
     let timeout = Duration::from_millis(u64::from(limits.timeout_ms));
     let ticks = |d: Duration| (d.as_millis() as u64).div_ceil(EPOCH_TICK.as_millis() as u64) + 1;
     let started = Instant::now();
-    store.set_epoch_deadline(ticks(timeout));
-    store.epoch_deadline_callback(move |ctx| {
+    let sliced = store.data().io.permit.is_some();
+    let slice = move |left: Duration| {
+        let t = ticks(left);
+        if sliced { t.min(ticks(SLICE)) } else { t }
+    };
+    store.set_epoch_deadline(slice(timeout));
+    store.epoch_deadline_callback(move |mut ctx| {
+        ctx.data_mut().io.check_in();
         let guest = started.elapsed().saturating_sub(ctx.data().io.host_wait);
         Ok(match timeout.checked_sub(guest) {
-            Some(left) if !left.is_zero() => UpdateDeadline::Continue(ticks(left)),
+            Some(left) if !left.is_zero() => UpdateDeadline::Continue(slice(left)),
             _ => UpdateDeadline::Interrupt,
         })
     });

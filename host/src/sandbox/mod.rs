@@ -11,6 +11,7 @@
 //! `wasi` (the inert WASI context), `call` (the per-call I/O) and
 //! `imports` (the host side of each import).
 
+pub mod admission;
 mod bindings;
 mod cache;
 pub mod call;
@@ -19,6 +20,7 @@ mod failure;
 mod imports;
 mod limits;
 mod output;
+pub mod reserved;
 mod wasi;
 
 use std::sync::Arc;
@@ -27,12 +29,13 @@ use wasmtime::component::{Component, ResourceTable};
 use wasmtime::{Engine, Store, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
+pub use admission::{AdmissionConfig, Overloaded, Permit};
 use bindings::{Mechanic, MechanicPre, types as wit};
-use cache::PluginCache;
-pub use cache::sha256_hex;
+pub use cache::{CacheStats, sha256_hex};
+use cache::{DiskCache, PluginCache};
 pub use call::{CallIo, Inputs, Loader, Mode, TEAM_PREFIX, TimerOp};
-pub use failure::PluginFailure;
 use failure::{BadOutput, MemoryExceeded};
+pub use failure::{HostFault, PluginFailure};
 use imports::CallState;
 pub use limits::{LimitOverrides, Limits, SandboxConfig};
 pub use output::{
@@ -90,6 +93,8 @@ pub struct Sandbox {
     linker: wasmtime::component::Linker<CallState>,
     config: SandboxConfig,
     compiled: PluginCache,
+    disk: Option<DiskCache>,
+    admission: Arc<admission::Admission>,
     _ticker: engine::EpochTicker,
 }
 
@@ -99,11 +104,20 @@ impl Sandbox {
         let engine = engine::engine(&config)?;
         let linker = engine::linker(&engine)?;
         let ticker = engine::EpochTicker::start(&engine)?;
+        let disk = config.cache_dir.as_deref().and_then(|dir| {
+            DiskCache::open(dir, &engine)
+                .map_err(|e| {
+                    tracing::warn!(dir = %dir.display(), error = %e, "plugin cache directory unusable; compiling every start");
+                })
+                .ok()
+        });
         Ok(Sandbox {
             engine,
             linker,
-            config,
             compiled: PluginCache::default(),
+            disk,
+            admission: admission::Admission::new(config.admission),
+            config,
             _ticker: ticker,
         })
     }
@@ -111,6 +125,23 @@ impl Sandbox {
     /// The sandbox settings.
     pub fn config(&self) -> &SandboxConfig {
         &self.config
+    }
+
+    /// Wait for a slot to run a call of `tenant` in (see `admission.rs`);
+    /// give the permit to the call with [`CallIo::hold`].
+    pub async fn admit(&self, tenant: &str) -> Result<Permit, Overloaded> {
+        self.admission.admit(tenant).await
+    }
+
+    /// Calls running and calls waiting for a slot, now.
+    pub fn load_now(&self) -> (usize, usize) {
+        self.admission.load()
+    }
+
+    /// How components were obtained since start-up, if the disk cache is
+    /// on.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.disk.as_ref().map(DiskCache::stats)
     }
 
     /// A compiled plugin already in the cache.
@@ -126,8 +157,11 @@ impl Sandbox {
         if let Some(plugin) = self.cached(&sha256) {
             return Ok(plugin);
         }
-        let component = Component::new(&self.engine, wasm)
-            .map_err(|e| PluginFailure::Incompatible(format!("not a valid component: {e}")))?;
+        let component = match &self.disk {
+            Some(disk) => disk.component(&self.engine, &sha256, wasm),
+            None => Component::new(&self.engine, wasm),
+        }
+        .map_err(|e| PluginFailure::Incompatible(format!("not a valid component: {e}")))?;
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
@@ -275,7 +309,10 @@ impl Sandbox {
             _ => 0,
         };
         let result = outcome.map_err(|e| classify(e, limits, &store.data().stderr));
-        let CallState { io, .. } = store.into_data();
+        let CallState { mut io, .. } = store.into_data();
+        // The instance is back in the pool: free the slot before the
+        // commit, which needs no sandbox.
+        io.permit = None;
         CallReport {
             result,
             io,
@@ -302,6 +339,16 @@ fn classify(e: wasmtime::Error, limits: &Limits, stderr: &MemoryOutputPipe) -> P
             Trap::Interrupt => return PluginFailure::Timeout(limits.timeout_ms),
             _ => {}
         }
+    }
+    if let Some(fault) = e.downcast_ref::<HostFault>() {
+        return PluginFailure::Host(fault.clone());
+    }
+    if let Some(full) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+        tracing::warn!(error = %full, "sandbox instance pool exhausted");
+        return PluginFailure::Host(HostFault::Overloaded(Overloaded {
+            reason: "every sandbox instance slot is in use",
+            retry_after: std::time::Duration::from_secs(1),
+        }));
     }
     if e.downcast_ref::<MemoryExceeded>().is_some() {
         return PluginFailure::MemoryExceeded(limits.memory_bytes as usize);

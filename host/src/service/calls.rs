@@ -165,6 +165,7 @@ impl Arcade {
                 spec.action_name(),
                 spec.payload.to_owned(),
             );
+            io.hold(self.sandbox.admit(&activity.record.tenant_id).await?);
             let report = blocking(move || {
                 let ctx = CallContext {
                     activity_id: &a.record.id,

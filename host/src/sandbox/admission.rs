@@ -1,0 +1,434 @@
+//! Admission control and per-tenant fair share of sandbox time.
+//!
+//! A bounded number of calls run at once (`slots`); the rest wait in one
+//! queue per tenant, and the whole waiting room is bounded in size and in
+//! time. A call that cannot get in is refused with [`Overloaded`] (HTTP
+//! `503 overloaded` with `Retry-After`), a host condition that never
+//! blames the plugin.
+//!
+//! Fair share: every tenant has a virtual time, the sandbox time its calls
+//! have used. A free slot goes to the waiting tenant with the least
+//! virtual time, so a tenant whose calls run long (a loop killed by fuel
+//! or the deadline) is served after tenants whose calls are cheap. A
+//! tenant arriving after a quiet spell starts at the least virtual time of
+//! the busy tenants, so idleness earns no credit. One tenant holds at most
+//! `per_tenant` slots. A long call checks in every [`SLICE`] of guest time
+//! (from the epoch deadline callback): if a tenant with less virtual time
+//! is waiting, it gives its slot up and waits to be scheduled again; that
+//! wait does not count against its own deadline.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+/// Guest time between two check-ins of a running call.
+pub const SLICE: Duration = Duration::from_millis(4);
+
+/// Admission settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdmissionConfig {
+    /// Calls that run at once.
+    pub slots: usize,
+    /// Slots one tenant may hold at once.
+    pub per_tenant: usize,
+    /// Calls that may wait for a slot, all tenants together; one tenant
+    /// may fill at most half of it.
+    pub max_queued: usize,
+    /// Longest a call waits for a slot before it is refused.
+    pub max_wait: Duration,
+}
+
+impl AdmissionConfig {
+    /// Defaults for this machine: two running calls per CPU (a call is
+    /// CPU-bound; more would only share the same cores), half of them for
+    /// one tenant, 1,024 waiting, 2 s of waiting at most.
+    pub fn for_this_machine() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let slots = (2 * cpus).max(2);
+        AdmissionConfig {
+            slots,
+            per_tenant: (slots / 2).max(1),
+            max_queued: 1024,
+            max_wait: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The sandbox is saturated: the call was not run. Retrying later works.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the sandbox is saturated ({reason}); retry after {} s", .retry_after.as_secs())]
+pub struct Overloaded {
+    /// What was full.
+    pub reason: &'static str,
+    /// When a retry is likely to be admitted.
+    pub retry_after: Duration,
+}
+
+/// A granted slot. Dropping it frees the slot and charges the tenant for
+/// the time it was held.
+pub struct Permit {
+    admission: Arc<Admission>,
+    tenant: Arc<str>,
+    since: Instant,
+}
+
+struct Waiter {
+    id: u64,
+    grant: oneshot::Sender<()>,
+    /// A call that gave its slot up mid-run: it does not count against
+    /// the queue bound and goes before the tenant's new calls.
+    resumed: bool,
+}
+
+#[derive(Default)]
+struct TenantState {
+    running: usize,
+    /// Sandbox time used, in nanoseconds (the virtual time).
+    used: u128,
+    waiting: VecDeque<Waiter>,
+}
+
+impl TenantState {
+    fn idle(&self) -> bool {
+        self.running == 0 && self.waiting.is_empty()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    running: usize,
+    queued: usize,
+    next_id: u64,
+    tenants: HashMap<Arc<str>, TenantState>,
+}
+
+/// The admission gate of one sandbox.
+pub struct Admission {
+    config: AdmissionConfig,
+    state: Mutex<State>,
+}
+
+impl Admission {
+    /// A gate with `config`.
+    pub fn new(config: AdmissionConfig) -> Arc<Self> {
+        Arc::new(Admission {
+            config: AdmissionConfig {
+                slots: config.slots.max(1),
+                per_tenant: config.per_tenant.clamp(1, config.slots.max(1)),
+                ..config
+            },
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &AdmissionConfig {
+        &self.config
+    }
+
+    /// Calls running and calls waiting, now.
+    pub fn load(&self) -> (usize, usize) {
+        let st = self.lock();
+        (st.running, st.queued)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("admission lock")
+    }
+
+    fn overloaded(&self, reason: &'static str) -> Overloaded {
+        Overloaded {
+            reason,
+            retry_after: self.config.max_wait.max(Duration::from_secs(1)),
+        }
+    }
+
+    /// Wait for a slot for a call of `tenant`.
+    pub async fn admit(self: &Arc<Self>, tenant: &str) -> Result<Permit, Overloaded> {
+        let (id, rx, tenant) = {
+            let mut st = self.lock();
+            let floor = busy_floor(&st);
+            let key = match st.tenants.get_key_value(tenant) {
+                Some((k, _)) => k.clone(),
+                None => Arc::<str>::from(tenant),
+            };
+            let cfg = self.config;
+            let (running, queued) = (st.running, st.queued);
+            let t = st.tenants.entry(key.clone()).or_default();
+            if t.idle() {
+                t.used = t.used.max(floor);
+            }
+            if running < cfg.slots && t.running < cfg.per_tenant && t.waiting.is_empty() {
+                t.running += 1;
+                st.running += 1;
+                return Ok(self.permit(key));
+            }
+            let own = t.waiting.iter().filter(|w| !w.resumed).count();
+            if queued >= cfg.max_queued || own >= (cfg.max_queued / 2).max(1) {
+                if t.idle() {
+                    st.tenants.remove(&key);
+                }
+                return Err(self.overloaded("too many calls are waiting"));
+            }
+            let (tx, rx) = oneshot::channel();
+            let id = st.next_id;
+            st.next_id += 1;
+            st.tenants
+                .get_mut(&key)
+                .expect("tenant")
+                .waiting
+                .push_back(Waiter {
+                    id,
+                    grant: tx,
+                    resumed: false,
+                });
+            st.queued += 1;
+            (id, rx, key)
+        };
+        match tokio::time::timeout(self.config.max_wait, rx).await {
+            Ok(Ok(())) => Ok(self.permit(tenant)),
+            Ok(Err(_)) => Err(self.overloaded("the sandbox is shutting down")),
+            Err(_) => {
+                let mut st = self.lock();
+                let t = st.tenants.get_mut(&tenant).expect("waiting tenant");
+                if let Some(pos) = t.waiting.iter().position(|w| w.id == id) {
+                    t.waiting.remove(pos);
+                    let idle = t.idle();
+                    st.queued -= 1;
+                    if idle {
+                        st.tenants.remove(&tenant);
+                    }
+                    Err(self.overloaded("waited too long for a slot"))
+                } else {
+                    // Granted just as the wait ran out: keep it.
+                    Ok(self.permit(tenant))
+                }
+            }
+        }
+    }
+
+    fn permit(self: &Arc<Self>, tenant: Arc<str>) -> Permit {
+        Permit {
+            admission: self.clone(),
+            tenant,
+            since: Instant::now(),
+        }
+    }
+
+    /// Give free slots to waiters: the least-served eligible tenant first.
+    fn dispatch(&self, st: &mut State) {
+        while st.running < self.config.slots {
+            let next = st
+                .tenants
+                .iter()
+                .filter(|(_, t)| !t.waiting.is_empty() && t.running < self.config.per_tenant)
+                .min_by_key(|(_, t)| t.used)
+                .map(|(k, _)| k.clone());
+            let Some(key) = next else { return };
+            let t = st.tenants.get_mut(&key).expect("tenant");
+            let w = t.waiting.pop_front().expect("a waiter");
+            if !w.resumed {
+                st.queued -= 1;
+            }
+            if w.grant.send(()).is_ok() {
+                t.running += 1;
+                st.running += 1;
+            } else if t.idle() {
+                // The caller went away (request cancelled).
+                st.tenants.remove(&key);
+            }
+        }
+    }
+
+    fn release(&self, tenant: &Arc<str>, held: Duration) {
+        let mut st = self.lock();
+        st.running -= 1;
+        if let Some(t) = st.tenants.get_mut(tenant) {
+            t.running -= 1;
+            t.used += held.as_nanos();
+            if t.idle() {
+                st.tenants.remove(tenant);
+            }
+        }
+        self.dispatch(&mut st);
+    }
+}
+
+/// The least virtual time among tenants with calls running or waiting.
+fn busy_floor(st: &State) -> u128 {
+    st.tenants
+        .values()
+        .filter(|t| !t.idle())
+        .map(|t| t.used)
+        .min()
+        .unwrap_or(0)
+}
+
+impl Permit {
+    /// Check in from a running call (on its own thread): charge the time
+    /// used since the last check-in, and if a tenant that has used less
+    /// is waiting for a slot, give this one up and block until scheduled
+    /// again. Returns how long it waited.
+    pub fn check_in(&mut self) -> Duration {
+        let adm = self.admission.clone();
+        let rx = {
+            let mut st = adm.lock();
+            let now = Instant::now();
+            let held = now.duration_since(self.since);
+            self.since = now;
+            let cap = adm.config.per_tenant;
+            let Some(mine) = st.tenants.get_mut(&self.tenant) else {
+                return Duration::ZERO;
+            };
+            mine.used += held.as_nanos();
+            let used = mine.used;
+            let behind = st.tenants.iter().any(|(k, t)| {
+                *k != self.tenant && !t.waiting.is_empty() && t.running < cap && t.used < used
+            });
+            if !behind {
+                return Duration::ZERO;
+            }
+            let (tx, rx) = oneshot::channel();
+            let id = st.next_id;
+            st.next_id += 1;
+            let mine = st.tenants.get_mut(&self.tenant).expect("tenant");
+            mine.running -= 1;
+            mine.waiting.push_front(Waiter {
+                id,
+                grant: tx,
+                resumed: true,
+            });
+            st.running -= 1;
+            adm.dispatch(&mut st);
+            rx
+        };
+        let waiting = Instant::now();
+        // The sender lives in the queue until a slot is handed over.
+        let _ = rx.blocking_recv();
+        self.since = Instant::now();
+        waiting.elapsed()
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.admission.release(&self.tenant, self.since.elapsed());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(slots: usize, per_tenant: usize, max_queued: usize, wait_ms: u64) -> AdmissionConfig {
+        AdmissionConfig {
+            slots,
+            per_tenant,
+            max_queued,
+            max_wait: Duration::from_millis(wait_ms),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_at_once() {
+        let adm = Admission::new(config(1, 1, 2, 5_000));
+        let _running = adm.admit("a").await.unwrap();
+        let (a1, a2) = (adm.clone(), adm.clone());
+        let w1 = tokio::spawn(async move { a1.admit("b").await.map(drop) });
+        let w2 = tokio::spawn(async move { a2.admit("c").await.map(drop) });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(adm.load(), (1, 2));
+        let started = Instant::now();
+        let e = adm.admit("d").await.err().expect("refused");
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!(e.reason, "too many calls are waiting");
+        drop(_running);
+        w1.await.unwrap().unwrap();
+        w2.await.unwrap().unwrap();
+        assert_eq!(adm.load(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_wait_past_the_bound_is_refused() {
+        let adm = Admission::new(config(1, 1, 10, 100));
+        let _running = adm.admit("a").await.unwrap();
+        let started = Instant::now();
+        let e = adm.admit("b").await.err().expect("refused");
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        assert_eq!(e.reason, "waited too long for a slot");
+        assert_eq!(adm.load(), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn one_tenant_cannot_fill_the_queue() {
+        let adm = Admission::new(config(1, 1, 4, 5_000));
+        let _running = adm.admit("a").await.unwrap();
+        let mut waiting = Vec::new();
+        for _ in 0..2 {
+            let a = adm.clone();
+            waiting.push(tokio::spawn(async move { a.admit("b").await.map(drop) }));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(adm.admit("b").await.is_err(), "b holds half the queue");
+        let a = adm.clone();
+        let other = tokio::spawn(async move { a.admit("c").await.map(drop) });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(adm.load(), (1, 3));
+        drop(_running);
+        other.await.unwrap().unwrap();
+        for w in waiting {
+            w.await.unwrap().unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn the_least_served_tenant_goes_first() {
+        let adm = Admission::new(config(1, 1, 100, 5_000));
+        // Tenant "heavy" has used 50 ms; "light" has used nothing.
+        let p = adm.admit("heavy").await.unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for name in ["heavy", "heavy", "light"] {
+            let (a, order) = (adm.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let permit = a.admit(name).await.unwrap();
+                order.lock().unwrap().push(name);
+                drop(permit);
+            }));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(p);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(order.lock().unwrap()[0], "light");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_call_yields_to_a_waiting_tenant() {
+        let adm = Admission::new(config(1, 1, 100, 5_000));
+        let mut long = adm.admit("hog").await.unwrap();
+        let runner = tokio::task::spawn_blocking(move || {
+            let mut waited = Duration::ZERO;
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_millis(200) {
+                std::thread::sleep(Duration::from_millis(2));
+                waited += long.check_in();
+            }
+            waited
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let started = Instant::now();
+        let p = adm.admit("light").await.unwrap();
+        let admitted_in = started.elapsed();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        drop(p);
+        let waited = runner.await.unwrap();
+        assert!(admitted_in < Duration::from_millis(50), "{admitted_in:?}");
+        assert!(waited >= Duration::from_millis(25), "{waited:?}");
+        assert_eq!(adm.load(), (0, 0));
+    }
+}
