@@ -11,5 +11,6 @@ mod lucky_draw;
 mod price_cut;
 mod quiz;
 mod replay;
+mod sandbox;
 mod store;
 mod support;
