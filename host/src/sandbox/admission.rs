@@ -11,11 +11,22 @@
 //! virtual time, so a tenant whose calls run long (a loop killed by fuel
 //! or the deadline) is served after tenants whose calls are cheap. A
 //! tenant arriving after a quiet spell starts at the least virtual time of
-//! the busy tenants, so idleness earns no credit. One tenant holds at most
-//! `per_tenant` slots. A long call checks in every [`SLICE`] of guest time
-//! (from the epoch deadline callback): if a tenant with less virtual time
-//! is waiting, it gives its slot up and waits to be scheduled again; that
-//! wait does not count against its own deadline.
+//! the active tenants, so idleness earns no credit. One tenant holds at
+//! most `per_tenant` slots.
+//!
+//! Bounded lead: while other tenants are active (a call of theirs ran or
+//! waited within [`ACTIVE_WINDOW`]), a tenant may run only while its
+//! virtual time is at most [`MAX_LEAD`] ahead of the least-served of them.
+//! So beside a tenant of cheap calls, a tenant of expensive ones gets
+//! about as much sandbox time as its neighbour uses, not every core the
+//! neighbour leaves idle: a sandbox call competes for the CPU with the
+//! neighbour's request handling and commits, not only with its calls.
+//! Alone, a tenant is limited only by `per_tenant`.
+//!
+//! A long call checks in every [`SLICE`] of guest time (from the epoch
+//! deadline callback): if its tenant is past its lead, or a tenant with
+//! less virtual time is waiting, it gives its slot up and waits to be
+//! scheduled again; that wait does not count against its deadline.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,6 +36,17 @@ use tokio::sync::oneshot;
 
 /// Guest time between two check-ins of a running call.
 pub const SLICE: Duration = Duration::from_millis(4);
+
+/// How long after its last call a tenant still counts as active.
+pub const ACTIVE_WINDOW: Duration = Duration::from_millis(250);
+
+/// How far a tenant's sandbox time may run ahead of the least-served
+/// active tenant's.
+pub const MAX_LEAD: Duration = Duration::from_millis(10);
+
+/// How often waiters are reconsidered when nothing else happens (a
+/// neighbour going quiet lets a throttled tenant run again).
+const TICK: Duration = Duration::from_millis(5);
 
 /// Admission settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,17 +104,21 @@ struct Waiter {
     resumed: bool,
 }
 
-#[derive(Default)]
 struct TenantState {
     running: usize,
     /// Sandbox time used, in nanoseconds (the virtual time).
     used: u128,
     waiting: VecDeque<Waiter>,
+    last_seen: Instant,
 }
 
 impl TenantState {
     fn idle(&self) -> bool {
         self.running == 0 && self.waiting.is_empty()
+    }
+
+    fn active(&self, now: Instant) -> bool {
+        !self.idle() || now.duration_since(self.last_seen) < ACTIVE_WINDOW
     }
 }
 
@@ -113,14 +139,53 @@ pub struct Admission {
 impl Admission {
     /// A gate with `config`.
     pub fn new(config: AdmissionConfig) -> Arc<Self> {
-        Arc::new(Admission {
+        let admission = Arc::new(Admission {
             config: AdmissionConfig {
                 slots: config.slots.max(1),
                 per_tenant: config.per_tenant.clamp(1, config.slots.max(1)),
                 ..config
             },
             state: Mutex::new(State::default()),
-        })
+        });
+        let weak = Arc::downgrade(&admission);
+        let _ = std::thread::Builder::new()
+            .name("arcade-admission".into())
+            .spawn(move || {
+                while let Some(adm) = {
+                    std::thread::sleep(TICK);
+                    weak.upgrade()
+                } {
+                    adm.tick();
+                }
+            });
+        admission
+    }
+
+    /// Forget tenants quiet for a while; hand out slots a quiet neighbour
+    /// no longer holds back.
+    fn tick(&self) {
+        let mut st = self.lock();
+        let now = Instant::now();
+        st.tenants.retain(|_, t| t.active(now));
+        self.dispatch(&mut st);
+    }
+
+    /// Whether tenant `key` may take a slot now (`holding`: it is asking
+    /// to keep one it has).
+    fn eligible(&self, st: &State, key: &Arc<str>, holding: bool, now: Instant) -> bool {
+        let Some(t) = st.tenants.get(key) else {
+            return false;
+        };
+        if t.running - usize::from(holding) >= self.config.per_tenant {
+            return false;
+        }
+        let least_other = st
+            .tenants
+            .iter()
+            .filter(|(k, o)| *k != key && o.active(now))
+            .map(|(_, o)| o.used)
+            .min();
+        least_other.is_none_or(|least| t.used <= least + MAX_LEAD.as_nanos())
     }
 
     /// The settings.
@@ -149,27 +214,34 @@ impl Admission {
     pub async fn admit(self: &Arc<Self>, tenant: &str) -> Result<Permit, Overloaded> {
         let (id, rx, tenant) = {
             let mut st = self.lock();
-            let floor = busy_floor(&st);
+            let now = Instant::now();
+            let floor = active_floor(&st, now);
             let key = match st.tenants.get_key_value(tenant) {
                 Some((k, _)) => k.clone(),
                 None => Arc::<str>::from(tenant),
             };
             let cfg = self.config;
             let (running, queued) = (st.running, st.queued);
-            let t = st.tenants.entry(key.clone()).or_default();
-            if t.idle() {
-                t.used = t.used.max(floor);
-            }
-            if running < cfg.slots && t.running < cfg.per_tenant && t.waiting.is_empty() {
+            let t = st
+                .tenants
+                .entry(key.clone())
+                .or_insert_with(|| TenantState {
+                    running: 0,
+                    used: floor,
+                    waiting: VecDeque::new(),
+                    last_seen: now,
+                });
+            t.last_seen = now;
+            let first_in_line = t.waiting.is_empty();
+            if running < cfg.slots && first_in_line && self.eligible(&st, &key, false, now) {
+                let t = st.tenants.get_mut(&key).expect("tenant");
                 t.running += 1;
                 st.running += 1;
                 return Ok(self.permit(key));
             }
+            let t = st.tenants.get_mut(&key).expect("tenant");
             let own = t.waiting.iter().filter(|w| !w.resumed).count();
             if queued >= cfg.max_queued || own >= (cfg.max_queued / 2).max(1) {
-                if t.idle() {
-                    st.tenants.remove(&key);
-                }
                 return Err(self.overloaded("too many calls are waiting"));
             }
             let (tx, rx) = oneshot::channel();
@@ -195,11 +267,7 @@ impl Admission {
                 let t = st.tenants.get_mut(&tenant).expect("waiting tenant");
                 if let Some(pos) = t.waiting.iter().position(|w| w.id == id) {
                     t.waiting.remove(pos);
-                    let idle = t.idle();
                     st.queued -= 1;
-                    if idle {
-                        st.tenants.remove(&tenant);
-                    }
                     Err(self.overloaded("waited too long for a slot"))
                 } else {
                     // Granted just as the wait ran out: keep it.
@@ -219,11 +287,12 @@ impl Admission {
 
     /// Give free slots to waiters: the least-served eligible tenant first.
     fn dispatch(&self, st: &mut State) {
+        let now = Instant::now();
         while st.running < self.config.slots {
             let next = st
                 .tenants
                 .iter()
-                .filter(|(_, t)| !t.waiting.is_empty() && t.running < self.config.per_tenant)
+                .filter(|(k, t)| !t.waiting.is_empty() && self.eligible(st, k, false, now))
                 .min_by_key(|(_, t)| t.used)
                 .map(|(k, _)| k.clone());
             let Some(key) = next else { return };
@@ -232,12 +301,11 @@ impl Admission {
             if !w.resumed {
                 st.queued -= 1;
             }
+            t.last_seen = now;
+            // A send fails if the caller went away (request cancelled).
             if w.grant.send(()).is_ok() {
                 t.running += 1;
                 st.running += 1;
-            } else if t.idle() {
-                // The caller went away (request cancelled).
-                st.tenants.remove(&key);
             }
         }
     }
@@ -248,19 +316,17 @@ impl Admission {
         if let Some(t) = st.tenants.get_mut(tenant) {
             t.running -= 1;
             t.used += held.as_nanos();
-            if t.idle() {
-                st.tenants.remove(tenant);
-            }
+            t.last_seen = Instant::now();
         }
         self.dispatch(&mut st);
     }
 }
 
-/// The least virtual time among tenants with calls running or waiting.
-fn busy_floor(st: &State) -> u128 {
+/// The least virtual time among active tenants.
+fn active_floor(st: &State, now: Instant) -> u128 {
     st.tenants
         .values()
-        .filter(|t| !t.idle())
+        .filter(|t| t.active(now))
         .map(|t| t.used)
         .min()
         .unwrap_or(0)
@@ -278,16 +344,19 @@ impl Permit {
             let now = Instant::now();
             let held = now.duration_since(self.since);
             self.since = now;
-            let cap = adm.config.per_tenant;
             let Some(mine) = st.tenants.get_mut(&self.tenant) else {
                 return Duration::ZERO;
             };
             mine.used += held.as_nanos();
+            mine.last_seen = now;
             let used = mine.used;
             let behind = st.tenants.iter().any(|(k, t)| {
-                *k != self.tenant && !t.waiting.is_empty() && t.running < cap && t.used < used
+                *k != self.tenant
+                    && !t.waiting.is_empty()
+                    && t.used < used
+                    && adm.eligible(&st, k, false, now)
             });
-            if !behind {
+            if !behind && adm.eligible(&st, &self.tenant, true, now) {
                 return Duration::ZERO;
             }
             let (tx, rx) = oneshot::channel();
