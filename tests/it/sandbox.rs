@@ -115,8 +115,11 @@ async fn saturation_is_overloaded(db: Db) {
     let replies = codes(loops(&s, &t, &id, 4).await).await;
     let timeouts = replies.iter().filter(|r| r.1 == "plugin_timeout").count();
     let overloaded: Vec<_> = replies.iter().filter(|r| r.1 == "overloaded").collect();
-    assert_eq!(timeouts, 1, "one call ran: {replies:?}");
-    assert_eq!(overloaded.len(), 3, "the rest were refused: {replies:?}");
+    // Calls of one tenant take turns in its slot, a slice each, so a
+    // queued call may get in; the waiting room still overflows.
+    assert!(timeouts >= 1, "{replies:?}");
+    assert!(!overloaded.is_empty(), "{replies:?}");
+    assert_eq!(timeouts + overloaded.len(), replies.len(), "{replies:?}");
     for (status, _, retry) in &overloaded {
         assert_eq!(*status, 503);
         let secs: u64 = retry.as_deref().expect("Retry-After").parse().unwrap();

@@ -126,6 +126,8 @@ impl TenantState {
 struct State {
     running: usize,
     queued: usize,
+    /// Calls that gave their slot up mid-run (each holds an instance).
+    parked: usize,
     next_id: u64,
     tenants: HashMap<Arc<str>, TenantState>,
 }
@@ -133,13 +135,17 @@ struct State {
 /// The admission gate of one sandbox.
 pub struct Admission {
     config: AdmissionConfig,
+    /// Most calls paused mid-run at once: each keeps its instance, so this
+    /// is what the instance pool has beyond the running slots.
+    max_parked: usize,
     state: Mutex<State>,
 }
 
 impl Admission {
-    /// A gate with `config`.
-    pub fn new(config: AdmissionConfig) -> Arc<Self> {
+    /// A gate with `config`, for a sandbox of `instances` instances.
+    pub fn new(config: AdmissionConfig, instances: usize) -> Arc<Self> {
         let admission = Arc::new(Admission {
+            max_parked: instances.saturating_sub(config.slots),
             config: AdmissionConfig {
                 slots: config.slots.max(1),
                 per_tenant: config.per_tenant.clamp(1, config.slots.max(1)),
@@ -298,7 +304,9 @@ impl Admission {
             let Some(key) = next else { return };
             let t = st.tenants.get_mut(&key).expect("tenant");
             let w = t.waiting.pop_front().expect("a waiter");
-            if !w.resumed {
+            if w.resumed {
+                st.parked -= 1;
+            } else {
                 st.queued -= 1;
             }
             t.last_seen = now;
@@ -334,9 +342,11 @@ fn active_floor(st: &State, now: Instant) -> u128 {
 
 impl Permit {
     /// Check in from a running call (on its own thread): charge the time
-    /// used since the last check-in, and if a tenant that has used less
-    /// is waiting for a slot, give this one up and block until scheduled
-    /// again. Returns how long it waited.
+    /// used since the last check-in, and give the slot up, blocking until
+    /// scheduled again, if the tenant is past its lead, a tenant that has
+    /// used less is waiting, or another call of the same tenant waits
+    /// behind it (its calls then take turns, a slice each). Returns how
+    /// long it waited.
     pub fn check_in(&mut self) -> Duration {
         let adm = self.admission.clone();
         let rx = {
@@ -356,7 +366,12 @@ impl Permit {
                     && t.used < used
                     && adm.eligible(&st, k, false, now)
             });
-            if !behind && adm.eligible(&st, &self.tenant, true, now) {
+            let fair = !behind && adm.eligible(&st, &self.tenant, true, now);
+            let mine = &st.tenants[&self.tenant];
+            let parked = mine.waiting.iter().filter(|w| w.resumed).count();
+            let take_turns =
+                parked < 2 * adm.config.per_tenant && mine.waiting.iter().any(|w| !w.resumed);
+            if (fair && !take_turns) || st.parked >= adm.max_parked {
                 return Duration::ZERO;
             }
             let (tx, rx) = oneshot::channel();
@@ -364,12 +379,19 @@ impl Permit {
             st.next_id += 1;
             let mine = st.tenants.get_mut(&self.tenant).expect("tenant");
             mine.running -= 1;
-            mine.waiting.push_front(Waiter {
+            let me = Waiter {
                 id,
                 grant: tx,
                 resumed: true,
-            });
+            };
+            if fair {
+                // Only taking turns: behind the tenant's other calls.
+                mine.waiting.push_back(me);
+            } else {
+                mine.waiting.push_front(me);
+            }
             st.running -= 1;
+            st.parked += 1;
             adm.dispatch(&mut st);
             rx
         };
@@ -402,7 +424,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_is_refused_at_once() {
-        let adm = Admission::new(config(1, 1, 2, 5_000));
+        let adm = Admission::new(config(1, 1, 2, 5_000), 100);
         let _running = adm.admit("a").await.unwrap();
         let (a1, a2) = (adm.clone(), adm.clone());
         let w1 = tokio::spawn(async move { a1.admit("b").await.map(drop) });
@@ -421,7 +443,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_wait_past_the_bound_is_refused() {
-        let adm = Admission::new(config(1, 1, 10, 100));
+        let adm = Admission::new(config(1, 1, 10, 100), 100);
         let _running = adm.admit("a").await.unwrap();
         let started = Instant::now();
         let e = adm.admit("b").await.err().expect("refused");
@@ -432,7 +454,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_tenant_cannot_fill_the_queue() {
-        let adm = Admission::new(config(1, 1, 4, 5_000));
+        let adm = Admission::new(config(1, 1, 4, 5_000), 100);
         let _running = adm.admit("a").await.unwrap();
         let mut waiting = Vec::new();
         for _ in 0..2 {
@@ -454,7 +476,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_least_served_tenant_goes_first() {
-        let adm = Admission::new(config(1, 1, 100, 5_000));
+        let adm = Admission::new(config(1, 1, 100, 5_000), 100);
         // Tenant "heavy" has used 50 ms; "light" has used nothing.
         let p = adm.admit("heavy").await.unwrap();
         std::thread::sleep(Duration::from_millis(50));
@@ -478,7 +500,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_long_call_yields_to_a_waiting_tenant() {
-        let adm = Admission::new(config(1, 1, 100, 5_000));
+        let adm = Admission::new(config(1, 1, 100, 5_000), 100);
         let mut long = adm.admit("hog").await.unwrap();
         let runner = tokio::task::spawn_blocking(move || {
             let mut waited = Duration::ZERO;

@@ -116,7 +116,10 @@ impl Sandbox {
             linker,
             compiled: PluginCache::default(),
             disk,
-            admission: admission::Admission::new(config.admission),
+            admission: admission::Admission::new(
+                config.admission,
+                config.max_concurrent_calls.max(4) as usize,
+            ),
             config,
             _ticker: ticker,
         })
