@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::http::serve::ServeConfig;
-use crate::sandbox::{Limits, SandboxConfig};
+use crate::sandbox::{AdmissionConfig, Limits, SandboxConfig};
 
 /// Arcade: community activity mechanics as sandboxed WebAssembly plugins.
 #[derive(Debug, Parser)]
@@ -65,14 +65,47 @@ pub struct SandboxArgs {
     /// Operator cap on the deadline, in milliseconds.
     #[arg(long, env = "ARCADE_PLUGIN_MAX_TIMEOUT_MS", default_value_t = Limits::DEFAULT_CAPS.timeout_ms)]
     pub plugin_max_timeout_ms: u32,
-    /// Plugin calls that may run at once.
+    /// Sandbox instances that may exist at once (the pooling allocator's
+    /// size): running calls, calls paused for a fairer tenant, and calls
+    /// outside admission such as uploads and replays.
     #[arg(long, env = "ARCADE_MAX_CONCURRENT_CALLS", default_value_t = 256)]
     pub max_concurrent_calls: u32,
+    /// Plugin calls that run at once (default: twice the CPUs).
+    #[arg(long, env = "ARCADE_MAX_RUNNING_CALLS")]
+    pub max_running_calls: Option<usize>,
+    /// Running calls one tenant may hold (default: half of them).
+    #[arg(long, env = "ARCADE_MAX_TENANT_CALLS")]
+    pub max_tenant_calls: Option<usize>,
+    /// Calls that may wait for a slot; beyond it, `503 overloaded`. One
+    /// tenant may fill half of it.
+    #[arg(long, env = "ARCADE_MAX_QUEUED_CALLS", default_value_t = 1024)]
+    pub max_queued_calls: usize,
+    /// Longest a call waits for a slot before `503 overloaded`, in ms.
+    #[arg(long, env = "ARCADE_MAX_QUEUE_WAIT_MS", default_value_t = 2000)]
+    pub max_queue_wait_ms: u64,
+    /// Directory for compiled plugins, so a restart does not compile them
+    /// again; `off` disables it. Default: `cache` in the data directory.
+    #[arg(long, env = "ARCADE_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl SandboxArgs {
-    /// The sandbox configuration these flags describe.
-    pub fn config(&self) -> SandboxConfig {
+    /// The sandbox configuration these flags describe; the plugin cache
+    /// defaults to `cache` in `data_dir`.
+    pub fn config(&self, data_dir: &std::path::Path) -> SandboxConfig {
+        let machine = AdmissionConfig::for_this_machine();
+        let slots = self.max_running_calls.unwrap_or(machine.slots).max(1);
+        let admission = AdmissionConfig {
+            slots,
+            per_tenant: self.max_tenant_calls.unwrap_or((slots / 2).max(1)),
+            max_queued: self.max_queued_calls,
+            max_wait: std::time::Duration::from_millis(self.max_queue_wait_ms),
+        };
+        let cache_dir = match &self.cache_dir {
+            Some(dir) if dir.as_os_str() == "off" || dir.as_os_str().is_empty() => None,
+            Some(dir) => Some(dir.clone()),
+            None => Some(data_dir.join("cache")),
+        };
         let caps = Limits {
             fuel: self.plugin_max_fuel,
             memory_bytes: self.plugin_max_memory_mib << 20,
@@ -90,6 +123,8 @@ impl SandboxArgs {
             },
             caps,
             max_concurrent_calls: self.max_concurrent_calls,
+            admission,
+            cache_dir,
         }
     }
 }

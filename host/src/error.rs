@@ -2,7 +2,9 @@
 //! machine-readable code; the HTTP layer renders it as
 //! `{"error":{"code":...,"message":...}}`.
 
-use crate::sandbox::{ConfigProblem, GuestError, GuestErrorKind, PluginFailure};
+use crate::sandbox::{
+    ConfigProblem, GuestError, GuestErrorKind, HostFault, Overloaded, PluginFailure,
+};
 use crate::store::StoreError;
 
 /// Why a request failed.
@@ -47,9 +49,16 @@ pub enum Error {
     /// The mechanic refused the action.
     #[error("{}", .0.message)]
     Guest(GuestError),
-    /// The plugin failed; only this action is affected.
+    /// The plugin failed; only this action is affected. Host faults
+    /// during a call are not this (see the `From<PluginFailure>` impl).
     #[error(transparent)]
-    Plugin(#[from] PluginFailure),
+    Plugin(PluginFailure),
+    /// The sandbox is saturated; retrying after `Retry-After` will work.
+    #[error(transparent)]
+    Overloaded(Overloaded),
+    /// The store failed while a plugin call read from it.
+    #[error("{0}")]
+    StorageFault(String),
     /// The body is too large.
     #[error("{0}")]
     TooLarge(String),
@@ -87,6 +96,22 @@ fn summary(problems: &[ConfigProblem]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+impl From<PluginFailure> for Error {
+    fn from(f: PluginFailure) -> Self {
+        match f {
+            PluginFailure::Host(HostFault::Overloaded(o)) => Error::Overloaded(o),
+            PluginFailure::Host(HostFault::Storage(m)) => Error::StorageFault(m),
+            other => Error::Plugin(other),
+        }
+    }
+}
+
+impl From<Overloaded> for Error {
+    fn from(o: Overloaded) -> Self {
+        Error::Overloaded(o)
+    }
 }
 
 impl From<StoreError> for Error {
@@ -153,8 +178,8 @@ impl Error {
             Error::Plugin(_) => 502,
             Error::TooLarge(_) => 413,
             Error::Http { status, .. } => *status,
-            Error::Contention => 503,
-            Error::Store(_) | Error::Internal(_) => 500,
+            Error::Contention | Error::Overloaded(_) => 503,
+            Error::Store(_) | Error::StorageFault(_) | Error::Internal(_) => 500,
         }
     }
 
@@ -173,15 +198,17 @@ impl Error {
             Error::Plugin(p) => p.code().into(),
             Error::TooLarge(_) => "payload_too_large".into(),
             Error::Contention => "contention".into(),
-            Error::Store(_) => "storage_error".into(),
+            Error::Overloaded(_) => "overloaded".into(),
+            Error::Store(_) | Error::StorageFault(_) => "storage_error".into(),
             Error::Internal(_) => "internal_error".into(),
         }
     }
 
-    /// Seconds after which a retry may succeed, for errors that say so
-    /// (`Retry-After`).
-    pub fn retry_after_secs(&self) -> Option<u32> {
+    /// Seconds after which a retry is likely to succeed, for errors that
+    /// say so (`Retry-After`).
+    pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
+            Error::Overloaded(o) => Some(o.retry_after.as_secs().max(1)),
             Error::Contention => Some(1),
             _ => None,
         }

@@ -120,7 +120,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let token = admin_token(args.admin_token.as_deref(), &args.store.data_dir)?;
     let arcade = assemble(
         store.clone(),
-        args.sandbox.config(),
+        args.sandbox.config(&args.store.data_dir),
         &token,
         parse_secret(args.secret.as_deref())?,
     )
@@ -185,7 +185,7 @@ async fn shutdown_signal() {
 /// `arcade replay`: prints the verdict as JSON; `Ok(true)` on a match.
 pub async fn replay(args: ReplayArgs) -> anyhow::Result<bool> {
     let store = open_store(&args.store).await?;
-    let sandbox = Arc::new(Sandbox::new(args.sandbox.config())?);
+    let sandbox = Arc::new(Sandbox::new(args.sandbox.config(&args.store.data_dir))?);
     // The admin token plays no part in a replay.
     let arcade = Arcade::new(
         store,

@@ -15,5 +15,6 @@ mod price_cut;
 mod quiz;
 mod red_packet;
 mod replay;
+mod sandbox;
 mod store;
 mod support;

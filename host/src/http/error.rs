@@ -16,16 +16,17 @@ impl IntoResponse for Error {
         }
         let message = match &self {
             // Do not leak database internals to callers.
-            Error::Store(_) => "a storage error occurred; it has been logged".to_owned(),
+            Error::Store(_) | Error::StorageFault(_) => {
+                "a storage error occurred; it has been logged".to_owned()
+            }
             other => other.to_string(),
         };
         let mut error = serde_json::json!({ "code": self.code(), "message": message });
         if let Some(details) = self.details() {
             error["details"] = details;
         }
-        let retry_after = self.retry_after_secs();
         let mut response = (status, Json(serde_json::json!({ "error": error }))).into_response();
-        if let Some(secs) = retry_after {
+        if let Some(secs) = self.retry_after_secs() {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());

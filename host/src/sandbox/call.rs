@@ -1,21 +1,20 @@
-//! The store data of one sandboxed call: everything a single call may
-//! touch, and the host side of every import. Nothing here is shared
-//! between calls; a fresh `CallState` is built for each.
+//! The guest-facing I/O of one sandboxed call ([`CallIo`]): the snapshot
+//! it reads, the writes, stock changes, debits, timers and logs it
+//! buffers, and the inputs it records for replay. Nothing here is shared
+//! between calls; a fresh `CallIo` is built for each. The imports that
+//! drive it are in `imports.rs`.
 
 use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use wasmtime::{ResourceLimiter, component::ResourceTable};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::arcade::mechanic::{
-    clock, log, member, random, state, stock, timers, types, wallet,
-};
-
-use super::failure::{BadOutput, MemoryExceeded};
+use super::admission::Permit;
+use super::bindings::arcade::mechanic::{log, types};
+use super::failure::{BadOutput, HostFault};
 use crate::randomness::Stream;
 use crate::store::{StateKey, StockLevel};
+
 /// Severity of a plugin log line.
 pub use log::Level as LogLevel;
 
@@ -86,13 +85,15 @@ pub struct Inputs {
 
 /// Fetches what a live call touches lazily (a team's state, the acting
 /// user's balances). Called from the blocking thread running the guest.
+/// A failure is the host's ([`HostFault`]): it ends the call with a host
+/// error, never a `plugin_*` one.
 pub trait Loader: Send {
     /// All state rows of one scope key (`#team:<id>`).
-    fn scope(&mut self, scope_key: &str) -> Result<Vec<crate::store::StateEntry>, String>;
+    fn scope(&mut self, scope_key: &str) -> Result<Vec<crate::store::StateEntry>, HostFault>;
     /// The acting user's balances.
-    fn balances(&mut self) -> Result<Vec<(String, i64)>, String>;
+    fn balances(&mut self) -> Result<Vec<(String, i64)>, HostFault>;
     /// When the acting user's first outcome with the tenant committed.
-    fn first_seen(&mut self) -> Result<Option<i64>, String>;
+    fn first_seen(&mut self) -> Result<Option<i64>, HostFault>;
 }
 
 /// A timer change buffered by a call.
@@ -181,6 +182,9 @@ pub struct CallIo {
     /// Time spent waiting on the store for lazy reads; it does not count
     /// against the plugin's deadline.
     pub(crate) host_wait: std::time::Duration,
+    /// The admission slot this call runs in, if it went through
+    /// admission; released when the guest returns.
+    pub(crate) permit: Option<Permit>,
 }
 
 impl CallIo {
@@ -244,6 +248,21 @@ impl CallIo {
         io
     }
 
+    /// Run this call in `permit`'s slot: the call checks in with it while
+    /// the guest runs, and frees it as soon as the guest returns.
+    pub fn hold(&mut self, permit: Permit) {
+        self.permit = Some(permit);
+    }
+
+    /// Check in with the admission slot, if any (see
+    /// [`Permit::check_in`]); time spent waiting for the slot back counts
+    /// as host time, not guest time.
+    pub(crate) fn check_in(&mut self) {
+        if let Some(p) = self.permit.as_mut() {
+            self.host_wait += p.check_in();
+        }
+    }
+
     /// A call with no state at all (describe, validate-config).
     pub fn pure() -> Self {
         Self::new(Mode::Pure, "", chrono_tz::UTC, 0, Source::Recorded, None)
@@ -276,10 +295,11 @@ impl CallIo {
             dropped_logs: 0,
             diverged: false,
             host_wait: std::time::Duration::ZERO,
+            permit: None,
         }
     }
 
-    fn key(&self, scope: types::Scope, key: String) -> wasmtime::Result<StateKey> {
+    pub(crate) fn key(&self, scope: types::Scope, key: String) -> wasmtime::Result<StateKey> {
         let user_id = match scope {
             types::Scope::Activity => String::new(),
             types::Scope::User if self.user_id.is_empty() => {
@@ -297,7 +317,7 @@ impl CallIo {
     }
 
     /// The entry as first seen by this call, recording it as an input.
-    fn seen(&mut self, key: &StateKey) -> wasmtime::Result<SeenEntry> {
+    pub(crate) fn seen(&mut self, key: &StateKey) -> wasmtime::Result<SeenEntry> {
         if let Some(seen) = self.inputs.state.get(key) {
             return Ok(seen.clone());
         }
@@ -315,7 +335,7 @@ impl CallIo {
             let waiting = std::time::Instant::now();
             let rows = loader.scope(&key.user_id);
             self.host_wait += waiting.elapsed();
-            let rows = rows.map_err(|e| wasmtime::Error::msg(format!("loading state: {e}")))?;
+            let rows = rows.map_err(wasmtime::Error::new)?;
             for e in rows {
                 state.insert(
                     e.key,
@@ -345,7 +365,7 @@ impl CallIo {
     }
 
     /// The acting user's balance as first seen, recording it as an input.
-    fn seen_balance(&mut self, currency: &str) -> wasmtime::Result<i64> {
+    pub(crate) fn seen_balance(&mut self, currency: &str) -> wasmtime::Result<i64> {
         if self.user_id.is_empty() {
             return Err(bad("the wallet is not available without an acting user"));
         }
@@ -363,8 +383,7 @@ impl CallIo {
                     let waiting = std::time::Instant::now();
                     let rows = loader.balances();
                     self.host_wait += waiting.elapsed();
-                    let rows =
-                        rows.map_err(|e| wasmtime::Error::msg(format!("loading balances: {e}")))?;
+                    let rows = rows.map_err(wasmtime::Error::new)?;
                     *balances = Some(rows.into_iter().collect());
                 }
                 balances
@@ -381,7 +400,7 @@ impl CallIo {
         Ok(seen)
     }
 
-    fn seen_stock(&mut self, pool: &str) -> Option<SeenStock> {
+    pub(crate) fn seen_stock(&mut self, pool: &str) -> Option<SeenStock> {
         if let Some(seen) = self.inputs.stock.get(pool) {
             return Some(*seen);
         }
@@ -398,7 +417,7 @@ impl CallIo {
         }
     }
 
-    fn require(&self, needed: Mode, what: &str) -> wasmtime::Result<()> {
+    pub(crate) fn require(&self, needed: Mode, what: &str) -> wasmtime::Result<()> {
         let allowed = match needed {
             Mode::Pure => true,
             Mode::ReadOnly => self.mode != Mode::Pure,
@@ -414,328 +433,6 @@ impl CallIo {
     }
 }
 
-fn bad(message: &str) -> wasmtime::Error {
+pub(crate) fn bad(message: &str) -> wasmtime::Error {
     wasmtime::Error::new(BadOutput(message.to_owned()))
-}
-
-/// The memory limiter of one call. It records when it refuses, so the
-/// resulting trap can be reported as `plugin_memory_exceeded`.
-pub struct MemoryLimiter {
-    pub(crate) max_bytes: usize,
-}
-
-impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.max_bytes {
-            return Err(wasmtime::Error::new(MemoryExceeded {
-                limit: self.max_bytes,
-            }));
-        }
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
-    }
-}
-
-/// The store data.
-pub struct CallState {
-    pub(crate) io: CallIo,
-    pub(crate) limiter: MemoryLimiter,
-    pub(crate) wasi: WasiCtx,
-    pub(crate) table: ResourceTable,
-    pub(crate) stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
-}
-
-impl WasiView for CallState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl types::Host for CallState {}
-
-impl state::Host for CallState {
-    fn get(&mut self, scope: types::Scope, key: String) -> wasmtime::Result<Option<String>> {
-        let io = &mut self.io;
-        io.require(Mode::ReadOnly, "state.get")?;
-        let key = io.key(scope, key)?;
-        if let Some(written) = io.writes.get(&key) {
-            return Ok(written.clone());
-        }
-        Ok(io.seen(&key)?.value)
-    }
-
-    fn set(&mut self, scope: types::Scope, key: String, value: String) -> wasmtime::Result<()> {
-        self.write(scope, key, Some(value))
-    }
-
-    fn remove(&mut self, scope: types::Scope, key: String) -> wasmtime::Result<()> {
-        self.write(scope, key, None)
-    }
-}
-
-impl CallState {
-    fn write(
-        &mut self,
-        scope: types::Scope,
-        key: String,
-        value: Option<String>,
-    ) -> wasmtime::Result<()> {
-        let io = &mut self.io;
-        io.require(Mode::ReadWrite, "state.set")?;
-        if key.is_empty() || key.len() > MAX_KEY_BYTES {
-            return Err(wasmtime::Error::new(BadOutput(format!(
-                "state key must be 1 to {MAX_KEY_BYTES} bytes"
-            ))));
-        }
-        if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE_BYTES) {
-            return Err(wasmtime::Error::new(BadOutput(format!(
-                "state value for {key:?} exceeds {MAX_VALUE_BYTES} bytes"
-            ))));
-        }
-        let key = io.key(scope, key)?;
-        if !io.writes.contains_key(&key) && io.writes.len() >= MAX_WRITES {
-            return Err(wasmtime::Error::new(BadOutput(format!(
-                "a call may write at most {MAX_WRITES} keys"
-            ))));
-        }
-        // The commit compares against the version first seen.
-        io.seen(&key)?;
-        io.writes.insert(key, value);
-        Ok(())
-    }
-}
-
-impl stock::Host for CallState {
-    fn available(&mut self, pool: String) -> wasmtime::Result<Option<u64>> {
-        let io = &mut self.io;
-        io.require(Mode::ReadOnly, "stock.available")?;
-        let Some(seen) = io.seen_stock(&pool) else {
-            return Ok(None);
-        };
-        let delta = io.stock_delta.get(&pool).copied().unwrap_or(0);
-        Ok(Some((seen.remaining + delta).max(0) as u64))
-    }
-
-    fn claim(
-        &mut self,
-        pool: String,
-        count: u64,
-    ) -> wasmtime::Result<Result<(), stock::StockError>> {
-        self.change_stock(pool, count, -1)
-    }
-
-    fn release(
-        &mut self,
-        pool: String,
-        count: u64,
-    ) -> wasmtime::Result<Result<(), stock::StockError>> {
-        self.change_stock(pool, count, 1)
-    }
-}
-
-impl CallState {
-    fn change_stock(
-        &mut self,
-        pool: String,
-        count: u64,
-        sign: i64,
-    ) -> wasmtime::Result<Result<(), stock::StockError>> {
-        let io = &mut self.io;
-        io.require(Mode::ReadWrite, "stock.claim/release")?;
-        let Some(seen) = io.seen_stock(&pool) else {
-            return Ok(Err(stock::StockError::UnknownPool));
-        };
-        let Ok(count) = i64::try_from(count) else {
-            return Ok(Err(stock::StockError::InvalidCount));
-        };
-        if count == 0 {
-            return Ok(Err(stock::StockError::InvalidCount));
-        }
-        let delta = io.stock_delta.get(&pool).copied().unwrap_or(0);
-        let after = seen.remaining + delta + sign * count;
-        if after < 0 {
-            return Ok(Err(stock::StockError::Insufficient));
-        }
-        if after > seen.initial {
-            return Ok(Err(stock::StockError::InvalidCount));
-        }
-        io.stock_delta.insert(pool, delta + sign * count);
-        Ok(Ok(()))
-    }
-}
-
-impl wallet::Host for CallState {
-    fn balance(&mut self, currency: String) -> wasmtime::Result<i64> {
-        let io = &mut self.io;
-        io.require(Mode::ReadOnly, "wallet.balance")?;
-        let seen = io.seen_balance(&currency)?;
-        Ok(seen - io.debits.get(&currency).copied().unwrap_or(0))
-    }
-
-    fn debit(
-        &mut self,
-        currency: String,
-        amount: i64,
-    ) -> wasmtime::Result<Result<(), wallet::WalletError>> {
-        let io = &mut self.io;
-        io.require(Mode::ReadWrite, "wallet.debit")?;
-        if amount <= 0 || currency.is_empty() || currency.len() > 64 {
-            return Ok(Err(wallet::WalletError::InvalidAmount));
-        }
-        let seen = io.seen_balance(&currency)?;
-        let spent = io.debits.get(&currency).copied().unwrap_or(0);
-        if seen - spent < amount {
-            return Ok(Err(wallet::WalletError::Insufficient));
-        }
-        io.debits.insert(currency, spent + amount);
-        Ok(Ok(()))
-    }
-}
-
-impl member::Host for CallState {
-    fn first_seen_ms(&mut self) -> wasmtime::Result<Option<i64>> {
-        let io = &mut self.io;
-        io.require(Mode::ReadOnly, "member.first-seen-ms")?;
-        if io.user_id.is_empty() {
-            return Err(bad("member facts need an acting user"));
-        }
-        if let Some(seen) = io.inputs.first_seen_ms {
-            return Ok(seen);
-        }
-        let seen = match &mut io.source {
-            Source::Snapshot { loader, .. } => {
-                let loader = loader
-                    .as_mut()
-                    .ok_or_else(|| bad("this call cannot load member facts"))?;
-                let waiting = std::time::Instant::now();
-                let seen = loader.first_seen();
-                io.host_wait += waiting.elapsed();
-                seen.map_err(|e| wasmtime::Error::msg(format!("loading member facts: {e}")))?
-            }
-            Source::Recorded => {
-                io.diverged = true;
-                None
-            }
-        };
-        io.inputs.first_seen_ms = Some(seen);
-        Ok(seen)
-    }
-}
-
-impl timers::Host for CallState {
-    fn schedule(&mut self, name: String, due_ms: i64, payload: String) -> wasmtime::Result<()> {
-        let io = &mut self.io;
-        io.require(Mode::ReadWrite, "timers.schedule")?;
-        if name.is_empty() || name.len() > 128 {
-            return Err(bad("a timer name must be 1 to 128 bytes"));
-        }
-        if payload.len() > MAX_VALUE_BYTES
-            || serde_json::from_str::<serde::de::IgnoredAny>(&payload).is_err()
-        {
-            return Err(bad("a timer payload must be JSON of at most 64 KiB"));
-        }
-        if io.timers.len() >= MAX_WRITES {
-            return Err(bad("too many timer changes in one call"));
-        }
-        io.timers.push(TimerOp::Schedule {
-            name,
-            due_ms,
-            payload,
-        });
-        Ok(())
-    }
-
-    fn cancel(&mut self, name: String) -> wasmtime::Result<()> {
-        let io = &mut self.io;
-        io.require(Mode::ReadWrite, "timers.cancel")?;
-        if io.timers.len() >= MAX_WRITES {
-            return Err(bad("too many timer changes in one call"));
-        }
-        io.timers.push(TimerOp::Cancel { name });
-        Ok(())
-    }
-}
-
-impl random::Host for CallState {
-    fn next_u64(&mut self) -> wasmtime::Result<u64> {
-        Ok(self.stream()?.next_u64())
-    }
-
-    fn below(&mut self, bound: u64) -> wasmtime::Result<u64> {
-        if bound == 0 {
-            return Err(wasmtime::Error::new(BadOutput(
-                "random.below called with a zero bound".into(),
-            )));
-        }
-        Ok(self.stream()?.below(bound))
-    }
-}
-
-impl CallState {
-    fn stream(&mut self) -> wasmtime::Result<&mut Stream> {
-        self.io.require(Mode::ReadOnly, "random")?;
-        self.io.rng.as_mut().ok_or_else(|| {
-            wasmtime::Error::new(BadOutput("randomness is not available in view".into()))
-        })
-    }
-}
-
-impl clock::Host for CallState {
-    fn now_ms(&mut self) -> wasmtime::Result<i64> {
-        self.io.require(Mode::ReadOnly, "clock")?;
-        Ok(self.io.inputs.now_ms)
-    }
-
-    fn timezone(&mut self) -> wasmtime::Result<String> {
-        self.io.require(Mode::ReadOnly, "clock")?;
-        Ok(self.io.timezone.name().to_owned())
-    }
-
-    fn today(&mut self) -> wasmtime::Result<String> {
-        self.io.require(Mode::ReadOnly, "clock")?;
-        Ok(crate::clock::business_day(
-            self.io.timezone,
-            self.io.inputs.now_ms,
-        ))
-    }
-
-    fn day_of(&mut self, ms: i64) -> wasmtime::Result<String> {
-        self.io.require(Mode::ReadOnly, "clock")?;
-        Ok(crate::clock::business_day(self.io.timezone, ms))
-    }
-}
-
-impl log::Host for CallState {
-    fn write(&mut self, level: log::Level, mut message: String) -> wasmtime::Result<()> {
-        let io = &mut self.io;
-        if io.logs.len() >= MAX_LOG_LINES {
-            io.dropped_logs += 1;
-            return Ok(());
-        }
-        if message.len() > MAX_LOG_LINE_BYTES {
-            let mut cut = MAX_LOG_LINE_BYTES;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-        }
-        io.logs.push((level, message));
-        Ok(())
-    }
 }

@@ -1,4 +1,7 @@
-//! How a plugin call can fail, each with its own stable error code.
+//! How a plugin call can fail, each with its own stable error code, and
+//! the host faults that can end a call without being the plugin's doing.
+
+use super::admission::Overloaded;
 
 /// A plugin call that failed for a reason of the plugin's own making. It
 /// costs only the action that triggered it.
@@ -22,6 +25,11 @@ pub enum PluginFailure {
     /// The component does not implement the contract.
     #[error("plugin is incompatible with arcade:mechanic@0.1.0: {0}")]
     Incompatible(String),
+    /// Not the plugin's doing: the host failed while the call ran (a
+    /// lazy read from the store, a full instance pool). It surfaces as a
+    /// host error (`storage_error`, `overloaded`), never as `plugin_*`.
+    #[error(transparent)]
+    Host(HostFault),
 }
 
 impl PluginFailure {
@@ -34,6 +42,7 @@ impl PluginFailure {
             PluginFailure::Trap(_) => "plugin_trap",
             PluginFailure::BadOutput(_) => "plugin_bad_output",
             PluginFailure::Incompatible(_) => "plugin_incompatible",
+            PluginFailure::Host(fault) => fault.code(),
         }
     }
 }
@@ -50,3 +59,26 @@ pub struct MemoryExceeded {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct BadOutput(pub String);
+
+/// A host failure during a call. Host imports raise it (as the outer,
+/// trapping error) when they cannot do their part, so the call ends and
+/// the fault is reported as the host's.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum HostFault {
+    /// The store failed to answer a read.
+    #[error("a storage read failed during the plugin call: {0}")]
+    Storage(String),
+    /// A host resource was exhausted (instance pool, database pool).
+    #[error(transparent)]
+    Overloaded(Overloaded),
+}
+
+impl HostFault {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HostFault::Storage(_) => "storage_error",
+            HostFault::Overloaded(_) => "overloaded",
+        }
+    }
+}

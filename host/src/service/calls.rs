@@ -166,7 +166,8 @@ impl Arcade {
             .snapshot(&spec.activity.record.id, &spec.user_id)
             .await?;
         let loader = Box::new(self.loader(&spec.activity, &spec.user_id));
-        let io = call_io(&spec, now, snapshot, loader);
+        let mut io = call_io(&spec, now, snapshot, loader);
+        io.hold(self.sandbox.admit(&spec.activity.record.tenant_id).await?);
         let sandbox = self.sandbox.clone();
         let (spec, ran) = blocking(move || {
             let ran = execute(&sandbox, &spec, io, now);
@@ -212,7 +213,8 @@ impl Arcade {
                 .snapshot(&spec.activity.record.id, &spec.user_id)
                 .await?;
             let loader = Box::new(self.loader(&spec.activity, &spec.user_id));
-            let io = call_io(&spec, now, snapshot, loader);
+            let mut io = call_io(&spec, now, snapshot, loader);
+            io.hold(self.sandbox.admit(&spec.activity.record.tenant_id).await?);
             let sandbox = self.sandbox.clone();
             let (back, ran) = blocking(move || {
                 let ran = execute(&sandbox, &spec, io, now);

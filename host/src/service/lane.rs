@@ -39,7 +39,7 @@ use super::calls::{CallSpec, Ran, call_io, execute};
 use super::loader::StoreLoader;
 use super::{Arcade, blocking};
 use crate::error::{Error, Result};
-use crate::sandbox::Loader;
+use crate::sandbox::{HostFault, Loader};
 use crate::store::{ActionCommit, Snapshot, StateEntry, StateKey, StoreError};
 
 /// Most actions run in one round.
@@ -178,7 +178,22 @@ async fn run_round(arcade: &Arc<Arcade>, round: Vec<Queued>) -> Vec<Queued> {
     }
     let sandbox = arcade.sandbox.clone();
     let clock = arcade.clone();
+    // One sandbox slot for the whole round: its runs go one at a time.
+    let tenant = match work.first() {
+        Some((q, _, _)) => q.spec.activity.record.tenant_id.clone(),
+        None => return Vec::new(),
+    };
+    let permit = match arcade.sandbox.admit(&tenant).await {
+        Ok(p) => p,
+        Err(overloaded) => {
+            for (q, _, _) in work {
+                let _ = q.reply.send(Err(Error::from(overloaded.clone())));
+            }
+            return Vec::new();
+        }
+    };
     let ran = blocking(move || {
+        let _slot = permit;
         let overlay = Arc::new(Mutex::new(Overlay::default()));
         work.into_iter()
             .map(|(q, snapshot, loader)| {
@@ -336,14 +351,14 @@ struct ChainLoader {
 }
 
 impl Loader for ChainLoader {
-    fn scope(&mut self, scope_key: &str) -> std::result::Result<Vec<StateEntry>, String> {
+    fn scope(&mut self, scope_key: &str) -> std::result::Result<Vec<StateEntry>, HostFault> {
         let mut entries = self.inner.scope(scope_key)?;
         let overlay = self.overlay.lock().expect("overlay poisoned");
         overlay_scope(&mut entries, &overlay.state, scope_key);
         Ok(entries)
     }
 
-    fn balances(&mut self) -> std::result::Result<Vec<(String, i64)>, String> {
+    fn balances(&mut self) -> std::result::Result<Vec<(String, i64)>, HostFault> {
         let mut balances = self.inner.balances()?;
         let overlay = self.overlay.lock().expect("overlay poisoned");
         let user = &self.inner.user_id;
@@ -359,7 +374,7 @@ impl Loader for ChainLoader {
         Ok(balances)
     }
 
-    fn first_seen(&mut self) -> std::result::Result<Option<i64>, String> {
+    fn first_seen(&mut self) -> std::result::Result<Option<i64>, HostFault> {
         let stored = self.inner.first_seen()?;
         let overlay = self.overlay.lock().expect("overlay poisoned");
         let chained = overlay.first_seen.get(&self.inner.user_id).copied();

@@ -65,6 +65,7 @@ impl Arcade {
             PluginFailure::Incompatible(_) => {
                 Error::invalid("plugin_incompatible", failure.to_string())
             }
+            PluginFailure::Host(fault) => PluginFailure::Host(fault).into(),
             other => Error::invalid(other.code(), format!("describe failed: {other}")),
         })?;
         let rec = PluginRecord {

@@ -6,7 +6,8 @@
 //! returns a result larger than the output cap, `bad-code` refuses with an
 //! invalid error code, `write-then-trap` writes state and stock and then
 //! panics; `nul-result`, `nul-reward` and `nul-state` put U+0000 in the
-//! result, a reward name and a state value.
+//! result, a reward name and a state value; `impersonate` refuses with the
+//! code named in its payload (`{"code": "..."}`), host codes included.
 
 use arcade_sdk::bindings::arcade::mechanic::{state, stock, types::Scope};
 use arcade_sdk::bindings::{
@@ -28,6 +29,7 @@ const ACTIONS: &[&str] = &[
     "nul-result",
     "nul-reward",
     "nul-state",
+    "impersonate",
 ];
 
 impl Guest for Hostile {
@@ -127,6 +129,15 @@ impl Guest for Hostile {
             "nul-state" => {
                 state::set(&Scope::User, "note", "a\0b");
                 ok("{}".into())
+            }
+            "impersonate" => {
+                // `{"code":"x"}`: the fourth piece between quotes is x.
+                let code = action.payload.split('"').nth(3).unwrap_or("").to_owned();
+                Err(Error {
+                    kind: ErrorKind::Rejected,
+                    code,
+                    message: "a refusal wearing the code it was given".into(),
+                })
             }
             other => Err(Error {
                 kind: ErrorKind::InvalidInput,
