@@ -19,6 +19,7 @@ both_backends!(
     keyed_retry_after_pause_or_end_gets_the_stored_response,
     keyed_burst_yields_one_outcome_and_identical_bodies,
     hung_up_keyed_request_completes_or_frees_its_key,
+    red_packet_of_500_with_1000_grabbers,
 );
 
 fn code(r: &Reply) -> (u16, &str) {
@@ -248,4 +249,49 @@ async fn hung_up_keyed_request_completes_or_frees_its_key(db: Db) {
     }
     // One outcome per key, hung up or not.
     assert_eq!(s.all_outcomes(&t, &id).await.len(), 20);
+}
+
+async fn red_packet_of_500_with_1000_grabbers(db: Db) {
+    // A thousand client connections and their server ends in one process.
+    let limit = rlimit::increase_nofile_limit(8192).expect("raise open-file limit");
+    assert!(
+        limit >= 2500,
+        "need 2,500 open files for 1,000 connections; have {limit}"
+    );
+    let s = Arc::new(Server::start(db).await);
+    crate::red_packet::upload_red_packet(&s).await;
+    let t = s.tenant("t").await;
+    let id = s.activity(&t, "red-packet", json!({"packets": 500})).await;
+    // Every grab carries its own key, as platforms send them.
+    let replies = burst(1000, |i| {
+        let (s, t, id) = (s.clone(), t.clone(), id.clone());
+        async move { keyed_draw_action(&s, &t, &id, &format!("g{i}"), "grab").await }
+    })
+    .await;
+    let tally = tally(&replies);
+    let mut packets: Vec<u64> = replies
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.body["result"]["packet"].as_u64().unwrap())
+        .collect();
+    let sold_out = replies
+        .iter()
+        .filter(|r| code(r) == (409, "sold_out"))
+        .count();
+    assert_eq!((packets.len(), sold_out), (500, 500), "{tally:?}");
+    packets.sort_unstable();
+    packets.dedup();
+    assert_eq!(packets.len(), 500, "every packet handed out once");
+    assert_eq!(s.all_outcomes(&t, &id).await.len(), 500);
+}
+
+async fn keyed_draw_action(s: &Server, t: &Tenant, id: &str, user: &str, action: &str) -> Reply {
+    s.send(
+        &t.platform,
+        reqwest::Method::POST,
+        &format!("/v1/activities/{id}/actions"),
+        Some(json!({"user_id": user, "action": action})),
+        &[("idempotency-key", &format!("{action}-{user}"))],
+    )
+    .await
 }

@@ -24,6 +24,8 @@ pub const RESERVED_PREFIXES: &[&str] = &[
     "outcome_",
     "reward_",
     "route_",
+    "key_",
+    "body_",
 ];
 
 /// Host codes reserved whole.
@@ -46,6 +48,13 @@ pub const RESERVED_CODES: &[&str] = &[
     "invalid_name",
     "invalid_user_id",
     "invalid_idempotency_key",
+    "invalid_label",
+    "invalid_text",
+    "invalid_path",
+    "invalid_role",
+    "method_not_allowed",
+    "uri_too_long",
+    "headers_too_large",
 ];
 
 /// Host codes a mechanic may also use, with the same meaning.
