@@ -78,10 +78,10 @@ pub struct SandboxArgs {
     pub max_tenant_calls: Option<usize>,
     /// Calls that may wait for a slot; beyond it, `503 overloaded`. One
     /// tenant may fill half of it.
-    #[arg(long, env = "ARCADE_MAX_QUEUED_CALLS", default_value_t = 1024)]
+    #[arg(long, env = "ARCADE_MAX_QUEUED_CALLS", default_value_t = 8192)]
     pub max_queued_calls: usize,
     /// Longest a call waits for a slot before `503 overloaded`, in ms.
-    #[arg(long, env = "ARCADE_MAX_QUEUE_WAIT_MS", default_value_t = 2000)]
+    #[arg(long, env = "ARCADE_MAX_QUEUE_WAIT_MS", default_value_t = 5000)]
     pub max_queue_wait_ms: u64,
     /// Directory for compiled plugins, so a restart does not compile them
     /// again; `off` disables it. Default: `cache` in the data directory.

@@ -65,15 +65,16 @@ pub struct AdmissionConfig {
 impl AdmissionConfig {
     /// Defaults for this machine: two running calls per CPU (a call is
     /// CPU-bound; more would only share the same cores), half of them for
-    /// one tenant, 1,024 waiting, 2 s of waiting at most.
+    /// one tenant, 8,192 waiting (a flash crowd of thousands on one
+    /// activity waits its turn rather than being refused), 5 s at most.
     pub fn for_this_machine() -> Self {
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         let slots = (2 * cpus).max(2);
         AdmissionConfig {
             slots,
             per_tenant: (slots / 2).max(1),
-            max_queued: 1024,
-            max_wait: Duration::from_secs(2),
+            max_queued: 8192,
+            max_wait: Duration::from_secs(5),
         }
     }
 }
