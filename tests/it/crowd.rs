@@ -17,6 +17,7 @@ both_backends!(
     team_of_100_with_120_joiners,
     bargain_of_100_with_110_helpers,
     keyed_retry_after_pause_or_end_gets_the_stored_response,
+    keyed_retry_the_mechanic_would_refuse_gets_the_stored_response,
     keyed_burst_yields_one_outcome_and_identical_bodies,
     hung_up_keyed_request_completes_or_frees_its_key,
     red_packet_of_500_with_1000_grabbers,
@@ -192,6 +193,38 @@ async fn keyed_retry_after_pause_or_end_gets_the_stored_response(db: Db) {
     assert_eq!(retry.text, first.text);
     let fresh = keyed_draw(&s, &t, &id, "carol", "k-end-2").await;
     assert_eq!(code(&fresh), (409, "activity_ended"), "{fresh:?}");
+}
+
+/// Nothing is looked up before a keyed action runs: a retry runs again
+/// and its commit finds the key taken. If the run is refused instead (the
+/// user's one draw is spent), the stored answer must still win.
+async fn keyed_retry_the_mechanic_would_refuse_gets_the_stored_response(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let body = json!({
+        "plugin": "lucky-draw",
+        "config": {
+            "prizes": [{"id": "mug", "name": "Mug", "weight": 1, "stock": 10}],
+            "miss_weight": 0,
+            "per_user_total": 1
+        }
+    });
+    let r = s.create_activity(&t, body).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let first = keyed_draw(&s, &t, &id, "dave", "k-once").await;
+    assert_eq!(first.status, 200, "{first:?}");
+    let fresh = keyed_draw(&s, &t, &id, "dave", "k-twice").await;
+    assert_eq!(code(&fresh), (409, "total_limit_reached"), "{fresh:?}");
+    for _ in 0..3 {
+        let retry = keyed_draw(&s, &t, &id, "dave", "k-once").await;
+        assert_eq!(retry.status, 200, "{retry:?}");
+        assert_eq!(retry.text, first.text);
+    }
+    // The same key for another user is still a reuse, refused.
+    let reused = keyed_draw(&s, &t, &id, "erin", "k-once").await;
+    assert_eq!(code(&reused), (422, "idempotency_key_reused"), "{reused:?}");
+    assert_eq!(s.all_outcomes(&t, &id).await.len(), 1);
 }
 
 async fn keyed_burst_yields_one_outcome_and_identical_bodies(db: Db) {

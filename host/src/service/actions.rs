@@ -97,18 +97,20 @@ impl Arcade {
                     }
                 }
             };
-            // Committed before (here or on another replica): that answer
-            // stands, whatever the activity's schedule says now.
-            if let Some(stored) = self.store.idempotent_response(tenant_id, key).await? {
-                let answer = idempotency::stored_answer(stored, &request_hash);
-                guard.settle(&answer);
-                return answer;
-            }
-            check_accepting(&activity, &req.action, self.now())?;
             let keyed = KeyedRequest {
                 key: key.to_owned(),
                 request_hash,
             };
+            // Nothing is read before the run: a key committed before makes
+            // the run's own commit fail with `KeyTaken`, which answers with
+            // the stored response. Only a refusal needs the lookup, since a
+            // retry of a committed request must get that answer whatever
+            // the activity's schedule says now.
+            if let Err(refused) = check_accepting(&activity, &req.action, self.now()) {
+                let answer = self.stored_or(tenant_id, &keyed, refused).await;
+                guard.settle(&answer);
+                return answer;
+            }
             return self.spawn_action(activity, req, Some((keyed, guard))).await;
         }
     }
@@ -142,7 +144,14 @@ impl Arcade {
         let arcade = self.clone();
         let task = tokio::spawn(
             async move {
-                let result = arcade.run_action(spec).await;
+                let keyed = spec.idempotency().cloned();
+                let tenant_id = spec.activity.record.tenant_id.clone();
+                let result = match (arcade.run_action(spec).await, keyed) {
+                    // Refused now (say `already_joined`), but a first run
+                    // of this request may have committed: its answer stands.
+                    (Err(e), Some(keyed)) => arcade.stored_or(&tenant_id, &keyed, e).await,
+                    (result, _) => result,
+                };
                 if let Some(guard) = guard {
                     guard.settle(&result);
                 }
@@ -152,6 +161,24 @@ impl Arcade {
         );
         task.await
             .map_err(|e| Error::Internal(format!("action task failed: {e}")))?
+    }
+
+    /// The stored answer of a keyed request that committed before, else
+    /// `refused`. A failed lookup leaves the refusal as the answer.
+    async fn stored_or(
+        &self,
+        tenant_id: &str,
+        keyed: &KeyedRequest,
+        refused: Error,
+    ) -> Result<String> {
+        match self.store.idempotent_response(tenant_id, &keyed.key).await {
+            Ok(Some(stored)) => idempotency::stored_answer(stored, &keyed.request_hash),
+            Ok(None) => Err(refused),
+            Err(e) => {
+                tracing::warn!(error = %e, "idempotency lookup after a refusal failed");
+                Err(refused)
+            }
+        }
     }
 }
 

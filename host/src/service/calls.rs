@@ -68,7 +68,7 @@ impl CallSpec {
         }
     }
 
-    fn idempotency(&self) -> Option<&KeyedRequest> {
+    pub(super) fn idempotency(&self) -> Option<&KeyedRequest> {
         match &self.trigger {
             Trigger::Action { idempotency, .. } => idempotency.as_ref(),
             Trigger::Timer { .. } => None,
@@ -160,14 +160,23 @@ impl Arcade {
         if self.lanes.is_hot(&spec.activity.record.id) {
             return self.lanes.submit(self, spec).await;
         }
-        let now = self.now();
         let snapshot = self
             .store
             .snapshot(&spec.activity.record.id, &spec.user_id)
             .await?;
+        let permit = self.sandbox.admit(&spec.activity.record.tenant_id).await?;
+        // A flash crowd arrives all at once: most of it is past the check
+        // above before the first conflict makes the activity hot. Those
+        // still waiting for the snapshot or a sandbox slot join the lane
+        // now rather than run a call whose commit is bound to conflict.
+        if self.lanes.is_hot(&spec.activity.record.id) {
+            drop(permit);
+            return self.lanes.submit(self, spec).await;
+        }
+        let now = self.now();
         let loader = Box::new(self.loader(&spec.activity, &spec.user_id));
         let mut io = call_io(&spec, now, snapshot, loader);
-        io.hold(self.sandbox.admit(&spec.activity.record.tenant_id).await?);
+        io.hold(permit);
         let sandbox = self.sandbox.clone();
         let (spec, ran) = blocking(move || {
             let ran = execute(&sandbox, &spec, io, now);

@@ -19,6 +19,10 @@
 //!   is refused (a writer outside the lane got there first), the commits
 //!   that built on its writes are refused too, by those checks, and their
 //!   actions go back to the front of the queue for the next round.
+//! - A scope the guest reads lazily (a team) is read from the store once
+//!   per round; later runs see that read through the overlay. Its
+//!   versions are those of the store at the read, so a write from outside
+//!   the lane since then fails the chain's checks like any other.
 //! - The first action of every round runs on a fresh snapshot, so unless
 //!   writers outside the lane interfere, each round commits at least one
 //!   action: a lane cannot livelock by itself. Only an action that finds
@@ -157,6 +161,9 @@ enum Step {
 
 /// Run one round; answer what is settled and return what must run again.
 async fn run_round(arcade: &Arc<Arcade>, round: Vec<Queued>) -> Vec<Queued> {
+    let t0 = Instant::now();
+    let n = round.len();
+    let oldest = round.iter().map(|q| q.since.elapsed()).max();
     let store = arcade.store.clone();
     let snapshots = futures::future::join_all(
         round
@@ -164,6 +171,7 @@ async fn run_round(arcade: &Arc<Arcade>, round: Vec<Queued>) -> Vec<Queued> {
             .map(|q| store.snapshot(&q.spec.activity.record.id, &q.spec.user_id)),
     )
     .await;
+    let t_snap = t0.elapsed();
     let mut work = Vec::with_capacity(round.len());
     for (q, snapshot) in round.into_iter().zip(snapshots) {
         match snapshot {
@@ -239,7 +247,16 @@ async fn run_round(arcade: &Arc<Arcade>, round: Vec<Queued>) -> Vec<Queued> {
             Step::Failed(_) => None,
         })
         .collect();
+    let t_ran = t0.elapsed();
     let mut answers = arcade.store.commit_chain(&commits).await.into_iter();
+    tracing::debug!(
+        actions = n,
+        oldest_waited_ms = oldest.unwrap_or_default().as_millis() as u64,
+        snapshots_ms = t_snap.as_millis() as u64,
+        runs_ms = (t_ran - t_snap).as_millis() as u64,
+        commit_ms = (t0.elapsed() - t_ran).as_millis() as u64,
+        "lane round"
+    );
 
     let mut again = Vec::new();
     let mut all_committed = true;
@@ -282,6 +299,11 @@ struct Overlay {
     stock: HashMap<String, i64>,
     balances: HashMap<(String, String), i64>,
     first_seen: HashMap<String, i64>,
+    /// Scopes (a team, say) as the store had them when a run of the round
+    /// first read them: later runs read them from here, through the
+    /// overlay, instead of asking the store again. A write from outside
+    /// the lane in between fails the version checks of the chain.
+    scopes: HashMap<String, Vec<StateEntry>>,
 }
 
 impl Overlay {
@@ -352,7 +374,25 @@ struct ChainLoader {
 
 impl Loader for ChainLoader {
     fn scope(&mut self, scope_key: &str) -> std::result::Result<Vec<StateEntry>, HostFault> {
-        let mut entries = self.inner.scope(scope_key)?;
+        let cached = self
+            .overlay
+            .lock()
+            .expect("overlay poisoned")
+            .scopes
+            .get(scope_key)
+            .cloned();
+        let mut entries = match cached {
+            Some(entries) => entries,
+            None => {
+                let read = self.inner.scope(scope_key)?;
+                self.overlay
+                    .lock()
+                    .expect("overlay poisoned")
+                    .scopes
+                    .insert(scope_key.to_owned(), read.clone());
+                read
+            }
+        };
         let overlay = self.overlay.lock().expect("overlay poisoned");
         overlay_scope(&mut entries, &overlay.state, scope_key);
         Ok(entries)

@@ -12,11 +12,11 @@
 -- per-tenant event lock); the outcome. Any condition that no longer holds
 -- raises SQLSTATE AR001, which the host treats as a lost race.
 --
--- arcade_commit_batch(cs) runs arcade_commit for each element in its own
--- subtransaction, so one that fails is rolled back alone, and answers one
--- element per input, in order: NULL for committed, else the SQLSTATE and
--- message. A commit waiting on a row lock gives up after lock_timeout
--- (55P03, also a lost race) rather than holding the whole batch.
+-- arcade_commit_batch(cs) and arcade_commit_chain(cs) commit many at once
+-- (see arcade_commit_run below) and answer one element per input, in
+-- order: NULL for committed, else the SQLSTATE and message. A commit
+-- waiting on a row lock gives up after lock_timeout (55P03, also a lost
+-- race) rather than holding the whole batch.
 
 CREATE OR REPLACE FUNCTION arcade_commit(c jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -155,53 +155,89 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION arcade_commit_batch(cs jsonb) RETURNS text[]
+-- arcade_commit_run(cs, first, stop_at_failure) commits elements of cs from
+-- index `first` on and answers one text per element (1-based array of
+-- jsonb_array_length(cs)): NULL for committed, else SQLSTATE and message;
+-- elements not run stay NULL in `answers` and are reported by the caller.
+-- A commit that fails must be rolled back alone, but a subtransaction per
+-- element is expensive (and past 64 of them every other session's
+-- snapshots slow down), so the elements run together in one: if one
+-- fails, the block is rolled back, the elements before it (which had
+-- applied cleanly) are applied again in one block, and the run goes on
+-- after the failed one. Each element runs at most twice.
+CREATE OR REPLACE FUNCTION arcade_commit_run(cs jsonb, stop_at_failure boolean)
+RETURNS text[]
 LANGUAGE plpgsql AS $$
 DECLARE
+    n int := jsonb_array_length(cs);
+    answers text[] := array_fill(NULL::text, ARRAY[n]);
+    first int := 0;
+    cur int;
     i int;
-    answers text[] := '{}';
+    failure text;
 BEGIN
     PERFORM set_config('lock_timeout', '2s', true);
-    FOR i IN 0 .. jsonb_array_length(cs) - 1 LOOP
+    WHILE first < n LOOP
+        cur := first;
+        failure := NULL;
         BEGIN
-            PERFORM arcade_commit(cs -> i);
-            answers := answers || NULL::text;
+            WHILE cur < n LOOP
+                PERFORM arcade_commit(cs -> cur);
+                cur := cur + 1;
+            END LOOP;
         EXCEPTION WHEN OTHERS THEN
-            answers := answers || (SQLSTATE || ' ' || SQLERRM);
+            failure := SQLSTATE || ' ' || SQLERRM;
         END;
+        IF failure IS NULL THEN
+            RETURN answers;
+        END IF;
+        -- Elements first .. cur-1 applied cleanly and were rolled back
+        -- with the failed one: apply them again, together if they still
+        -- apply, else one by one.
+        IF cur > first THEN
+            BEGIN
+                FOR i IN first .. cur - 1 LOOP
+                    PERFORM arcade_commit(cs -> i);
+                END LOOP;
+            EXCEPTION WHEN OTHERS THEN
+                FOR i IN first .. cur - 1 LOOP
+                    BEGIN
+                        PERFORM arcade_commit(cs -> i);
+                    EXCEPTION WHEN OTHERS THEN
+                        answers[i + 1] := SQLSTATE || ' ' || SQLERRM;
+                        IF stop_at_failure THEN
+                            FOR j IN i + 2 .. n LOOP
+                                answers[j] := 'AR001 chain broken';
+                            END LOOP;
+                            RETURN answers;
+                        END IF;
+                    END;
+                END LOOP;
+            END;
+        END IF;
+        answers[cur + 1] := failure;
+        IF stop_at_failure THEN
+            FOR i IN cur + 2 .. n LOOP
+                answers[i] := 'AR001 chain broken';
+            END LOOP;
+            RETURN answers;
+        END IF;
+        first := cur + 1;
     END LOOP;
     RETURN answers;
 END;
 $$;
 
+-- arcade_commit_batch(cs): independent commits (group commit); each one
+-- that fails is rolled back alone and the others stand.
+CREATE OR REPLACE FUNCTION arcade_commit_batch(cs jsonb) RETURNS text[]
+LANGUAGE sql AS $$ SELECT arcade_commit_run(cs, false) $$;
+
 -- arcade_commit_chain(cs) commits a chain: actions that ran one after
 -- another, each over the writes of the ones before it. It stops at the
 -- first commit that fails, because the later ones rest on its writes (and
 -- a version check alone could pass by coincidence if another writer
--- moved a row the same number of versions). The answer has one element
--- per input: NULL for committed, else the SQLSTATE and message; inputs
--- after the first failure answer 'AR001 chain broken' and are not run.
+-- moved a row the same number of versions). Inputs after the first
+-- failure answer 'AR001 chain broken' and are not run.
 CREATE OR REPLACE FUNCTION arcade_commit_chain(cs jsonb) RETURNS text[]
-LANGUAGE plpgsql AS $$
-DECLARE
-    i int;
-    answers text[] := '{}';
-    broken boolean := false;
-BEGIN
-    PERFORM set_config('lock_timeout', '2s', true);
-    FOR i IN 0 .. jsonb_array_length(cs) - 1 LOOP
-        IF broken THEN
-            answers := answers || 'AR001 chain broken'::text;
-            CONTINUE;
-        END IF;
-        BEGIN
-            PERFORM arcade_commit(cs -> i);
-            answers := answers || NULL::text;
-        EXCEPTION WHEN OTHERS THEN
-            answers := answers || (SQLSTATE || ' ' || SQLERRM);
-            broken := true;
-        END;
-    END LOOP;
-    RETURN answers;
-END;
-$$;
+LANGUAGE sql AS $$ SELECT arcade_commit_run(cs, true) $$;
