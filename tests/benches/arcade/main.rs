@@ -10,11 +10,14 @@
 //!     transaction (`arcade/baseline.rs`);
 //! (c) `pgbench -N` on the same Postgres server, and the ratios;
 //! (d) hot keys: bursts of concurrent actions on one shared key (a red
-//!     packet's counter, a group-buy team), on both stores.
+//!     packet's counter, a group-buy team), on both stores;
+//! (e) the hostile neighbour: one tenant's keyed draws alone and while
+//!     another floods a looping plugin, on both stores.
 //!
 //! The servers run in this process; the load comes from the `loadgen`
 //! binary of this crate, a separate process, with one keep-alive
-//! connection per client (64 clients for (b), one per action for (d)).
+//! connection per client (64 clients for (b) and for each tenant of (e),
+//! one per action for (d)).
 //!
 //! `ARCADE_BENCH_SECS` sets the measured seconds of each HTTP run and of
 //! pgbench (default 3; warm-up is a fifth of it, at least 1 s),
@@ -26,6 +29,7 @@
 mod baseline;
 mod hotkey;
 mod load;
+mod neighbour;
 mod pg;
 mod report;
 mod sandbox;
@@ -57,7 +61,7 @@ pub const HTTP_CLIENTS: usize = 64;
 pub const PGBENCH_CLIENTS: usize = 16;
 /// How to run the Postgres rows.
 pub const PG_HINT: &str = "pg_virtualenv sh -c 'DATABASE_URL=postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE cargo bench -p arcade-tests --bench arcade'";
-const DRAW: &str = r#"{"user_id":"{user}","action":"draw"}"#;
+pub const DRAW: &str = r#"{"user_id":"{user}","action":"draw"}"#;
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -84,6 +88,8 @@ pub struct StoreRuns {
     pub keyed: DrawRun,
     /// Hot-key bursts.
     pub hot: Vec<HotResult>,
+    /// A tenant's draws beside a hostile one.
+    pub neighbour: neighbour::NeighbourRun,
 }
 
 /// What (b) to (d) measured.
@@ -132,6 +138,7 @@ async fn bench_store(
 ) -> anyhow::Result<StoreRuns> {
     let s = Server::start(store).await?;
     s.upload(std::fs::read(env!("RED_PACKET_WASM"))?).await?;
+    s.upload(std::fs::read(env!("HOSTILE_WASM"))?).await?;
     eprintln!("(b) {name}: draws without Idempotency-Key ...");
     let unkeyed = draws(&s, false, shape).await?;
     eprintln!("(b) {name}: draws with a unique Idempotency-Key each ...");
@@ -142,10 +149,13 @@ async fn bench_store(
         hotkey::red_packet(&s, hot as u64 / 2, hot).await?,
         hotkey::group_buy(&s, hot).await?,
     ];
+    eprintln!("(e) {name}: draws beside a tenant flooding a looping plugin ...");
+    let neighbour = neighbour::run(&s, shape).await?;
     Ok(StoreRuns {
         unkeyed,
         keyed,
         hot,
+        neighbour,
     })
 }
 

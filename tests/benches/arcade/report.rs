@@ -2,6 +2,7 @@
 
 use crate::hotkey::HotResult;
 use crate::load::Report;
+use crate::neighbour::NeighbourRun;
 use crate::{DrawRun, HTTP_CLIENTS, PG_HINT, PGBENCH_CLIENTS, Runs, StoreRuns};
 
 fn verdict(met: bool) -> &'static str {
@@ -144,5 +145,31 @@ pub fn print(runs: &Runs) {
         hot_rows("Postgres", &pg.hot);
     }
     println!("  target: no 503 and no request unanswered, p99 < 200 ms");
+
     println!();
+    println!(
+        "(e) hostile neighbour: tenant A's keyed draws ({HTTP_CLIENTS} clients), alone and while tenant B floods a looping plugin ({HTTP_CLIENTS} clients)"
+    );
+    println!("  {:<44} {:>10} {:>10} {:>10}", "", "draws/s", "p50", "p99");
+    neighbour_rows("SQLite", &sqlite.neighbour);
+    if let Some(pg) = &runs.postgres {
+        neighbour_rows("Postgres", &pg.neighbour);
+    }
+    println!();
+}
+
+fn neighbour_rows(store: &str, n: &NeighbourRun) {
+    throughput_row(&format!("{store}, A alone"), &n.alone, "");
+    throughput_row(&format!("{store}, A beside B"), &n.beside, "");
+    println!(
+        "  {:<44} {:>10.0}       answers: {}",
+        format!("{store}, B's looping calls/s"),
+        n.hostile.count as f64 / n.hostile_secs(),
+        n.hostile.breakdown()
+    );
+    ratio_row(
+        &format!("{store}, A beside B / A alone"),
+        n.beside.ok_per_sec / n.alone.ok_per_sec,
+        Some(0.9),
+    );
 }

@@ -11,6 +11,15 @@ use serde_json::{Value, json};
 
 use crate::{ADMIN, SECRET};
 
+/// Another tenant's keys and group.
+pub struct Tenant {
+    /// Its operator key.
+    pub operator: String,
+    /// Its platform key.
+    pub platform: String,
+    group: String,
+}
+
 /// A running server and a tenant with a group on it.
 pub struct Server {
     /// Where it listens.
@@ -53,23 +62,30 @@ impl Server {
             client: reqwest::Client::new(),
             task,
         };
-        let tenant = server
-            .post(ADMIN, "/v1/tenants", json!({"name": "bench"}))
+        let t = server.tenant("bench").await?;
+        (server.operator, server.platform, server.group) = (t.operator, t.platform, t.group);
+        Ok(server)
+    }
+
+    /// Create a tenant, its operator and platform keys, and a group.
+    pub async fn tenant(&self, name: &str) -> anyhow::Result<Tenant> {
+        let tenant = self
+            .post(ADMIN, "/v1/tenants", json!({"name": name}))
             .await?;
         let tenant = tenant["id"].as_str().context("tenant id")?.to_owned();
         let keys = format!("/v1/tenants/{tenant}/keys");
         let key = |v: Value| v["key"].as_str().map(str::to_owned).context("key");
-        server.operator = key(server
-            .post(ADMIN, &keys, json!({"role": "operator"}))
-            .await?)?;
-        server.platform = key(server
-            .post(ADMIN, &keys, json!({"role": "platform"}))
-            .await?)?;
-        let group = server
-            .post(&server.operator, "/v1/groups", json!({"name": "fans"}))
+        let operator = key(self.post(ADMIN, &keys, json!({"role": "operator"})).await?)?;
+        let platform = key(self.post(ADMIN, &keys, json!({"role": "platform"})).await?)?;
+        let group = self
+            .post(&operator, "/v1/groups", json!({"name": "fans"}))
             .await?;
-        server.group = group["id"].as_str().context("group id")?.to_owned();
-        Ok(server)
+        let group = group["id"].as_str().context("group id")?.to_owned();
+        Ok(Tenant {
+            operator,
+            platform,
+            group,
+        })
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -129,6 +145,18 @@ impl Server {
     pub async fn activity(&self, plugin: &str, config: Value) -> anyhow::Result<String> {
         let body = json!({"group_id": self.group, "plugin": plugin, "config": config});
         let activity = self.post(&self.operator, "/v1/activities", body).await?;
+        Ok(activity["id"].as_str().context("activity id")?.to_owned())
+    }
+
+    /// Create an activity in another tenant's group; returns its id.
+    pub async fn activity_for(
+        &self,
+        t: &Tenant,
+        plugin: &str,
+        config: Value,
+    ) -> anyhow::Result<String> {
+        let body = json!({"group_id": t.group, "plugin": plugin, "config": config});
+        let activity = self.post(&t.operator, "/v1/activities", body).await?;
         Ok(activity["id"].as_str().context("activity id")?.to_owned())
     }
 
