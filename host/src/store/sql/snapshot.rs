@@ -21,7 +21,8 @@ pub(in crate::store) const SNAPSHOT: &str = "\
 /// One row of [`SNAPSHOT`]: `(kind, a, b, value, n, m)` where kind `s` is
 /// a state entry `(user_id, key, value, version, _)` and kind `k` a stock
 /// pool `(pool, _, _, initial, remaining)`. Read by position: the
-/// branches' columns have no names in common.
+/// literal and cast columns have no names to read them by, and each
+/// database makes up different ones.
 #[derive(Clone, sqlx::FromRow)]
 pub(in crate::store) struct SnapshotRow(
     pub(in crate::store) String,
