@@ -58,7 +58,7 @@ pub(super) type KeyRow = (
 
 pub(super) fn key_info(r: KeyRow) -> StoreResult<KeyInfo> {
     Ok(KeyInfo {
-        role: super::sql::role(&r.2)?,
+        role: super::sql::tenants::role(&r.2)?,
         id: r.0,
         tenant_id: r.1,
         label: r.3,

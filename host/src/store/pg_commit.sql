@@ -2,7 +2,7 @@
 -- is the only definition: the host applies it at every start-up (under an
 -- advisory lock, so replicas starting together do not race), replacing
 -- whatever an earlier version defined. SQLite has no stored procedures;
--- host/src/store/sql.rs applies the same steps statement by statement,
+-- host/src/store/sql/commit.rs applies the same steps statement by statement,
 -- and the shared store suite holds both to the same behaviour.
 --
 -- arcade_commit(c) applies one ActionCommit given as JSON (built by

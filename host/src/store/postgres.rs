@@ -7,7 +7,11 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use serde_json::json;
 
 use super::batch::Batcher;
-use super::{ActionCommit, Snapshot, StoreError, StoreResult, TimerChange, sql};
+use super::sql::{
+    self,
+    snapshot::{SNAPSHOT, SnapshotRow, snapshot_from_rows},
+};
+use super::{ActionCommit, Snapshot, StoreError, StoreResult, TimerChange};
 
 /// Most commits sent in one batch: each runs in a subtransaction, and
 /// Postgres caches 64 subtransactions per backend before slowing down.
@@ -144,11 +148,11 @@ async fn define_commit_functions(pool: &PgPool) -> StoreResult<()> {
 fn commit_input(c: &ActionCommit) -> String {
     let mut stock: Vec<_> = c.stock.iter().collect();
     stock.sort();
-    let balances: Vec<_> = sql::balance_steps(c)
+    let balances: Vec<_> = sql::order::balance_steps(c)
         .into_iter()
         .map(|((user, currency), delta)| json!([user, currency, delta]))
         .collect();
-    let state: Vec<_> = sql::state_steps(c)
+    let state: Vec<_> = sql::order::state_steps(c)
         .iter()
         .map(|step| {
             let (key, write, value, version) = step.parts();
@@ -156,7 +160,7 @@ fn commit_input(c: &ActionCommit) -> String {
                        "value": value, "version": version})
         })
         .collect();
-    let timers: Vec<_> = sql::timer_steps(c)
+    let timers: Vec<_> = sql::order::timer_steps(c)
         .into_iter()
         .map(|t| match t {
             TimerChange::Schedule {
@@ -256,7 +260,7 @@ fn batch_answer(answer: Option<String>) -> StoreResult<()> {
     }
 }
 
-/// Many snapshots in one statement: [`sql::SNAPSHOT`]'s three branches,
+/// Many snapshots in one statement: [`SNAPSHOT`]'s three branches,
 /// each joined laterally to the list of requests so that every request is
 /// its own primary-key lookup (`OFFSET 0` keeps Postgres from flattening
 /// the lookups into a join it might plan as a scan). `i` numbers the
@@ -277,7 +281,7 @@ const SNAPSHOT_MANY: &str = "\
     LATERAL (SELECT pool, initial, remaining FROM stock \
              WHERE activity_id = r.activity_id OFFSET 0) k";
 
-/// Read a batch of snapshots: a lone one with [`sql::SNAPSHOT`], several
+/// Read a batch of snapshots: a lone one with [`SNAPSHOT`], several
 /// with [`SNAPSHOT_MANY`], each still one consistent view (one statement).
 /// If the statement fails, each snapshot is read by itself instead.
 async fn snapshot_batch(pool: PgPool, keys: Vec<(String, String)>) -> Vec<StoreResult<Snapshot>> {
@@ -294,13 +298,13 @@ async fn snapshot_batch(pool: PgPool, keys: Vec<(String, String)>) -> Vec<StoreR
             .await;
     match rows {
         Ok(rows) => {
-            let mut per_key: Vec<Vec<sql::SnapshotRow>> = vec![Vec::new(); keys.len()];
+            let mut per_key: Vec<Vec<SnapshotRow>> = vec![Vec::new(); keys.len()];
             for (i, kind, a, b, value, n, m) in rows {
-                per_key[(i - 1) as usize].push((kind, a, b, value, n, m));
+                per_key[(i - 1) as usize].push(SnapshotRow(kind, a, b, value, n, m));
             }
             per_key
                 .into_iter()
-                .map(|rows| Ok(sql::snapshot_from_rows(rows)))
+                .map(|rows| Ok(snapshot_from_rows(rows)))
                 .collect()
         }
         Err(e) => {
@@ -312,12 +316,12 @@ async fn snapshot_batch(pool: PgPool, keys: Vec<(String, String)>) -> Vec<StoreR
 }
 
 async fn snapshot_one(pool: &PgPool, activity_id: &str, user_id: &str) -> StoreResult<Snapshot> {
-    let rows = sqlx::query_as::<_, sql::SnapshotRow>(sql::SNAPSHOT)
+    let rows = sqlx::query_as::<_, SnapshotRow>(SNAPSHOT)
         .bind(activity_id)
         .bind(user_id)
         .fetch_all(pool)
         .await?;
-    Ok(sql::snapshot_from_rows(rows))
+    Ok(snapshot_from_rows(rows))
 }
 
 /// The SQLSTATE `arcade_commit` raises when a condition of the commit no

@@ -1,0 +1,266 @@
+//! The records the store holds and hands back: tenants' keys, groups,
+//! plugins, activities and their stock, outcomes, the reward ledger,
+//! timers and events.
+
+use serde::{Deserialize, Serialize};
+
+/// A key's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Manages a tenant's groups and activities.
+    Operator,
+    /// Runs actions and reads views on behalf of users.
+    Platform,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Platform => "platform",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "operator" => Some(Role::Operator),
+            "platform" => Some(Role::Platform),
+            _ => None,
+        }
+    }
+}
+
+/// A tenant-scoped API key, as looked up by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// The tenant it belongs to.
+    pub tenant_id: String,
+    /// What it may do.
+    pub role: Role,
+}
+
+/// A group (社群) of a tenant.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Group {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Creation time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// A registered plugin version.
+#[derive(Debug, Clone)]
+pub struct PluginRecord {
+    /// Name from the manifest.
+    pub name: String,
+    /// Version from the manifest.
+    pub version: String,
+    /// Hex sha256 of the component bytes.
+    pub sha256: String,
+    /// The `describe` manifest as JSON.
+    pub manifest: String,
+    /// Per-plugin limit overrides as JSON (`{}` for none).
+    pub limits: String,
+    /// Upload time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// Whether an activity accepts actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivityStatus {
+    /// Accepting actions (within its schedule).
+    Active,
+    /// Paused by an operator.
+    Paused,
+}
+
+impl ActivityStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityStatus::Active => "active",
+            ActivityStatus::Paused => "paused",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(ActivityStatus::Active),
+            "paused" => Some(ActivityStatus::Paused),
+            _ => None,
+        }
+    }
+}
+
+/// An activity: one configured run of a plugin in a group.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    /// Id.
+    pub id: String,
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// Group it runs in.
+    pub group_id: String,
+    /// Plugin name.
+    pub plugin: String,
+    /// Plugin version.
+    pub plugin_version: String,
+    /// sha256 of the plugin component it is bound to.
+    pub plugin_sha256: String,
+    /// Config JSON, as accepted by the plugin. Immutable.
+    pub config: String,
+    /// IANA time zone.
+    pub timezone: String,
+    /// Schedule start, ms since epoch.
+    pub starts_at: Option<i64>,
+    /// Schedule end, ms since epoch.
+    pub ends_at: Option<i64>,
+    /// Active or paused.
+    pub status: ActivityStatus,
+    /// Hex blake3 hash of the activity's randomness key.
+    pub key_commitment: String,
+    /// Creation time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// A stock pool's level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockLevel {
+    /// Pool id.
+    pub pool: String,
+    /// Size at creation.
+    pub initial: i64,
+    /// Units left.
+    pub remaining: i64,
+}
+
+/// A ledger row for a granted reward.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewardRow {
+    /// Who receives it (already resolved: never empty).
+    pub user_id: String,
+    /// `prize`, `points`, `coupon` or `tickets`.
+    pub kind: String,
+    /// Item id within the activity.
+    pub item: String,
+    /// Display name.
+    pub name: String,
+    /// Positive amount.
+    pub amount: i64,
+    /// Coupon expiry, ms since epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Coupon code issued by the host (coupons only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// A reward as stored in the ledger, with its id and, for prizes, its
+/// redemption state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    /// Public id: random, so ids cannot be guessed or enumerated.
+    pub id: String,
+    /// Activity that granted it.
+    pub activity_id: String,
+    /// Outcome that granted it.
+    pub outcome_id: String,
+    /// The reward.
+    #[serde(flatten)]
+    pub reward: RewardRow,
+    /// `pending`, `redeemed` or `cancelled` for prizes; `None` otherwise.
+    pub state: Option<String>,
+    /// Grant time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// A timer that is due, leased to one worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTimer {
+    /// Timer id.
+    pub id: String,
+    /// Tenant of the activity.
+    pub tenant_id: String,
+    /// Activity.
+    pub activity_id: String,
+    /// Name.
+    pub name: String,
+    /// Payload JSON.
+    pub payload: String,
+    /// Due time, ms since epoch.
+    pub due_at: i64,
+}
+
+/// An event to record with an outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRow {
+    /// Dotted type such as `team.succeeded`.
+    pub kind: String,
+    /// What it is about.
+    pub subject: String,
+    /// JSON object text.
+    pub data: String,
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventRecord {
+    /// Position in the tenant's event log; the cursor.
+    pub seq: i64,
+    /// Activity.
+    pub activity_id: String,
+    /// Outcome that recorded it.
+    pub outcome_id: String,
+    /// The event.
+    #[serde(flatten)]
+    pub event: EventRow,
+    /// Time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// An outcome row. Append-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeRecord {
+    /// Server-assigned id (UUIDv7); also the randomness nonce.
+    pub id: String,
+    /// Tenant.
+    pub tenant_id: String,
+    /// Activity.
+    pub activity_id: String,
+    /// Acting user (empty for timers).
+    pub user_id: String,
+    /// Action name.
+    pub action: String,
+    /// Payload JSON.
+    pub payload: String,
+    /// Result JSON returned by the plugin.
+    pub result: String,
+    /// Rewards granted, as a JSON array of [`RewardRow`].
+    pub rewards: String,
+    /// What the plugin read (state, stock, clock), as JSON, for replay.
+    pub inputs: String,
+    /// Hex sha256 over the result, rewards, state writes and stock changes.
+    pub effects_hash: String,
+    /// sha256 of the plugin that produced it.
+    pub plugin_sha256: String,
+    /// Fuel the call consumed.
+    pub fuel_used: i64,
+    /// Commit time, ms since epoch.
+    pub created_at: i64,
+}
+
+/// A page of outcomes.
+#[derive(Debug, Clone)]
+pub struct OutcomePage {
+    /// Outcomes in id (time) order.
+    pub outcomes: Vec<OutcomeRecord>,
+    /// Cursor for the next page, if there may be more.
+    pub next: Option<String>,
+}

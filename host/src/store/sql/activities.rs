@@ -1,0 +1,193 @@
+//! Activities and the stock pools created with them.
+
+use crate::store::{Activity, ActivityStatus, StockLevel, StoreError};
+
+/// The columns of [`ActivityRow`], as a literal so `concat!` can splice it
+/// into a `&'static str` query.
+macro_rules! activity_cols {
+    () => {
+        "id, tenant_id, group_id, plugin, plugin_version, plugin_sha256, config, timezone, \
+         starts_at, ends_at, status, key_commitment, created_at"
+    };
+}
+pub(in crate::store) use activity_cols;
+
+/// A row of `activities`: the columns of `activity_cols!()`.
+#[derive(sqlx::FromRow)]
+pub(in crate::store) struct ActivityRow {
+    id: String,
+    tenant_id: String,
+    group_id: String,
+    plugin: String,
+    plugin_version: String,
+    plugin_sha256: String,
+    config: String,
+    timezone: String,
+    starts_at: Option<i64>,
+    ends_at: Option<i64>,
+    status: String,
+    key_commitment: String,
+    created_at: i64,
+}
+
+impl TryFrom<ActivityRow> for Activity {
+    type Error = StoreError;
+
+    fn try_from(r: ActivityRow) -> Result<Self, StoreError> {
+        Ok(Activity {
+            status: ActivityStatus::parse(&r.status)
+                .ok_or_else(|| super::corrupt("activity status", &r.status))?,
+            id: r.id,
+            tenant_id: r.tenant_id,
+            group_id: r.group_id,
+            plugin: r.plugin,
+            plugin_version: r.plugin_version,
+            plugin_sha256: r.plugin_sha256,
+            config: r.config,
+            timezone: r.timezone,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            key_commitment: r.key_commitment,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// A row of `stock` without its activity: pool, initial, remaining.
+#[derive(sqlx::FromRow)]
+pub(in crate::store) struct StockRow {
+    pool: String,
+    initial: i64,
+    remaining: i64,
+}
+
+impl From<StockRow> for StockLevel {
+    fn from(r: StockRow) -> Self {
+        StockLevel {
+            pool: r.pool,
+            initial: r.initial,
+            remaining: r.remaining,
+        }
+    }
+}
+
+/// Expands, for `$store` on database `$db`, the inherent methods behind
+/// [`Store`](crate::store::Store)'s activity and stock methods.
+macro_rules! impl_activities {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use $crate::store::sql::{
+                self,
+                activities::{ActivityRow, StockRow},
+            };
+            use $crate::store::{Activity, ActivityStatus, StockLevel, StoreError, StoreResult};
+
+            impl $store {
+                async fn sql_create_activity(
+                    &self,
+                    a: &Activity,
+                    stock: &[(String, i64)],
+                ) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query::<$db>(concat!(
+                        "INSERT INTO activities (",
+                        sql::activities::activity_cols!(),
+                        ") \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                    ))
+                    .bind(&a.id)
+                    .bind(&a.tenant_id)
+                    .bind(&a.group_id)
+                    .bind(&a.plugin)
+                    .bind(&a.plugin_version)
+                    .bind(&a.plugin_sha256)
+                    .bind(&a.config)
+                    .bind(&a.timezone)
+                    .bind(a.starts_at)
+                    .bind(a.ends_at)
+                    .bind(a.status.as_str())
+                    .bind(&a.key_commitment)
+                    .bind(a.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(sql::classify("activity"))?;
+                    for (pool, size) in stock {
+                        sqlx::query::<$db>(
+                            "INSERT INTO stock (activity_id, pool, initial, remaining) \
+                             VALUES ($1, $2, $3, $3)",
+                        )
+                        .bind(&a.id)
+                        .bind(pool)
+                        .bind(*size)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(sql::classify("stock pool"))?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn sql_activity(&self, id: &str) -> StoreResult<Option<Activity>> {
+                    let row = sqlx::query_as::<$db, ActivityRow>(concat!(
+                        "SELECT ",
+                        sql::activities::activity_cols!(),
+                        " FROM activities WHERE id = $1"
+                    ))
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?;
+                    row.map(Activity::try_from).transpose()
+                }
+
+                async fn sql_activities(
+                    &self,
+                    tenant_id: &str,
+                    group_id: Option<&str>,
+                ) -> StoreResult<Vec<Activity>> {
+                    let rows = sqlx::query_as::<$db, ActivityRow>(concat!(
+                        "SELECT ",
+                        sql::activities::activity_cols!(),
+                        " FROM activities \
+                         WHERE tenant_id = $1 AND ($2 IS NULL OR group_id = $2) \
+                         ORDER BY created_at, id"
+                    ))
+                    .bind(tenant_id)
+                    .bind(group_id)
+                    .fetch_all(&self.read)
+                    .await?;
+                    rows.into_iter().map(Activity::try_from).collect()
+                }
+
+                async fn sql_set_activity_status(
+                    &self,
+                    id: &str,
+                    status: ActivityStatus,
+                ) -> StoreResult<()> {
+                    let done =
+                        sqlx::query::<$db>("UPDATE activities SET status = $2 WHERE id = $1")
+                            .bind(id)
+                            .bind(status.as_str())
+                            .execute(&self.write)
+                            .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound("activity"));
+                    }
+                    Ok(())
+                }
+
+                async fn sql_stock(&self, activity_id: &str) -> StoreResult<Vec<StockLevel>> {
+                    let rows = sqlx::query_as::<$db, StockRow>(
+                        "SELECT pool, initial, remaining FROM stock \
+                         WHERE activity_id = $1 ORDER BY pool",
+                    )
+                    .bind(activity_id)
+                    .fetch_all(&self.read)
+                    .await?;
+                    Ok(rows.into_iter().map(StockLevel::from).collect())
+                }
+            }
+        };
+    };
+}
+
+pub(in crate::store) use impl_activities;

@@ -1,0 +1,87 @@
+//! Creating an activity with its stock pools.
+
+use std::sync::Arc;
+
+use arcade_host::store::{ActivityStatus, StockLevel, Store, StoreError};
+
+use super::{G, NOW, T, activity, activity_with, group};
+use crate::support::Db;
+
+both_stores!(activity_creation_is_atomic,);
+
+async fn activity_creation_is_atomic(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 1), ("silver", 5)]).await;
+    let a = s.activity(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (a.group_id.as_str(), a.starts_at, a.ends_at),
+        (G, Some(NOW), None)
+    );
+    assert_eq!(a.status, ActivityStatus::Active);
+    assert_eq!(
+        s.stock(&id).await.unwrap(),
+        [
+            StockLevel {
+                pool: "gold".into(),
+                initial: 1,
+                remaining: 1
+            },
+            StockLevel {
+                pool: "silver".into(),
+                initial: 5,
+                remaining: 5
+            },
+        ]
+    );
+
+    // A bad pool (negative size) refuses the whole activity.
+    let bad = activity("bad-stock");
+    let stock = [("ok".to_string(), 3), ("neg".to_string(), -1)];
+    assert!(s.create_activity(&bad, &stock).await.is_err());
+    assert!(s.activity("bad-stock").await.unwrap().is_none());
+    assert!(s.stock("bad-stock").await.unwrap().is_empty());
+    // So does a repeated pool id.
+    let dup = [("p".to_string(), 1), ("p".to_string(), 2)];
+    assert!(s.create_activity(&bad, &dup).await.is_err());
+    assert!(s.activity("bad-stock").await.unwrap().is_none());
+
+    assert!(matches!(
+        s.create_activity(&activity(&id), &[]).await,
+        Err(StoreError::Duplicate(_))
+    ));
+
+    s.set_activity_status(&id, ActivityStatus::Paused)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.activity(&id).await.unwrap().unwrap().status,
+        ActivityStatus::Paused
+    );
+    assert!(matches!(
+        s.set_activity_status("missing", ActivityStatus::Paused)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    s.create_group(T, &group("g2", NOW)).await.unwrap();
+    let mut other = activity("in-g2");
+    other.group_id = "g2".into();
+    other.created_at = NOW + 1;
+    s.create_activity(&other, &[]).await.unwrap();
+    let all: Vec<_> = s
+        .activities(T, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(all, [id.clone(), "in-g2".to_string()]);
+    let g2: Vec<_> = s
+        .activities(T, Some("g2"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(g2, ["in-g2"]);
+    assert!(s.activities("other", None).await.unwrap().is_empty());
+}
