@@ -27,6 +27,16 @@
 //! deadline callback): if its tenant is past its lead, or a tenant with
 //! less virtual time is waiting, it gives its slot up and waits to be
 //! scheduled again; that wait does not count against its deadline.
+//!
+//! Long calls pay more: once a call runs past its first slice, all its
+//! time is charged [`LONG_CALL_WEIGHT`] times over (the way an operating
+//! system's feedback queue demotes a task that uses up its slices). A
+//! lucky draw runs in tens of microseconds, and most of the cost of
+//! serving it is outside the sandbox (HTTP, the commit), so an equal
+//! share of sandbox time would still let a tenant of looping calls take
+//! a core the neighbour needs for the rest of its requests. Beside cheap
+//! calls, a tenant of long ones gets about an eighth of their sandbox
+//! time; alone, it is limited only by `per_tenant`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -43,6 +53,10 @@ pub const ACTIVE_WINDOW: Duration = Duration::from_millis(250);
 /// How far a tenant's sandbox time may run ahead of the least-served
 /// active tenant's.
 pub const MAX_LEAD: Duration = Duration::from_millis(10);
+
+/// How many times over a long call's time is charged: all of it, once the
+/// call has run past its first [`SLICE`].
+pub const LONG_CALL_WEIGHT: u32 = 8;
 
 /// How often waiters are reconsidered when nothing else happens (a
 /// neighbour going quiet lets a throttled tenant run again).
@@ -95,6 +109,8 @@ pub struct Permit {
     admission: Arc<Admission>,
     tenant: Arc<str>,
     since: Instant,
+    /// Charged at [`LONG_CALL_WEIGHT`]: the call ran past its first slice.
+    long: bool,
 }
 
 struct Waiter {
@@ -289,6 +305,7 @@ impl Admission {
             admission: self.clone(),
             tenant,
             since: Instant::now(),
+            long: false,
         }
     }
 
@@ -319,12 +336,12 @@ impl Admission {
         }
     }
 
-    fn release(&self, tenant: &Arc<str>, held: Duration) {
+    fn release(&self, tenant: &Arc<str>, charge: u128) {
         let mut st = self.lock();
         st.running -= 1;
         if let Some(t) = st.tenants.get_mut(tenant) {
             t.running -= 1;
-            t.used += held.as_nanos();
+            t.used += charge;
             t.last_seen = Instant::now();
         }
         self.dispatch(&mut st);
@@ -342,6 +359,12 @@ fn active_floor(st: &State, now: Instant) -> u128 {
 }
 
 impl Permit {
+    /// Virtual time for `held` of real time.
+    fn charge(&self, held: Duration) -> u128 {
+        let weight = if self.long { LONG_CALL_WEIGHT } else { 1 };
+        held.as_nanos() * u128::from(weight)
+    }
+
     /// Check in from a running call (on its own thread): charge the time
     /// used since the last check-in, and give the slot up, blocking until
     /// scheduled again, if the tenant is past its lead, a tenant that has
@@ -355,10 +378,13 @@ impl Permit {
             let now = Instant::now();
             let held = now.duration_since(self.since);
             self.since = now;
+            // Checking in means the call has run a whole slice: long.
+            self.long = true;
+            let charge = self.charge(held);
             let Some(mine) = st.tenants.get_mut(&self.tenant) else {
                 return Duration::ZERO;
             };
-            mine.used += held.as_nanos();
+            mine.used += charge;
             mine.last_seen = now;
             let used = mine.used;
             let behind = st.tenants.iter().any(|(k, t)| {
@@ -406,7 +432,8 @@ impl Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        self.admission.release(&self.tenant, self.since.elapsed());
+        let charge = self.charge(self.since.elapsed());
+        self.admission.release(&self.tenant, charge);
     }
 }
 
@@ -497,6 +524,26 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(order.lock().unwrap()[0], "light");
+    }
+
+    #[tokio::test]
+    async fn a_long_call_is_charged_eight_times_over() {
+        let adm = Admission::new(config(2, 1, 100, 5_000), 100);
+        let mut long = adm.admit("hog").await.unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+        // Alone, a check-in keeps the slot.
+        assert_eq!(long.check_in(), Duration::ZERO);
+        std::thread::sleep(Duration::from_millis(10));
+        drop(long);
+        let before = adm.lock().tenants["hog"].used;
+        // 20 ms of real time, all of it charged at the long-call weight.
+        assert!(before >= 160_000_000, "{before}");
+        // A call that never checks in is charged its time once.
+        let short = adm.admit("hog").await.unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+        drop(short);
+        let charged = adm.lock().tenants["hog"].used - before;
+        assert!((10_000_000..40_000_000).contains(&charged), "{charged}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
