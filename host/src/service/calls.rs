@@ -341,6 +341,7 @@ fn build_commit(
             key: key.clone(),
             value: value.clone(),
             expected_version: io.inputs.state.get(key).and_then(|s| s.version),
+            advance: 1,
         })
         .collect();
     let reads: Vec<StateRead> = io

@@ -310,7 +310,7 @@ impl Overlay {
     /// Record what `c` will change once it commits.
     fn absorb(&mut self, c: &ActionCommit) {
         for w in &c.writes {
-            let version = w.expected_version.map_or(1, |v| v + 1);
+            let version = w.expected_version.unwrap_or(0) + w.advance;
             self.state.insert(w.key.clone(), (w.value.clone(), version));
         }
         for (pool, delta) in &c.stock {
@@ -476,16 +476,19 @@ mod tests {
                     key: key("", "left"),
                     value: Some("4".into()),
                     expected_version: Some(7),
+                    advance: 1,
                 },
                 StateWrite {
                     key: key("u1", "mine"),
                     value: Some("1".into()),
                     expected_version: None,
+                    advance: 1,
                 },
                 StateWrite {
                     key: key("#team:x", "n"),
                     value: None,
                     expected_version: Some(2),
+                    advance: 1,
                 },
             ],
             vec![("prizes".into(), -1)],

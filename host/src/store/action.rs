@@ -45,6 +45,10 @@ pub struct StateWrite {
     pub value: Option<String>,
     /// Version read; `None` if the entry did not exist.
     pub expected_version: Option<i64>,
+    /// How many versions the write moves the entry on (an absent entry
+    /// is created at this version): 1 for an action's own write, more for
+    /// the writes of a chain folded into one (`squash.rs`).
+    pub advance: i64,
 }
 
 /// A state entry that was read but not written; the commit fails if it

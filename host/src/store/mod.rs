@@ -22,6 +22,7 @@ pub mod postgres;
 mod records;
 mod sql;
 pub mod sqlite;
+mod squash;
 pub mod sweep;
 
 pub use action::{

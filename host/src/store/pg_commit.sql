@@ -76,10 +76,12 @@ BEGIN
         IF (x ->> 'write')::boolean THEN
             IF x ->> 'version' IS NULL THEN
                 INSERT INTO state (activity_id, user_id, key, value, version)
-                VALUES (act, x ->> 'user_id', x ->> 'key', x ->> 'value', 1)
+                VALUES (act, x ->> 'user_id', x ->> 'key', x ->> 'value',
+                        coalesce((x ->> 'advance')::bigint, 1))
                 ON CONFLICT DO NOTHING;
             ELSE
-                UPDATE state SET value = x ->> 'value', version = version + 1
+                UPDATE state SET value = x ->> 'value',
+                                 version = version + coalesce((x ->> 'advance')::bigint, 1)
                  WHERE activity_id = act AND user_id = x ->> 'user_id' AND key = x ->> 'key'
                    AND version = (x ->> 'version')::bigint;
             END IF;
@@ -241,3 +243,18 @@ LANGUAGE sql AS $$ SELECT arcade_commit_run(cs, false) $$;
 -- failure answer 'AR001 chain broken' and are not run.
 CREATE OR REPLACE FUNCTION arcade_commit_chain(cs jsonb) RETURNS text[]
 LANGUAGE sql AS $$ SELECT arcade_commit_run(cs, true) $$;
+
+-- arcade_commit_all(cs) applies every element or none: the first failure
+-- fails the call. The host uses it for a folded chain (store/squash.rs)
+-- and falls back to arcade_commit_chain if it fails.
+CREATE OR REPLACE FUNCTION arcade_commit_all(cs jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    i int;
+BEGIN
+    PERFORM set_config('lock_timeout', '2s', true);
+    FOR i IN 0 .. jsonb_array_length(cs) - 1 LOOP
+        PERFORM arcade_commit(cs -> i);
+    END LOOP;
+END;
+$$;

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::batch::Batcher;
 use super::sql::{
     self,
+    order::StateStep,
     snapshot::{SNAPSHOT, SnapshotRow, snapshot_from_rows},
 };
 use super::{ActionCommit, Snapshot, StoreError, StoreResult, TimerChange};
@@ -88,6 +89,25 @@ impl PgStore {
         Some(self.commits.submit(commit_input(c)).await)
     }
 
+    /// Commits applied by one call of `arcade_commit_all`, all or nothing.
+    async fn commit_all(&self, cs: &[ActionCommit]) -> StoreResult<()> {
+        let inputs: Vec<String> = cs.iter().map(commit_input).collect();
+        let done = sqlx::query("SELECT arcade_commit_all($1::jsonb)")
+            .bind(format!("[{}]", inputs.join(",")))
+            .execute(&self.write)
+            .await;
+        match done {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some(COMMIT_CONFLICT) => {
+                Err(StoreError::Conflict)
+            }
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some(KEY_TAKEN) => {
+                Err(StoreError::KeyTaken)
+            }
+            Err(e) => Err(sql::classify("outcome")(e)),
+        }
+    }
+
     /// A chain is committed by `arcade_commit_chain`, in parts of up to
     /// [`CHAIN_PART`] commits, each part one transaction; it stops at the
     /// first commit that fails.
@@ -156,8 +176,12 @@ fn commit_input(c: &ActionCommit) -> String {
         .iter()
         .map(|step| {
             let (key, write, value, version) = step.parts();
+            let advance = match step {
+                StateStep::Write(w) => w.advance,
+                StateStep::Read(_) => 0,
+            };
             json!({"user_id": key.user_id, "key": key.key, "write": write,
-                       "value": value, "version": version})
+                       "value": value, "version": version, "advance": advance})
         })
         .collect();
     let timers: Vec<_> = sql::order::timer_steps(c)

@@ -109,6 +109,20 @@ impl SqliteStore {
         Some(self.commits.submit(c.clone()).await)
     }
 
+    /// Commits applied in one write transaction, all or nothing.
+    async fn commit_all(&self, cs: &[ActionCommit]) -> StoreResult<()> {
+        let mut tx = Self::begin_on(&self.write)
+            .await
+            .map_err(super::sql::classify("outcome"))?;
+        for c in cs {
+            if let Err(e) = Self::apply_commit(&mut tx, c).await {
+                tx.rollback().await?;
+                return Err(e);
+            }
+        }
+        tx.commit().await.map_err(super::sql::classify("outcome"))
+    }
+
     /// A chain is applied in one write transaction, each commit in a
     /// savepoint, stopping at the first that fails (the later ones rest
     /// on its writes).

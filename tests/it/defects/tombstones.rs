@@ -65,6 +65,7 @@ async fn set(store: &dyn Store, activity: &str, k: &StateKey, value: Option<&str
         key: k.clone(),
         value: value.map(Into::into),
         expected_version: version,
+        advance: 1,
     };
     store
         .commit(&commit(activity, &k.user_id, vec![w]))
@@ -139,6 +140,7 @@ async fn tombstones_expire_after_retention(db: Db) {
         key: keys[2].clone(),
         value: Some("late".into()),
         expected_version: Some(2),
+        advance: 1,
     };
     let r = store.commit(&commit(&id, "", vec![stale])).await;
     assert!(matches!(r, Err(StoreError::Conflict)), "{r:?}");
@@ -189,6 +191,7 @@ async fn rewrites_racing_sweeps_are_kept(db: Db) {
                             key: k.clone(),
                             value: value.clone(),
                             expected_version: version_of(&*store, &id, &k).await,
+                            advance: 1,
                         };
                         match store.commit(&commit(&id, &k.user_id, vec![w])).await {
                             Ok(()) => break,

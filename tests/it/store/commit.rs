@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arcade_host::store::{ActionCommit, StateRead, Store, StoreError};
+use arcade_host::store::{ActionCommit, IdempotencyRecord, StateRead, Store, StoreError};
 
 use super::{action, activity_with, entry, key, prize, remaining, write};
 use crate::support::Db;
@@ -15,6 +15,7 @@ both_stores!(
     read_validation,
     concurrent_claims,
     commit_chain_in_order,
+    folded_chain_refused_commits_one_by_one,
     concurrent_commits_fail_alone,
 );
 
@@ -270,6 +271,96 @@ async fn commit_chain_in_order(s: Arc<dyn Store>, _: Db) {
 
 /// Commits that arrive together may share a transaction (group commit);
 /// a refused one must still be undone alone and the others applied whole.
+/// A chain whose versions follow one another is folded and applied all
+/// at once; when the store refuses the fold (a row moved underneath, a key
+/// already taken), the chain is committed one by one, and what commits is
+/// exactly the prefix before the commit that fails.
+async fn folded_chain_refused_commits_one_by_one(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 100)]).await;
+    let counter = |i: i64, expected: Option<i64>| {
+        let mut c = action(&id, &format!("u{i}"));
+        c.stock = vec![("gold".into(), -1)];
+        c.writes = vec![
+            write("", "counter", Some(i.to_string().as_str()), expected),
+            write(&format!("u{i}"), "mine", Some("1"), None),
+        ];
+        c
+    };
+    // Folded: 20 commits, the counter written 20 times, stock claimed 20
+    // times; the end state is the chain's, versions included.
+    let chain: Vec<_> = (0..20)
+        .map(|i| counter(i + 1, if i == 0 { None } else { Some(i) }))
+        .collect();
+    assert!(s.commit_chain(&chain).await.iter().all(Result::is_ok));
+    assert_eq!(
+        entry(&*s, &id, "", "counter").await,
+        Some((Some("20".into()), 20))
+    );
+    assert_eq!(
+        entry(&*s, &id, "u7", "mine").await,
+        Some((Some("1".into()), 1))
+    );
+    assert_eq!(remaining(&*s, &id, "gold").await, 80);
+    assert_eq!(s.count_outcomes(&id).await.unwrap(), 20);
+
+    // A writer outside the chain moves the counter to 21 first. The chain
+    // below starts with a commit that leaves the counter alone, then
+    // expects it at 20: the fold is refused, the first commit stands.
+    let mut outside = action(&id, "outsider");
+    outside.writes = vec![write("", "counter", Some("x"), Some(20))];
+    s.commit(&outside).await.unwrap();
+    let mut first = action(&id, "v0");
+    first.writes = vec![write("v0", "mine", Some("1"), None)];
+    let chain = vec![first, counter(21, Some(20)), counter(22, Some(21))];
+    let ok: Vec<bool> = s
+        .commit_chain(&chain)
+        .await
+        .iter()
+        .map(Result::is_ok)
+        .collect();
+    assert_eq!(ok, [true, false, false]);
+    assert_eq!(
+        entry(&*s, &id, "v0", "mine").await,
+        Some((Some("1".into()), 1))
+    );
+    assert_eq!(
+        entry(&*s, &id, "", "counter").await,
+        Some((Some("x".into()), 21))
+    );
+    assert_eq!(remaining(&*s, &id, "gold").await, 80);
+
+    // A key already taken in the middle: the commits before it stand, it
+    // answers `KeyTaken`, the rest are not tried.
+    let keyed = |i: i64, expected: i64, key: &str| {
+        let mut c = counter(i, Some(expected));
+        c.idempotency = Some(IdempotencyRecord {
+            key: key.into(),
+            request_hash: "h".into(),
+            response: "{}".into(),
+        });
+        c
+    };
+    s.commit(&keyed(0, 21, "taken")).await.unwrap();
+    let chain = vec![
+        keyed(23, 22, "k23"),
+        keyed(24, 23, "taken"),
+        keyed(25, 24, "k25"),
+    ];
+    let answers = s.commit_chain(&chain).await;
+    assert!(answers[0].is_ok(), "{answers:?}");
+    assert!(
+        matches!(answers[1], Err(StoreError::KeyTaken)),
+        "{answers:?}"
+    );
+    assert!(answers[2].is_err(), "{answers:?}");
+    assert_eq!(
+        entry(&*s, &id, "", "counter").await,
+        Some((Some("23".into()), 23))
+    );
+    assert_eq!(remaining(&*s, &id, "gold").await, 78);
+    assert_eq!(s.idempotent_response(super::T, "k25").await.unwrap(), None);
+}
+
 async fn concurrent_commits_fail_alone(s: Arc<dyn Store>, _: Db) {
     let id = activity_with(&*s, &[("gold", 1000)]).await;
     let tasks: Vec<_> = (0..120)

@@ -156,6 +156,7 @@ fn write(user: &str, k: &str, value: Option<&str>, expected_version: Option<i64>
         key: key(user, k),
         value: value.map(Into::into),
         expected_version,
+        advance: 1,
     }
 }
 

@@ -136,7 +136,7 @@ macro_rules! impl_commit {
                             StateStep::Write(w) => {
                                 let q = match w.expected_version {
                                     Some(v) => sqlx::query::<$db>(
-                                        "UPDATE state SET value = $4, version = version + 1 \
+                                        "UPDATE state SET value = $4, version = version + $6 \
                                          WHERE activity_id = $1 AND user_id = $2 AND key = $3 \
                                          AND version = $5",
                                     )
@@ -144,16 +144,18 @@ macro_rules! impl_commit {
                                     .bind(&w.key.user_id)
                                     .bind(&w.key.key)
                                     .bind(&w.value)
-                                    .bind(v),
+                                    .bind(v)
+                                    .bind(w.advance),
                                     None => sqlx::query::<$db>(
                                         "INSERT INTO state \
                                          (activity_id, user_id, key, value, version) \
-                                         VALUES ($1, $2, $3, $4, 1) ON CONFLICT DO NOTHING",
+                                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                                     )
                                     .bind(&o.activity_id)
                                     .bind(&w.key.user_id)
                                     .bind(&w.key.key)
-                                    .bind(&w.value),
+                                    .bind(&w.value)
+                                    .bind(w.advance),
                                 };
                                 q.execute(&mut *tx).await.map_err(&conflict)?.rows_affected() == 1
                             }

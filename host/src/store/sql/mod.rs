@@ -219,6 +219,16 @@ macro_rules! impl_store {
                 }
 
                 async fn commit_chain(&self, cs: &[ActionCommit]) -> Vec<StoreResult<()>> {
+                    // Folded, the chain moves each shared row once; if that
+                    // fails, one by one finds the commit that failed.
+                    if let Some(folded) = $crate::store::squash::squash(cs) {
+                        match self.commit_all(&folded).await {
+                            Ok(()) => return cs.iter().map(|_| Ok(())).collect(),
+                            Err(e) => {
+                                tracing::debug!(error = %e, "folded chain refused; one by one")
+                            }
+                        }
+                    }
                     self.chain_commits(cs).await
                 }
 
