@@ -164,25 +164,29 @@ async fn run_round(arcade: &Arc<Arcade>, round: Vec<Queued>) -> Vec<Queued> {
     let t0 = Instant::now();
     let n = round.len();
     let oldest = round.iter().map(|q| q.since.elapsed()).max();
-    let store = arcade.store.clone();
-    let snapshots = futures::future::join_all(
-        round
-            .iter()
-            .map(|q| store.snapshot(&q.spec.activity.record.id, &q.spec.user_id)),
-    )
-    .await;
+    let Some(activity_id) = round.first().map(|q| q.spec.activity.record.id.clone()) else {
+        return Vec::new();
+    };
+    let users: Vec<&str> = round.iter().map(|q| q.spec.user_id.as_str()).collect();
+    let snapshots = arcade.store.snapshots(&activity_id, &users).await;
+    drop(users);
     let t_snap = t0.elapsed();
-    let mut work = Vec::with_capacity(round.len());
-    for (q, snapshot) in round.into_iter().zip(snapshots) {
-        match snapshot {
-            Ok(s) => {
-                let loader = arcade.loader(&q.spec.activity, &q.spec.user_id);
-                work.push((q, s, loader));
-            }
-            Err(e) => {
+    let snapshots = match snapshots {
+        Ok(s) => s,
+        Err(e) => {
+            // The same storage failure for every action of the round.
+            let why = e.to_string();
+            for q in round {
+                let e = StoreError::Database(sqlx::Error::Protocol(why.clone()));
                 let _ = q.reply.send(Err(e.into()));
             }
+            return Vec::new();
         }
+    };
+    let mut work = Vec::with_capacity(round.len());
+    for (q, s) in round.into_iter().zip(snapshots) {
+        let loader = arcade.loader(&q.spec.activity, &q.spec.user_id);
+        work.push((q, s, loader));
     }
     let sandbox = arcade.sandbox.clone();
     let clock = arcade.clone();

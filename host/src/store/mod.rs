@@ -131,6 +131,12 @@ pub trait Store: KeyStore + TombstoneStore + Send + Sync + 'static {
 
     /// What an action by `user_id` may read, consistent as of one moment.
     async fn snapshot(&self, activity_id: &str, user_id: &str) -> StoreResult<Snapshot>;
+    /// [`Store::snapshot`] of one activity for each of `users` (a hot
+    /// activity's round), in their order; a backend may read them in one
+    /// statement.
+    async fn snapshots(&self, activity_id: &str, users: &[&str]) -> StoreResult<Vec<Snapshot>> {
+        futures::future::try_join_all(users.iter().map(|u| self.snapshot(activity_id, u))).await
+    }
     /// Apply an action's changes and append its outcome, all or nothing.
     /// `Conflict` if a read version, a written version or a stock claim no
     /// longer holds; `KeyTaken` if its idempotency key is already stored.

@@ -71,6 +71,22 @@ impl PgStore {
         pool.begin().await
     }
 
+    /// Each through the snapshot queue, which reads those queued together
+    /// in one statement (`snapshot_batch`).
+    async fn many_snapshots(
+        &self,
+        activity_id: &str,
+        users: &[&str],
+    ) -> StoreResult<Vec<Snapshot>> {
+        futures::future::try_join_all(users.iter().map(|u| self.fast_snapshot_of(activity_id, u)))
+            .await
+    }
+
+    async fn fast_snapshot_of(&self, activity_id: &str, user_id: &str) -> StoreResult<Snapshot> {
+        let key = (activity_id.to_owned(), user_id.to_owned());
+        self.snapshots.submit(key).await
+    }
+
     /// Snapshots that queue up are read together (`snapshot_batch`).
     async fn fast_snapshot(
         &self,

@@ -98,6 +98,33 @@ impl SqliteStore {
         pool.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// One read of the activity's scope and stock and of every user's
+    /// scope: a round of a hot activity would otherwise take a pooled
+    /// connection (and its worker thread) per action.
+    async fn many_snapshots(
+        &self,
+        activity_id: &str,
+        users: &[&str],
+    ) -> StoreResult<Vec<super::Snapshot>> {
+        let list = serde_json::to_string(users).expect("user ids serialize");
+        let rows = sqlx::query_as::<_, super::sql::snapshot::SnapshotRow>(
+            "SELECT 's', user_id, key, value, version, CAST(0 AS BIGINT) FROM state \
+             WHERE activity_id = $1 AND user_id = '' \
+             UNION ALL \
+             SELECT 's', user_id, key, value, version, CAST(0 AS BIGINT) FROM state \
+             WHERE activity_id = $1 AND user_id IN (SELECT value FROM json_each($2)) \
+             AND user_id <> '' \
+             UNION ALL \
+             SELECT 'k', pool, '', NULL, initial, remaining FROM stock \
+             WHERE activity_id = $1",
+        )
+        .bind(activity_id)
+        .bind(list)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(super::sql::snapshot::snapshots_for(rows, users))
+    }
+
     /// Reads run in-process on the read pool, alongside the writer.
     async fn fast_snapshot(&self, _: &str, _: &str) -> Option<StoreResult<super::Snapshot>> {
         None

@@ -8,7 +8,11 @@ use arcade_host::store::{StockLevel, Store};
 use super::{action, activity_with, key, write};
 use crate::support::Db;
 
-both_stores!(snapshot_scopes, concurrent_snapshots_each_see_their_own,);
+both_stores!(
+    snapshot_scopes,
+    concurrent_snapshots_each_see_their_own,
+    a_rounds_snapshots_match_one_by_one,
+);
 
 async fn snapshot_scopes(s: Arc<dyn Store>, _: Db) {
     let id = activity_with(&*s, &[("gold", 3)]).await;
@@ -114,4 +118,41 @@ async fn concurrent_snapshots_each_see_their_own(s: Arc<dyn Store>, _: Db) {
         };
         assert_eq!(pools, want, "{round} {user:?}");
     }
+}
+
+/// A hot activity's round reads its actions' snapshots together: 300
+/// users (some twice, one with no state, one the empty timer user), each
+/// getting exactly what [`Store::snapshot`] would give them alone.
+async fn a_rounds_snapshots_match_one_by_one(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[("gold", 7), ("silver", 2)]).await;
+    let other = activity_with(&*s, &[("gold", 1)]).await;
+    let mut c = action(&id, "u0");
+    c.writes = vec![write("", "left", Some("9"), None)];
+    c.writes.extend((0..300).map(|i| {
+        let v = i.to_string();
+        write(&format!("u{i}"), "mine", Some(v.as_str()), None)
+    }));
+    s.commit(&c).await.unwrap();
+    let mut c = action(&other, "u1");
+    c.writes = vec![write("u1", "elsewhere", Some("x"), None)];
+    s.commit(&c).await.unwrap();
+
+    let mut users: Vec<String> = (0..300).map(|i| format!("u{i}")).collect();
+    users.extend(["u5".into(), "nobody".into(), String::new()]);
+    let users: Vec<&str> = users.iter().map(String::as_str).collect();
+    let together = s.snapshots(&id, &users).await.unwrap();
+    assert_eq!(together.len(), users.len());
+    for (user, snap) in users.iter().zip(&together) {
+        let alone = s.snapshot(&id, user).await.unwrap();
+        assert_eq!(snap.state, alone.state, "{user}");
+        assert_eq!(snap.stock, alone.stock, "{user}");
+    }
+    assert_eq!(together[7].state.len(), 2);
+    assert_eq!(together[7].state[1].value.as_deref(), Some("7"));
+    assert_eq!(
+        together[301].state.len(),
+        1,
+        "nobody sees the activity scope only"
+    );
+    assert_eq!(together[302].stock.len(), 2);
 }

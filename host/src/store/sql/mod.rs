@@ -214,6 +214,14 @@ macro_rules! impl_store {
                     self.sql_snapshot(activity_id, user_id).await
                 }
 
+                async fn snapshots(
+                    &self,
+                    activity_id: &str,
+                    users: &[&str],
+                ) -> StoreResult<Vec<Snapshot>> {
+                    self.many_snapshots(activity_id, users).await
+                }
+
                 async fn commit(&self, c: &ActionCommit) -> StoreResult<()> {
                     self.sql_commit(c).await
                 }

@@ -58,6 +58,27 @@ pub(in crate::store) fn snapshot_from_rows(
     snap
 }
 
+/// Each of `users`' snapshot from rows of the activity scope, the users'
+/// scopes and stock (as [`SNAPSHOT`]'s, for many users at once).
+pub(in crate::store) fn snapshots_for(rows: Vec<SnapshotRow>, users: &[&str]) -> Vec<Snapshot> {
+    let mut shared = Vec::new();
+    let mut own: std::collections::HashMap<&str, Vec<&SnapshotRow>> = Default::default();
+    for row in &rows {
+        if row.0 == "s" && !row.1.is_empty() {
+            own.entry(row.1.as_str()).or_default().push(row);
+        } else {
+            shared.push(row);
+        }
+    }
+    users
+        .iter()
+        .map(|u| {
+            let mine = own.get(u).into_iter().flatten();
+            snapshot_from_rows(shared.iter().chain(mine).map(|r| (*r).clone()))
+        })
+        .collect()
+}
+
 /// A row of `state` without its activity: user_id, key, value, version.
 #[derive(sqlx::FromRow)]
 pub(in crate::store) struct StateRow {
