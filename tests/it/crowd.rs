@@ -21,6 +21,7 @@ both_backends!(
     keyed_burst_yields_one_outcome_and_identical_bodies,
     hung_up_keyed_request_completes_or_frees_its_key,
     red_packet_of_500_with_1000_grabbers,
+    red_packet_across_two_replicas,
 );
 
 fn code(r: &Reply) -> (u16, &str) {
@@ -316,6 +317,41 @@ async fn red_packet_of_500_with_1000_grabbers(db: Db) {
     packets.dedup();
     assert_eq!(packets.len(), 500, "every packet handed out once");
     assert_eq!(s.all_outcomes(&t, &id).await.len(), 500);
+}
+
+/// Two replicas on one store, each with its own lane for the activity:
+/// their folded chains meet in the database, which decides; a refused
+/// fold commits one by one and the rest runs again. Every grab still gets
+/// its real answer.
+async fn red_packet_across_two_replicas(db: Db) {
+    let limit = rlimit::increase_nofile_limit(8192).expect("raise open-file limit");
+    assert!(limit >= 2000, "need 2,000 open files; have {limit}");
+    let a = Arc::new(Server::start(db.clone()).await);
+    let b = Arc::new(Server::start(db).await);
+    crate::red_packet::upload_red_packet(&a).await;
+    let t = a.tenant("t").await;
+    let id = a.activity(&t, "red-packet", json!({"packets": 300})).await;
+    let replies = burst(600, |i| {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let (t, id) = (t.clone(), id.clone());
+        async move { keyed_draw_action(&s, &t, &id, &format!("g{i}"), "grab").await }
+    })
+    .await;
+    let tally = tally(&replies);
+    let mut packets: Vec<u64> = replies
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.body["result"]["packet"].as_u64().unwrap())
+        .collect();
+    let sold_out = replies
+        .iter()
+        .filter(|r| code(r) == (409, "sold_out"))
+        .count();
+    assert_eq!((packets.len(), sold_out), (300, 300), "{tally:?}");
+    packets.sort_unstable();
+    packets.dedup();
+    assert_eq!(packets.len(), 300, "every packet handed out once");
+    assert_eq!(a.all_outcomes(&t, &id).await.len(), 300);
 }
 
 async fn keyed_draw_action(s: &Server, t: &Tenant, id: &str, user: &str, action: &str) -> Reply {

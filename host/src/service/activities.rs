@@ -201,10 +201,28 @@ impl Arcade {
         tenant_id: &str,
         id: &str,
     ) -> Result<Arc<LoadedActivity>> {
-        let cached = self.activities.read().expect("lock").get(id).cloned();
+        let fresh = || {
+            self.activities
+                .read()
+                .expect("lock")
+                .get(id)
+                .filter(|a| a.loaded_at.elapsed() < ACTIVITY_CACHE_TTL)
+                .cloned()
+        };
+        let mut cached = fresh();
+        // A crowd's requests all miss at once (first use, or the entry
+        // aging out): one reads the activity, the rest wait and find it.
+        let _turn = match cached {
+            Some(_) => None,
+            None => {
+                let turn = self.loading.turn(&format!("activity:{id}")).await;
+                cached = fresh();
+                Some(turn)
+            }
+        };
         let loaded = match cached {
-            Some(a) if a.loaded_at.elapsed() < ACTIVITY_CACHE_TTL => a,
-            _ => {
+            Some(a) => a,
+            None => {
                 let record = self
                     .store
                     .activity(id)

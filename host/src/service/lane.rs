@@ -30,6 +30,12 @@
 //! - A mechanic's refusal (`team_full`, `sold_out`) is answered only if
 //!   every commit before it in the round succeeded, so it never rests on
 //!   writes that did not happen; otherwise the action runs again.
+//! - Across replicas each has its own lane, and the database decides
+//!   between their chains. A round that commits nothing (the other lane
+//!   moved the rows between this round's snapshots and its commit) makes
+//!   the next one a quarter the size, down to one action, so the window
+//!   from snapshot to commit shrinks until a round commits; rounds that
+//!   commit whole grow back, doubling up to [`MAX_ROUND`].
 //! - A lane lives while it has work and for [`HOT_FOR`] after; then the
 //!   activity's actions go back to optimistic commits.
 
@@ -106,6 +112,9 @@ impl Lanes {
 async fn serve(arcade: Arc<Arcade>, activity_id: String, mut rx: mpsc::UnboundedReceiver<Queued>) {
     let mut pending: VecDeque<Queued> = VecDeque::new();
     let mut closing = false;
+    // Actions per round: shrinks when a round commits nothing, grows back
+    // when one commits whole.
+    let mut limit = MAX_ROUND;
     loop {
         if pending.is_empty() {
             if closing {
@@ -139,9 +148,21 @@ async fn serve(arcade: Arc<Arcade>, activity_id: String, mut rx: mpsc::Unbounded
                 Err(_) => break,
             }
         }
-        let take = pending.len().min(MAX_ROUND);
+        let take = pending.len().min(limit);
         let round: Vec<Queued> = pending.drain(..take).collect();
         let again = run_round(&arcade, round).await;
+        if again.len() == take {
+            // Nothing settled: a writer outside the lane (another
+            // replica's lane) moved the rows between our snapshots and
+            // our commit. Smaller rounds shorten that window until one
+            // commits; a short random pause keeps two lanes from meeting
+            // in step again.
+            limit = (limit / 4).max(1);
+            let pause = Duration::from_micros(u64::from(rand::random::<u16>() % 2000));
+            tokio::time::sleep(pause).await;
+        } else if again.is_empty() {
+            limit = (limit * 2).min(MAX_ROUND);
+        }
         // Actions to run again go first, in their order.
         for q in again.into_iter().rev() {
             if q.since.elapsed() > PATIENCE {

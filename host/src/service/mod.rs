@@ -15,6 +15,7 @@ mod outcomes;
 mod output;
 mod plugins;
 mod replay;
+mod single_flight;
 pub mod sweeper;
 pub mod timers;
 pub mod tombstones;
@@ -67,6 +68,8 @@ pub struct Arcade {
     in_flight: Arc<idempotency::InFlight>,
     /// Per-activity queues of actions that run one after another.
     lanes: lane::Lanes,
+    /// One load at a time per activity id and per plugin hash.
+    loading: single_flight::SingleFlight,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -106,6 +109,7 @@ impl Arcade {
             clock_frozen_at: std::sync::atomic::AtomicI64::new(i64::MIN),
             in_flight: Arc::default(),
             lanes: lane::Lanes::default(),
+            loading: single_flight::SingleFlight::default(),
         })
     }
 

@@ -164,6 +164,11 @@ impl Arcade {
         if let Some(p) = self.sandbox.cached(sha256) {
             return Ok(p);
         }
+        // A crowd's first requests all miss: one compiles, the rest wait.
+        let _turn = self.loading.turn(&format!("plugin:{sha256}")).await;
+        if let Some(p) = self.sandbox.cached(sha256) {
+            return Ok(p);
+        }
         let wasm = self
             .store
             .plugin_wasm(sha256)
