@@ -130,7 +130,7 @@ impl Sandbox {
         &self.config
     }
 
-    /// Wait for a slot to run a call of `tenant` in (see `admission.rs`);
+    /// Wait for a slot to run a call of `tenant` in (see `admission/`);
     /// give the permit to the call with [`CallIo::hold`].
     pub async fn admit(&self, tenant: &str) -> Result<Permit, Overloaded> {
         self.admission.admit(tenant).await

@@ -155,7 +155,7 @@ impl Arcade {
 
     /// Run an action: one optimistic attempt, and on a write conflict (or
     /// if its activity is already hot) through the activity's lane, where
-    /// queued actions run one after another (see `lane.rs`).
+    /// queued actions run one after another (see `lane/`).
     pub(crate) async fn run_action(self: &Arc<Self>, spec: CallSpec) -> Result<String> {
         if self.lanes.is_hot(&spec.activity.record.id) {
             return self.lanes.submit(self, spec).await;

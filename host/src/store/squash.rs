@@ -1,7 +1,7 @@
 //! Folding a chain of commits into one change to the shared rows.
 //!
 //! A hot activity's lane commits its round as a chain (see
-//! `service/lane.rs`): hundreds of actions, each over the writes of the
+//! `service/lane/`): hundreds of actions, each over the writes of the
 //! ones before it, most of them moving the same row (a red packet's
 //! counter, a team). Applied one after another, that row is updated once
 //! per action in one transaction. [`squash`] folds the chain instead:
