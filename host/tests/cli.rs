@@ -12,17 +12,23 @@ use sqlx::Connection;
 
 const PG_HINT: &str = "pg_virtualenv sh -c 'DATABASE_URL=postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE cargo test'";
 
+/// Where the service and `arcade replay` keep compiled plugins: shared by
+/// the tests and kept between runs, so each plugin is compiled once rather
+/// than by every process.
+fn plugin_cache_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
+}
+
 /// Draw a few times through the service; returns an outcome id.
 async fn seed(args: &StoreArgs) -> String {
     let store = arcade_host::server::open_store(args).await.unwrap();
-    let arcade = arcade_host::server::assemble(
-        store,
-        SandboxConfig::default(),
-        "cli-test-admin-token",
-        None,
-    )
-    .await
-    .unwrap();
+    let sandbox = SandboxConfig {
+        cache_dir: Some(plugin_cache_dir()),
+        ..SandboxConfig::default()
+    };
+    let arcade = arcade_host::server::assemble(store, sandbox, "cli-test-admin-token", None)
+        .await
+        .unwrap();
     let tenant = arcade.create_tenant("t").await.unwrap();
     arcade
         .create_api_key(&tenant, Role::Platform)
@@ -60,6 +66,7 @@ fn replay(outcome: &str, args: &StoreArgs) -> (i32, String) {
     cmd.args(["replay", outcome, "--data-dir"])
         .arg(&args.data_dir)
         .env_remove("ARCADE_SECRET")
+        .env("ARCADE_CACHE_DIR", plugin_cache_dir())
         .env("ARCADE_LOG", "warn");
     match &args.database_url {
         Some(url) => cmd.env("DATABASE_URL", url),

@@ -74,6 +74,7 @@ impl Server {
 
     pub async fn start_with(db: Db, sandbox: SandboxConfig) -> Server {
         let store = db.store().await;
+        let sandbox = crate::support::with_plugin_cache(sandbox);
         let arcade = arcade_host::server::assemble(store, sandbox, ADMIN, Some(SECRET))
             .await
             .expect("assemble arcade");

@@ -42,7 +42,8 @@ impl Drop for Hardened {
 impl Hardened {
     pub async fn start(db: &Db, config: ServeConfig) -> Hardened {
         let store = db.store().await;
-        let arcade = arcade_host::server::assemble(store, Default::default(), ADMIN, Some(SECRET))
+        let sandbox = crate::support::with_plugin_cache(Default::default());
+        let arcade = arcade_host::server::assemble(store, sandbox, ADMIN, Some(SECRET))
             .await
             .expect("assemble arcade");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -4,10 +4,30 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use arcade_host::sandbox::SandboxConfig;
 use arcade_host::store::Store;
 use arcade_host::store::postgres::PgStore;
 use arcade_host::store::sqlite::SqliteStore;
 use sqlx::Connection;
+
+/// Where test servers keep compiled plugins: one directory for every test
+/// and every run, as `serve` keeps them in its data directory. Compiling
+/// the five bundled plugins took most of a short test's time when each
+/// server did it afresh. Entries are keyed by the component's sha256 and
+/// the engine's compatibility hash, so a changed plugin or wasmtime never
+/// reads another's. Compiling itself is still tested, by
+/// `sandbox::compiled_plugins_survive_a_restart_on_disk`.
+pub fn plugin_cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
+}
+
+/// `config` with the shared plugin cache, unless it names its own.
+pub fn with_plugin_cache(config: SandboxConfig) -> SandboxConfig {
+    SandboxConfig {
+        cache_dir: config.cache_dir.or_else(|| Some(plugin_cache_dir())),
+        ..config
+    }
+}
 
 /// How to run the Postgres tests; printed when `DATABASE_URL` is missing.
 pub const PG_HINT: &str = "pg_virtualenv sh -c 'DATABASE_URL=postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE cargo test'";
