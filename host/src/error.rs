@@ -82,6 +82,11 @@ pub enum Error {
     /// A host bug.
     #[error("internal error: {0}")]
     Internal(String),
+    /// An inline attempt of a call gave up (see `CallIo::inline`); the
+    /// service runs the call again on the blocking pool, so this never
+    /// reaches a client unless that is forgotten.
+    #[error("internal error: an inline call was not run again")]
+    Offload,
 }
 
 fn summary(problems: &[ConfigProblem]) -> String {
@@ -103,6 +108,7 @@ impl From<PluginFailure> for Error {
         match f {
             PluginFailure::Host(HostFault::Overloaded(o)) => Error::Overloaded(o),
             PluginFailure::Host(HostFault::Storage(m)) => Error::StorageFault(m),
+            PluginFailure::Host(HostFault::Offload) => Error::Offload,
             other => Error::Plugin(other),
         }
     }
@@ -179,7 +185,7 @@ impl Error {
             Error::TooLarge(_) => 413,
             Error::Http { status, .. } => *status,
             Error::Contention | Error::Overloaded(_) => 503,
-            Error::Store(_) | Error::StorageFault(_) | Error::Internal(_) => 500,
+            Error::Store(_) | Error::StorageFault(_) | Error::Internal(_) | Error::Offload => 500,
         }
     }
 
@@ -200,7 +206,7 @@ impl Error {
             Error::Contention => "contention".into(),
             Error::Overloaded(_) => "overloaded".into(),
             Error::Store(_) | Error::StorageFault(_) => "storage_error".into(),
-            Error::Internal(_) => "internal_error".into(),
+            Error::Internal(_) | Error::Offload => "internal_error".into(),
         }
     }
 

@@ -14,7 +14,8 @@ use crate::support::Db;
 
 both_backends!(
     misbehaviour_is_contained,
-    others_keep_serving_during_a_runaway
+    others_keep_serving_during_a_runaway,
+    calls_that_block_or_run_long_leave_the_async_workers
 );
 
 fn hostile_wasm() -> Vec<u8> {
@@ -154,4 +155,77 @@ async fn others_keep_serving_during_a_runaway(db: Db) {
     for h in runaways {
         assert_eq!(h.await.unwrap().code(), "plugin_timeout");
     }
+}
+
+/// A call first runs on the request's async worker; one that needs a
+/// lazy read (a group-buy team) or runs past the inline budget (a loop)
+/// runs again on the blocking pool with the same answer it would have
+/// had, and its plugin goes straight there afterwards. Short calls stay.
+async fn calls_that_block_or_run_long_leave_the_async_workers(db: Db) {
+    let s = Server::start(db).await;
+    upload_hostile(&s).await;
+    let t = s.tenant("t").await;
+    let tenant_id = t.id.clone();
+    let inline = |id: String| {
+        let (arcade, tenant_id) = (s.arcade.clone(), tenant_id.clone());
+        async move { arcade.calls_inline(&tenant_id, &id).await.unwrap() }
+    };
+
+    let draw = s
+        .activity(
+            &t,
+            "lucky-draw",
+            json!({"prizes": [{"id": "p", "name": "P", "weight": 1, "stock": 5}]}),
+        )
+        .await;
+    for i in 0..5 {
+        let r = s.act(&t, &draw, &format!("u{i}"), "draw").await;
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+    assert!(inline(draw.clone()).await, "short draws stay inline");
+    assert_eq!(s.stock(&t, &draw, "p").await, 0);
+
+    let buy = s
+        .activity(
+            &t,
+            "group-buy",
+            json!({
+                "product": {"id": "p", "name": "P", "original_price_fen": 100, "deal_price_fen": 50},
+                "team_size": 2, "time_limit_minutes": 60, "max_open_teams_per_user": 1
+            }),
+        )
+        .await;
+    let opened = s.act_with(&t, &buy, "leader", "open", json!({})).await;
+    assert_eq!(opened.status, 200, "{opened:?}");
+    let team = opened.body["result"]["team_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Joining reads the team's scope lazily: the inline attempt stops and
+    // the call runs again where it may block; the answer is the real one.
+    let joined = s
+        .act_with(&t, &buy, "member", "join", json!({"team_id": team}))
+        .await;
+    assert_eq!(joined.status, 200, "{joined:?}");
+    let late = s
+        .act_with(&t, &buy, "late", "join", json!({"team_id": team}))
+        .await;
+    assert_eq!(
+        (late.status.as_u16(), late.code()),
+        (409, "team_full"),
+        "{late:?}"
+    );
+    assert!(
+        !inline(buy.clone()).await,
+        "a plugin that read lazily is offloaded"
+    );
+
+    let hostile = s.activity(&t, "hostile", json!({})).await;
+    assert!(inline(hostile.clone()).await);
+    expect_failure(&s, &t, &hostile, "loop", 502, "plugin_fuel_exhausted").await;
+    assert!(!inline(hostile.clone()).await, "a long call is offloaded");
+    // Offloaded, the plugin still serves, from the blocking pool.
+    let ok = s.act(&t, &hostile, "u1", "ok").await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(s.all_outcomes(&t, &hostile).await.len(), 1);
 }

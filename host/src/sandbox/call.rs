@@ -185,6 +185,8 @@ pub struct CallIo {
     /// The admission slot this call runs in, if it went through
     /// admission; released when the guest returns.
     pub(crate) permit: Option<Permit>,
+    /// Set for an attempt on an async worker (see [`CallIo::inline`]).
+    pub(crate) inline: bool,
 }
 
 impl CallIo {
@@ -254,6 +256,19 @@ impl CallIo {
         self.permit = Some(permit);
     }
 
+    /// Make this call an inline attempt: it runs on an async worker
+    /// thread, so it must neither block nor run long. Past
+    /// [`crate::sandbox::INLINE_BUDGET`] of guest time it stops with
+    /// [`HostFault::Offload`](crate::sandbox::HostFault::Offload), and so
+    /// does any lazy read (give it a loader that refuses); the caller then
+    /// runs the call again from the start on the blocking pool. A call's
+    /// effects are buffered until its commit and its inputs (snapshot,
+    /// clock, random stream) are fixed, so the second run is the call
+    /// the first would have been.
+    pub fn inline(&mut self) {
+        self.inline = true;
+    }
+
     /// Check in with the admission slot, if any (see
     /// [`Permit::check_in`]); time spent waiting for the slot back counts
     /// as host time, not guest time.
@@ -296,6 +311,7 @@ impl CallIo {
             diverged: false,
             host_wait: std::time::Duration::ZERO,
             permit: None,
+            inline: false,
         }
     }
 

@@ -71,6 +71,11 @@ pub enum HostFault {
     /// A host resource was exhausted (instance pool, database pool).
     #[error(transparent)]
     Overloaded(Overloaded),
+    /// A call run on an async worker (see `CallIo::inline`) needed a
+    /// blocking read or ran past its inline budget. Nothing it did is
+    /// kept; the host runs it again from the start on the blocking pool.
+    #[error("the call must run on the blocking pool")]
+    Offload,
 }
 
 impl HostFault {
@@ -79,6 +84,7 @@ impl HostFault {
         match self {
             HostFault::Storage(_) => "storage_error",
             HostFault::Overloaded(_) => "overloaded",
+            HostFault::Offload => "internal_error",
         }
     }
 }

@@ -8,7 +8,7 @@ use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
 
 use super::admission::{AdmissionConfig, SLICE};
 use super::engine::EPOCH_TICK;
-use super::failure::MemoryExceeded;
+use super::failure::{HostFault, MemoryExceeded};
 use super::imports::CallState;
 
 /// Resources one call may use.
@@ -113,6 +113,12 @@ pub(crate) fn effective(
     }
 }
 
+/// Guest time an inline attempt may use on an async worker before it is
+/// moved to the blocking pool (see `CallIo::inline`). Checked at each
+/// epoch tick, so an attempt holds its worker for at most this plus one
+/// tick.
+pub const INLINE_BUDGET: Duration = Duration::from_millis(1);
+
 /// Arm `store` with its fuel and deadline. Returns whether fuel could be
 /// set (so the fuel used can be reported). The deadline counts guest time
 /// only: waits on the store for lazy reads and for the admission slot
@@ -125,12 +131,28 @@ pub(crate) fn arm(store: &mut Store<CallState>, limits: &Limits) -> bool {
     let ticks = |d: Duration| (d.as_millis() as u64).div_ceil(EPOCH_TICK.as_millis() as u64) + 1;
     let started = Instant::now();
     let sliced = store.data().io.permit.is_some();
+    let inline = store.data().io.inline;
     let slice = move |left: Duration| {
         let t = ticks(left);
-        if sliced { t.min(ticks(SLICE)) } else { t }
+        if inline {
+            // The next tick: an inline call is checked at every one.
+            1
+        } else if sliced {
+            t.min(ticks(SLICE))
+        } else {
+            t
+        }
     };
     store.set_epoch_deadline(slice(timeout));
     store.epoch_deadline_callback(move |mut ctx| {
+        if inline {
+            // On an async worker: never wait for the slot here, and give
+            // the worker back once the budget is spent.
+            if started.elapsed() >= INLINE_BUDGET {
+                return Err(wasmtime::Error::new(HostFault::Offload));
+            }
+            return Ok(UpdateDeadline::Continue(1));
+        }
         ctx.data_mut().io.check_in();
         let guest = started.elapsed().saturating_sub(ctx.data().io.host_wait);
         Ok(match timeout.checked_sub(guest) {

@@ -37,7 +37,7 @@ pub use call::{CallIo, Inputs, Loader, Mode, TEAM_PREFIX, TimerOp};
 use failure::{BadOutput, MemoryExceeded};
 pub use failure::{HostFault, PluginFailure};
 use imports::CallState;
-pub use limits::{LimitOverrides, Limits, SandboxConfig};
+pub use limits::{INLINE_BUDGET, LimitOverrides, Limits, SandboxConfig};
 pub use output::{
     ActionSpec, ConfigProblem, GuestError, GuestErrorKind, GuestOutcome, Manifest, StockPools,
 };

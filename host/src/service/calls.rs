@@ -7,11 +7,15 @@ use std::time::Duration;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::inline::RefusingLoader;
 use super::loader::StoreLoader;
 use super::{Arcade, LoadedActivity, blocking};
 use crate::error::{Error, Result};
 use crate::randomness;
-use crate::sandbox::{CallContext, CallIo, DueTimer, GuestOutcome, Loader, Mode, Sandbox, TimerOp};
+use crate::sandbox::{
+    CallContext, CallIo, DueTimer, GuestOutcome, HostFault, Loader, Mode, PluginFailure, Sandbox,
+    TimerOp,
+};
 use crate::store::{
     ActionCommit, BalanceChange, EventRow, IdempotencyRecord, OutcomeRecord, RewardRow, Snapshot,
     StateKey, StateRead, StateWrite, StoreError, TimerChange,
@@ -174,15 +178,36 @@ impl Arcade {
             return self.lanes.submit(self, spec).await;
         }
         let now = self.now();
-        let loader = Box::new(self.loader(&spec.activity, &spec.user_id));
-        let mut io = call_io(&spec, now, snapshot, loader);
-        io.hold(permit);
-        let sandbox = self.sandbox.clone();
-        let (spec, ran) = blocking(move || {
-            let ran = execute(&sandbox, &spec, io, now);
-            (spec, ran)
-        })
-        .await?;
+        let plugin = &spec.activity.plugin.sha256;
+        let mut permit = Some(permit);
+        let mut first = None;
+        if self.offloads.inline_ok(plugin) {
+            let mut io = call_io(&spec, now, snapshot.clone(), Box::new(RefusingLoader));
+            io.inline();
+            io.hold(permit.take().expect("the permit"));
+            match super::inline::attempt(|| execute(&self.sandbox, &spec, io, now)) {
+                Err(Error::Offload) => self.offloads.mark(plugin),
+                done => first = Some(done),
+            }
+        }
+        let (spec, ran) = match first {
+            Some(done) => (spec, done),
+            None => {
+                let permit = match permit {
+                    Some(p) => p,
+                    None => self.sandbox.admit(&spec.activity.record.tenant_id).await?,
+                };
+                let loader = Box::new(self.loader(&spec.activity, &spec.user_id));
+                let mut io = call_io(&spec, now, snapshot, loader);
+                io.hold(permit);
+                let sandbox = self.sandbox.clone();
+                blocking(move || {
+                    let ran = execute(&sandbox, &spec, io, now);
+                    (spec, ran)
+                })
+                .await?
+            }
+        };
         let ran = ran?;
         match self.store.commit(&ran.commit).await {
             Ok(()) => Ok(ran.body),
@@ -193,6 +218,13 @@ impl Arcade {
             Err(StoreError::KeyTaken) => self.taken_key_response(&spec).await,
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Whether the next action of this activity will try inline first
+    /// (see `inline.rs`), for tests and diagnostics.
+    pub async fn calls_inline(&self, tenant_id: &str, activity_id: &str) -> Result<bool> {
+        let activity = self.load_activity(tenant_id, activity_id).await?;
+        Ok(self.offloads.inline_ok(&activity.plugin.sha256))
     }
 
     /// The answer for an action whose commit found its idempotency key
@@ -295,6 +327,10 @@ pub(crate) fn execute(sandbox: &Sandbox, spec: &CallSpec, io: CallIo, now: i64) 
             sandbox.handle(&a.plugin, &a.limits, io, &ctx, name, &spec.payload)
         }
     };
+    if let Err(PluginFailure::Host(HostFault::Offload)) = report.result {
+        // An inline attempt gave up; the caller runs the call again.
+        return Err(Error::Offload);
+    }
     log_guest_lines(&report.io);
     let checked = match report.result {
         Ok(Ok(o)) => super::output::check_storable(&o, &report.io).map(|()| Ok(o)),

@@ -7,6 +7,7 @@ mod activities;
 mod auth;
 mod calls;
 mod idempotency;
+mod inline;
 mod keys;
 mod lane;
 mod ledger;
@@ -70,6 +71,8 @@ pub struct Arcade {
     lanes: lane::Lanes,
     /// One load at a time per activity id and per plugin hash.
     loading: single_flight::SingleFlight,
+    /// Plugins whose calls skip the inline attempt for now.
+    offloads: inline::Offloads,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -110,6 +113,7 @@ impl Arcade {
             in_flight: Arc::default(),
             lanes: lane::Lanes::default(),
             loading: single_flight::SingleFlight::default(),
+            offloads: inline::Offloads::default(),
         })
     }
 

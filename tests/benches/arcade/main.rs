@@ -23,6 +23,10 @@
 //! pgbench (default 3; warm-up is a fifth of it, at least 1 s),
 //! `ARCADE_BENCH_ITERS` the sandbox iterations (default 20,000) and
 //! `ARCADE_BENCH_HOT` the clients of a hot-key burst (default 1,000);
+//! `ARCADE_BENCH_ROUNDS` how many times the throughput runs of (b) and
+//! (c) are repeated (default 3): on Postgres each round runs unkeyed,
+//! keyed, the baseline and pgbench back to back, so slow drift of the
+//! machine hits all four alike, and the table shows each one's median;
 //! `ARCADE_BENCH_SANDBOX_ONLY=1` runs (a) alone. No tracing subscriber is
 //! installed, so the host's logging costs next to nothing.
 
@@ -34,6 +38,10 @@ mod pg;
 mod report;
 mod sandbox;
 mod server;
+
+/// The allocator `arcade` itself uses, so the in-process server is measured as shipped.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -82,14 +90,14 @@ pub struct DrawRun {
 
 /// Everything measured on one store.
 pub struct StoreRuns {
-    /// Draws without an idempotency key.
-    pub unkeyed: DrawRun,
-    /// Draws with a unique idempotency key each.
-    pub keyed: DrawRun,
+    /// Draws without an idempotency key, one per round.
+    pub unkeyed: Vec<DrawRun>,
+    /// Draws with a unique idempotency key each, one per round.
+    pub keyed: Vec<DrawRun>,
     /// Hot-key bursts.
     pub hot: Vec<HotResult>,
-    /// A tenant's draws beside a hostile one.
-    pub neighbour: neighbour::NeighbourRun,
+    /// A tenant's draws beside a hostile one, one per round.
+    pub neighbour: Vec<neighbour::NeighbourRun>,
 }
 
 /// What (b) to (d) measured.
@@ -100,14 +108,16 @@ pub struct Runs {
     pub warmup: Duration,
     /// Clients of a hot-key burst.
     pub hot_clients: usize,
+    /// Rounds of the throughput runs.
+    pub rounds: usize,
     /// On SQLite.
     pub sqlite: StoreRuns,
     /// On Postgres, when `DATABASE_URL` is set.
     pub postgres: Option<StoreRuns>,
-    /// The hand-written service, keyed draws on Postgres.
-    pub baseline: Option<Report>,
-    /// pgbench -N tps.
-    pub pgbench: Option<f64>,
+    /// The hand-written service, keyed draws on Postgres, one per round.
+    pub baseline: Vec<Report>,
+    /// pgbench -N tps, one per round.
+    pub pgbench: Vec<f64>,
 }
 
 async fn draws(s: &Server, keyed: bool, shape: Shape) -> anyhow::Result<DrawRun> {
@@ -130,33 +140,111 @@ async fn draws(s: &Server, keyed: bool, shape: Shape) -> anyhow::Result<DrawRun>
     Ok(DrawRun { report, won })
 }
 
-async fn bench_store(
-    name: &str,
-    store: Arc<dyn Store>,
-    shape: Shape,
-    hot: usize,
-) -> anyhow::Result<StoreRuns> {
+/// A started server with the bench's extra plugins uploaded.
+async fn bench_server(store: Arc<dyn Store>) -> anyhow::Result<Server> {
     let s = Server::start(store).await?;
     s.upload(std::fs::read(env!("RED_PACKET_WASM"))?).await?;
     s.upload(std::fs::read(env!("HOSTILE_WASM"))?).await?;
+    Ok(s)
+}
+
+/// Draws per round: unkeyed, keyed.
+type DrawRounds = (Vec<DrawRun>, Vec<DrawRun>);
+
+/// One round of (b) on `s`: unkeyed draws, then keyed.
+async fn draw_round(
+    name: &str,
+    s: &Server,
+    shape: Shape,
+    runs: &mut DrawRounds,
+) -> anyhow::Result<()> {
     eprintln!("(b) {name}: draws without Idempotency-Key ...");
-    let unkeyed = draws(&s, false, shape).await?;
+    runs.0.push(draws(s, false, shape).await?);
     eprintln!("(b) {name}: draws with a unique Idempotency-Key each ...");
-    let keyed = draws(&s, true, shape).await?;
-    eprintln!("(d) {name}: hot-key bursts of {hot} ...");
+    runs.1.push(draws(s, true, shape).await?);
+    Ok(())
+}
+
+/// (d) and (e) on `s`, after its rounds of (b).
+async fn finish_store(
+    name: &str,
+    s: &Server,
+    c: &Bench,
+    (unkeyed, keyed): DrawRounds,
+) -> anyhow::Result<StoreRuns> {
+    let n = c.hot;
+    eprintln!("(d) {name}: hot-key bursts of {n} ...");
     let hot = vec![
-        hotkey::red_packet(&s, hot as u64, hot).await?,
-        hotkey::red_packet(&s, hot as u64 / 2, hot).await?,
-        hotkey::group_buy(&s, hot).await?,
+        hotkey::red_packet(s, n as u64, n).await?,
+        hotkey::red_packet(s, n as u64 / 2, n).await?,
+        hotkey::group_buy(s, n).await?,
     ];
     eprintln!("(e) {name}: draws beside a tenant flooding a looping plugin ...");
-    let neighbour = neighbour::run(&s, shape).await?;
+    let neighbour = neighbour::rounds(s, c.shape, c.rounds).await?;
     Ok(StoreRuns {
         unkeyed,
         keyed,
         hot,
         neighbour,
     })
+}
+
+async fn bench_sqlite(store: Arc<dyn Store>, c: &Bench) -> anyhow::Result<StoreRuns> {
+    let s = bench_server(store).await?;
+    let mut draws = (Vec::new(), Vec::new());
+    for _ in 0..c.rounds {
+        draw_round("SQLite", &s, c.shape, &mut draws).await?;
+    }
+    finish_store("SQLite", &s, c, draws).await
+}
+
+/// What Postgres gave: Arcade's runs, the baseline's and pgbench's.
+type PgRuns = (StoreRuns, Vec<Report>, Vec<f64>);
+
+/// Arcade, the baseline and pgbench on one Postgres server, interleaved
+/// round by round so that drift of the machine hits all three alike.
+async fn bench_postgres(admin_url: &str, url: &str, c: &Bench) -> anyhow::Result<PgRuns> {
+    let store = arcade_host::store::postgres::PgStore::connect(url).await?;
+    let s = bench_server(Arc::new(store)).await?;
+    let base_db = pg::create_database(admin_url, "arcade_baseline").await?;
+    let pgbench = pg::PgBench::init(admin_url).await;
+    let result = async {
+        let pgbench = pgbench
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("pgbench -i: {e:#}"))?;
+        let service = baseline::start(&pg::with_database(admin_url, &base_db)).await?;
+        let base_url = format!("http://{}", service.addr);
+        let mut draws = (Vec::new(), Vec::new());
+        let (mut base, mut tps) = (Vec::new(), Vec::new());
+        for round in 1..=c.rounds {
+            draw_round("Postgres", &s, c.shape, &mut draws).await?;
+            eprintln!("(b) baseline axum + sqlx on Postgres, round {round} ...");
+            let load = Load {
+                url: &base_url,
+                token: "",
+                clients: HTTP_CLIENTS,
+                shape: c.shape,
+                path: "/draws",
+                body: DRAW,
+                keyed: true,
+                user_prefix: "b",
+            };
+            base.push(load.run().await?);
+            eprintln!(
+                "(c) pgbench -N, {PGBENCH_CLIENTS} clients, {} s ...",
+                c.secs
+            );
+            tps.push(pgbench.run(PGBENCH_CLIENTS, c.secs).await?);
+        }
+        let runs = finish_store("Postgres", &s, c, draws).await?;
+        anyhow::Ok((runs, base, tps))
+    }
+    .await;
+    pg::drop_database(admin_url, &base_db).await;
+    if let Ok(p) = pgbench {
+        p.drop_database().await;
+    }
+    result
 }
 
 fn remove_sqlite(path: &Path) {
@@ -167,39 +255,29 @@ fn remove_sqlite(path: &Path) {
     }
 }
 
-async fn bench_baseline(admin_url: &str, shape: Shape) -> anyhow::Result<Report> {
-    let db = pg::create_database(admin_url, "arcade_baseline").await?;
-    let result = async {
-        let service = baseline::start(&pg::with_database(admin_url, &db)).await?;
-        let url = format!("http://{}", service.addr);
-        Load {
-            url: &url,
-            token: "",
-            clients: HTTP_CLIENTS,
-            shape,
-            path: "/draws",
-            body: DRAW,
-            keyed: true,
-            user_prefix: "b",
-        }
-        .run()
-        .await
-    }
-    .await;
-    pg::drop_database(admin_url, &db).await;
-    result
+/// How the HTTP parts run.
+struct Bench {
+    secs: u64,
+    shape: Shape,
+    hot: usize,
+    rounds: usize,
 }
 
-async fn bench_http(secs: u64, hot: usize) -> anyhow::Result<Runs> {
+async fn bench_http(secs: u64, hot: usize, rounds: usize) -> anyhow::Result<Runs> {
     let measure = Duration::from_secs(secs);
     let warmup = Duration::from_secs((secs / 5).max(1));
-    let shape = Shape::Timed { warmup, measure };
+    let c = Bench {
+        secs,
+        shape: Shape::Timed { warmup, measure },
+        hot,
+        rounds,
+    };
     let database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
 
     let path =
         std::env::temp_dir().join(format!("arcade-bench-{}.db", uuid::Uuid::new_v4().simple()));
     let sqlite = match arcade_host::store::sqlite::SqliteStore::open(&path).await {
-        Ok(store) => bench_store("SQLite", Arc::new(store), shape, hot).await,
+        Ok(store) => bench_sqlite(Arc::new(store), &c).await,
         Err(e) => Err(e.into()),
     };
     remove_sqlite(&path);
@@ -207,10 +285,11 @@ async fn bench_http(secs: u64, hot: usize) -> anyhow::Result<Runs> {
         secs,
         warmup,
         hot_clients: hot,
+        rounds,
         sqlite: sqlite?,
         postgres: None,
-        baseline: None,
-        pgbench: None,
+        baseline: Vec::new(),
+        pgbench: Vec::new(),
     };
     let Some(admin_url) = &database_url else {
         return Ok(runs);
@@ -218,17 +297,12 @@ async fn bench_http(secs: u64, hot: usize) -> anyhow::Result<Runs> {
 
     let db = pg::create_database(admin_url, "arcade_bench").await?;
     let url = pg::with_database(admin_url, &db);
-    let postgres = match arcade_host::store::postgres::PgStore::connect(&url).await {
-        Ok(store) => bench_store("Postgres", Arc::new(store), shape, hot).await,
-        Err(e) => Err(e.into()),
-    };
+    let postgres = bench_postgres(admin_url, &url, &c).await;
     pg::drop_database(admin_url, &db).await;
-    runs.postgres = Some(postgres?);
-
-    eprintln!("(b) baseline axum + sqlx on Postgres ...");
-    runs.baseline = Some(bench_baseline(admin_url, shape).await?);
-    eprintln!("(c) pgbench -N, {PGBENCH_CLIENTS} clients, {secs} s ...");
-    runs.pgbench = Some(pg::bench_pgbench(admin_url, PGBENCH_CLIENTS, secs).await?);
+    let (store_runs, baseline, pgbench) = postgres?;
+    runs.postgres = Some(store_runs);
+    runs.baseline = baseline;
+    runs.pgbench = pgbench;
     Ok(runs)
 }
 
@@ -236,6 +310,7 @@ fn main() -> anyhow::Result<()> {
     let secs = env_num("ARCADE_BENCH_SECS", 3);
     let iters = env_num("ARCADE_BENCH_ITERS", 20_000) as usize;
     let hot = env_num("ARCADE_BENCH_HOT", 1_000) as usize;
+    let rounds = env_num("ARCADE_BENCH_ROUNDS", 3) as usize;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     eprintln!("(a) sandbox vs native, {iters} iterations ...");
@@ -248,7 +323,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let runs = runtime.block_on(bench_http(secs, hot))?;
+    let runs = runtime.block_on(bench_http(secs, hot, rounds))?;
     runtime.shutdown_timeout(Duration::from_secs(5));
     report::print(&runs);
     Ok(())

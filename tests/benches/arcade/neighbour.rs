@@ -30,14 +30,30 @@ impl NeighbourRun {
     }
 }
 
-/// Run (e) on `s`; the hostile plugin must be uploaded.
-pub async fn run(s: &Server, shape: Shape) -> anyhow::Result<NeighbourRun> {
+/// Run (e) on `s` `rounds` times; the hostile plugin must be uploaded.
+pub async fn rounds(s: &Server, shape: Shape, rounds: usize) -> anyhow::Result<Vec<NeighbourRun>> {
+    let mut runs = Vec::with_capacity(rounds);
+    for round in 1..=rounds {
+        runs.push(run(s, shape, round).await?);
+    }
+    Ok(runs)
+}
+
+impl NeighbourRun {
+    /// A's throughput beside B over A's alone.
+    pub fn ratio(&self) -> f64 {
+        self.beside.ok_per_sec / self.alone.ok_per_sec
+    }
+}
+
+/// One round of (e): A alone, then A beside B.
+async fn run(s: &Server, shape: Shape, round: usize) -> anyhow::Result<NeighbourRun> {
     let Shape::Timed { warmup, measure } = shape else {
         anyhow::bail!("the neighbour runs are timed");
     };
     let config: serde_json::Value = serde_json::from_str(CONFIG)?;
     let draws = s.activity("lucky-draw", config).await?;
-    let b = s.tenant("neighbour").await?;
+    let b = s.tenant(&format!("neighbour-{round}")).await?;
     let looping = s.activity_for(&b, "hostile", json!({})).await?;
     let url = s.url();
     let (draw_path, loop_path) = (Server::actions_path(&draws), Server::actions_path(&looping));

@@ -7,7 +7,7 @@ use anyhow::{Context, ensure};
 use sqlx::Connection;
 
 /// The parts of a `postgres://user:pass@host:port/db?...` URL.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct PgUrl {
     user: Option<String>,
     password: Option<String>,
@@ -126,20 +126,43 @@ fn parse_tps(out: &str) -> Option<f64> {
         .find_map(|rest| rest.split_whitespace().next()?.parse().ok())
 }
 
-/// `pgbench -i -s 10` then `pgbench -N` with `clients` clients for
-/// `secs` seconds, in a database of its own; returns the tps.
-pub async fn bench_pgbench(admin_url: &str, clients: usize, secs: u64) -> anyhow::Result<f64> {
-    let url = parse_pg_url(admin_url);
-    let db = create_database(admin_url, "arcade_pgbench").await?;
-    let name = db.clone();
-    let tps = tokio::task::spawn_blocking(move || -> anyhow::Result<f64> {
-        pgbench(&url, &name, &["-i", "-s", "10", "-q"])?;
-        let clients = clients.to_string();
-        let t = secs.to_string();
-        let out = pgbench(&url, &name, &["-N", "-c", &clients, "-j", "2", "-T", &t])?;
-        parse_tps(&out).with_context(|| format!("no `tps = ` line in pgbench output:\n{out}"))
-    })
-    .await;
-    drop_database(admin_url, &db).await;
-    tps?
+/// A `pgbench -i -s 10` database of its own, run as often as wanted.
+pub struct PgBench {
+    admin_url: String,
+    url: PgUrl,
+    db: String,
+}
+
+impl PgBench {
+    /// Create and initialise the database.
+    pub async fn init(admin_url: &str) -> anyhow::Result<PgBench> {
+        let url = parse_pg_url(admin_url);
+        let db = create_database(admin_url, "arcade_pgbench").await?;
+        let bench = PgBench {
+            admin_url: admin_url.to_owned(),
+            url,
+            db,
+        };
+        let (url, name) = (bench.url.clone(), bench.db.clone());
+        tokio::task::spawn_blocking(move || pgbench(&url, &name, &["-i", "-s", "10", "-q"]))
+            .await??;
+        Ok(bench)
+    }
+
+    /// `pgbench -N` with `clients` clients for `secs` seconds; the tps.
+    pub async fn run(&self, clients: usize, secs: u64) -> anyhow::Result<f64> {
+        let (url, name) = (self.url.clone(), self.db.clone());
+        tokio::task::spawn_blocking(move || -> anyhow::Result<f64> {
+            let clients = clients.to_string();
+            let t = secs.to_string();
+            let out = pgbench(&url, &name, &["-N", "-c", &clients, "-j", "2", "-T", &t])?;
+            parse_tps(&out).with_context(|| format!("no `tps = ` line in pgbench output:\n{out}"))
+        })
+        .await?
+    }
+
+    /// Drop the database.
+    pub async fn drop_database(self) {
+        drop_database(&self.admin_url, &self.db).await;
+    }
 }

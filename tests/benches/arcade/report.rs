@@ -35,9 +35,34 @@ fn throughput_row(name: &str, r: &Report, notes: &str) {
     );
 }
 
+/// The run of median throughput among `runs` (the upper one of two).
+fn median_by<T>(runs: &[T], per_sec: impl Fn(&T) -> f64) -> Option<&T> {
+    let mut sorted: Vec<&T> = runs.iter().collect();
+    sorted.sort_by(|a, b| per_sec(a).total_cmp(&per_sec(b)));
+    sorted.get(sorted.len() / 2).copied()
+}
+
+/// Median draws/s of `runs`; NaN when there are none.
+fn median_rate(runs: &[DrawRun]) -> f64 {
+    median_by(runs, |d| d.report.ok_per_sec).map_or(f64::NAN, |d| d.report.ok_per_sec)
+}
+
+/// "rounds 4300 4100 4450".
+fn rounds_note(rates: impl Iterator<Item = f64>) -> String {
+    let all: Vec<String> = rates.map(|r| format!("{r:.0}")).collect();
+    format!("rounds {}", all.join(" "))
+}
+
 fn draw_rows(store: &str, runs: &StoreRuns) {
-    let row = |what: &str, d: &DrawRun| {
-        let notes = format!("; {} prizes won", d.won);
+    let row = |what: &str, rounds: &[DrawRun]| {
+        let Some(d) = median_by(rounds, |d| d.report.ok_per_sec) else {
+            return;
+        };
+        let notes = format!(
+            "; {} prizes won; {}",
+            d.won,
+            rounds_note(rounds.iter().map(|d| d.report.ok_per_sec))
+        );
         throughput_row(&format!("{store}, {what}"), &d.report, &notes);
     };
     row("no Idempotency-Key", &runs.unkeyed);
@@ -91,21 +116,34 @@ pub fn print(runs: &Runs) {
         Some(pg) => draw_rows("Postgres", pg),
         None => println!("  {:<44} not measured: DATABASE_URL is not set", "Postgres"),
     }
-    if let Some(b) = &runs.baseline {
-        throughput_row("baseline axum+sqlx, Postgres, keyed", b, "");
+    if let Some(b) = median_by(&runs.baseline, |r| r.ok_per_sec) {
+        let notes = format!(
+            "; {}",
+            rounds_note(runs.baseline.iter().map(|r| r.ok_per_sec))
+        );
+        throughput_row("baseline axum+sqlx, Postgres, keyed", b, &notes);
     }
+    println!(
+        "  each row: the median of {} rounds (the row's latencies are that round's)",
+        runs.rounds
+    );
 
     println!();
     println!("(c) reference on the same Postgres server, and ratios");
     let sqlite = &runs.sqlite;
-    let keyed_ratio = |r: &StoreRuns| r.keyed.report.ok_per_sec / r.unkeyed.report.ok_per_sec;
-    match (&runs.postgres, runs.pgbench, &runs.baseline) {
+    let keyed_ratio = |r: &StoreRuns| median_rate(&r.keyed) / median_rate(&r.unkeyed);
+    let tps = median_by(&runs.pgbench, |t| *t).copied();
+    let base = median_by(&runs.baseline, |r| r.ok_per_sec);
+    match (&runs.postgres, tps, base) {
         (Some(pg), Some(tps), Some(base)) => {
             println!(
-                "  {:<44} {:>10.0} tps   pgbench -i -s 10; -N -c {PGBENCH_CLIENTS} -j 2 -T {}",
-                "pgbench -N (simple-update, no branch update)", tps, runs.secs
+                "  {:<44} {:>10.0} tps   pgbench -i -s 10; -N -c {PGBENCH_CLIENTS} -j 2 -T {}; {}",
+                "pgbench -N (simple-update, no branch update)",
+                tps,
+                runs.secs,
+                rounds_note(runs.pgbench.iter().copied())
             );
-            let keyed = pg.keyed.report.ok_per_sec;
+            let keyed = median_rate(&pg.keyed);
             ratio_row(
                 "Postgres keyed draws/s / pgbench tps",
                 keyed / tps,
@@ -119,6 +157,11 @@ pub fn print(runs: &Runs) {
             ratio_row(
                 "Postgres keyed / baseline keyed draws/s",
                 keyed / base.ok_per_sec,
+                Some(1.2),
+            );
+            ratio_row(
+                "baseline keyed draws/s / pgbench tps",
+                base.ok_per_sec / tps,
                 None,
             );
         }
@@ -158,7 +201,10 @@ pub fn print(runs: &Runs) {
     println!();
 }
 
-fn neighbour_rows(store: &str, n: &NeighbourRun) {
+fn neighbour_rows(store: &str, rounds: &[NeighbourRun]) {
+    let Some(n) = median_by(rounds, NeighbourRun::ratio) else {
+        return;
+    };
     throughput_row(&format!("{store}, A alone"), &n.alone, "");
     throughput_row(&format!("{store}, A beside B"), &n.beside, "");
     println!(
@@ -167,9 +213,15 @@ fn neighbour_rows(store: &str, n: &NeighbourRun) {
         n.hostile.count as f64 / n.hostile_secs(),
         n.hostile.breakdown()
     );
+    let all: Vec<String> = rounds.iter().map(|r| format!("{:.2}", r.ratio())).collect();
     ratio_row(
         &format!("{store}, A beside B / A alone"),
-        n.beside.ok_per_sec / n.alone.ok_per_sec,
+        n.ratio(),
         Some(0.9),
+    );
+    println!(
+        "  {:<44} {:>10}       the median round's rows above",
+        format!("{store}, ratio of each round"),
+        all.join(" ")
     );
 }
