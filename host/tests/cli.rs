@@ -34,7 +34,10 @@ async fn seed(args: &StoreArgs) -> String {
         .create_api_key(&tenant, Role::Platform)
         .await
         .unwrap();
-    let group = arcade.create_group(&tenant, "g").await.unwrap();
+    let group = arcade
+        .create_group(&tenant, arcade_host::service::NewGroup::named("g"))
+        .await
+        .unwrap();
     let activity = arcade
         .create_activity(
             &tenant,

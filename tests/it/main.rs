@@ -11,6 +11,7 @@ mod harness;
 mod http_hardening;
 mod ledger;
 mod lucky_draw;
+mod operators;
 mod price_cut;
 mod quiz;
 mod red_packet;

@@ -25,7 +25,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{Error, Result};
 use crate::sandbox::LimitOverrides;
-use crate::service::{ActionRequest, Arcade, NewActivity, PAYLOAD_LIMIT_BYTES};
+use crate::service::{
+    ActionRequest, Arcade, GroupFilter, GroupPatch, NewActivity, NewGroup, PAYLOAD_LIMIT_BYTES,
+};
 use crate::store::{ActivityStatus, Role};
 use axum::Json;
 use extract::{Caller, JsonBody, Path, Query};
@@ -53,6 +55,9 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
             put(set_plugin_limits),
         )
         .route("/v1/groups", post(create_group).get(list_groups))
+        .route("/v1/groups/{id}", get(get_group).patch(update_group))
+        .route("/v1/groups/{id}/members", put(set_group_members))
+        .route("/v1/tiers", get(get_tiers).put(set_tiers))
         .route("/v1/activities", post(create_activity).get(list_activities))
         .route("/v1/activities/{id}", get(get_activity))
         .route("/v1/activities/{id}/pause", post(pause_activity))
@@ -142,16 +147,77 @@ async fn set_plugin_limits(
 async fn create_group(
     State(a): AppState,
     Caller(c): Caller,
-    JsonBody(b): JsonBody<NameBody>,
+    JsonBody(b): JsonBody<NewGroup>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
-    let group = a.create_group(tenant, &b.name).await?;
+    let tenant = c.tenant(Role::MANAGE)?;
+    let group = a.create_group(tenant, b).await?;
     Ok((StatusCode::CREATED, Json(group)).into_response())
 }
 
-async fn list_groups(State(a): AppState, Caller(c): Caller) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
-    Ok(Json(json!({"groups": a.groups(tenant).await?})).into_response())
+async fn list_groups(
+    State(a): AppState,
+    Caller(c): Caller,
+    Query(filter): Query<GroupFilter>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::READ)?;
+    Ok(Json(json!({"groups": a.groups(tenant, &filter).await?})).into_response())
+}
+
+async fn get_group(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::READ)?;
+    Ok(Json(a.group(tenant, &id).await?).into_response())
+}
+
+async fn update_group(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    JsonBody(patch): JsonBody<GroupPatch>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::MANAGE)?;
+    Ok(Json(a.update_group(tenant, &id, patch).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MembersBody {
+    count: i64,
+}
+
+/// Member counts come from the platform that sees the group, or from an
+/// operator.
+async fn set_group_members(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<MembersBody>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Owner, Role::Operator, Role::Platform])?;
+    Ok(Json(a.set_group_members(tenant, &id, b.count).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TiersBody {
+    tiers: Vec<String>,
+}
+
+async fn get_tiers(State(a): AppState, Caller(c): Caller) -> Result<Response> {
+    let tenant = c.tenant(Role::READ)?;
+    Ok(Json(json!({"tiers": a.tiers(tenant).await?})).into_response())
+}
+
+async fn set_tiers(
+    State(a): AppState,
+    Caller(c): Caller,
+    JsonBody(b): JsonBody<TiersBody>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::MANAGE)?;
+    Ok(Json(json!({"tiers": a.set_tiers(tenant, &b.tiers).await?})).into_response())
 }
 
 async fn create_activity(
@@ -159,7 +225,7 @@ async fn create_activity(
     Caller(c): Caller,
     JsonBody(b): JsonBody<NewActivity>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
+    let tenant = c.tenant(Role::MANAGE)?;
     let activity = a.create_activity(tenant, b).await?;
     Ok((StatusCode::CREATED, Json(activity)).into_response())
 }
@@ -174,7 +240,7 @@ async fn list_activities(
     Caller(c): Caller,
     Query(q): Query<ActivityFilter>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
+    let tenant = c.tenant(Role::READ)?;
     let list = a.activities(tenant, q.group_id.as_deref()).await?;
     Ok(Json(json!({"activities": list})).into_response())
 }
@@ -184,7 +250,7 @@ async fn get_activity(
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
+    let tenant = c.tenant(Role::READ)?;
     Ok(Json(a.activity_view(tenant, &id).await?).into_response())
 }
 
@@ -193,7 +259,7 @@ async fn pause_activity(
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
+    let tenant = c.tenant(Role::MANAGE)?;
     Ok(Json(
         a.set_activity_status(tenant, &id, ActivityStatus::Paused)
             .await?,
@@ -206,7 +272,7 @@ async fn resume_activity(
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
+    let tenant = c.tenant(Role::MANAGE)?;
     Ok(Json(
         a.set_activity_status(tenant, &id, ActivityStatus::Active)
             .await?,
@@ -251,7 +317,7 @@ async fn view(
     Path(id): Path<String>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Platform, Role::Operator])?;
+    let tenant = c.tenant(Role::ALL)?;
     Ok(Json(a.view(tenant, &id, &q.user_id).await?).into_response())
 }
 
@@ -267,7 +333,7 @@ async fn list_outcomes(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
+    let tenant = c.tenant(Role::READ)?;
     Ok(Json(a.outcomes(tenant, &id, q.after.as_deref(), q.limit).await?).into_response())
 }
 
@@ -276,7 +342,7 @@ async fn fairness(
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator, Role::Platform])?;
+    let tenant = c.tenant(Role::ALL)?;
     Ok(Json(a.fairness(tenant, &id).await?).into_response())
 }
 
@@ -285,12 +351,12 @@ async fn get_outcome(
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
+    let tenant = c.tenant(Role::READ)?;
     Ok(Json(a.outcome(tenant, &id).await?).into_response())
 }
 
 async fn replay(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
+    let tenant = c.tenant(Role::READ)?;
     Ok(Json(a.replay(Some(tenant), &id).await?).into_response())
 }
 
@@ -299,7 +365,7 @@ async fn user_rewards(
     Caller(c): Caller,
     Path(user): Path<String>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Platform, Role::Operator])?;
+    let tenant = c.tenant(Role::ALL)?;
     Ok(
         Json(json!({"user_id": user, "rewards": a.user_rewards(tenant, &user).await?}))
             .into_response(),
@@ -311,12 +377,12 @@ async fn user_points(
     Caller(c): Caller,
     Path(user): Path<String>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Platform, Role::Operator])?;
+    let tenant = c.tenant(Role::ALL)?;
     Ok(Json(a.user_balances(tenant, &user).await?).into_response())
 }
 
 async fn settle(a: &Arcade, c: &crate::service::Principal, id: &str, to: &str) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Operator])?;
+    let tenant = c.tenant(Role::MANAGE)?;
     a.settle_prize(tenant, id, to).await?;
     Ok(Json(json!({"id": id, "state": to})).into_response())
 }
@@ -348,6 +414,6 @@ async fn events(
     Caller(c): Caller,
     Query(q): Query<EventQuery>,
 ) -> Result<Response> {
-    let tenant = c.tenant(&[Role::Platform, Role::Operator])?;
+    let tenant = c.tenant(Role::ALL)?;
     Ok(Json(a.events(tenant, q.after, q.limit).await?).into_response())
 }

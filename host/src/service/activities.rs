@@ -12,7 +12,7 @@ use crate::clock::{now_ms, parse_rfc3339, parse_timezone, to_rfc3339};
 use crate::error::{Error, Result};
 use crate::randomness;
 use crate::sandbox::{CallContext, CallIo, LimitOverrides, Mode};
-use crate::store::{Activity, ActivityStatus, Group, StockLevel};
+use crate::store::{Activity, ActivityStatus, StockLevel};
 
 /// Default time zone of an activity.
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
@@ -86,29 +86,6 @@ pub struct Fairness {
 }
 
 impl Arcade {
-    /// Create a group.
-    pub async fn create_group(&self, tenant_id: &str, name: &str) -> Result<Group> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(Error::invalid(
-                "invalid_name",
-                "name must be 1 to 200 characters",
-            ));
-        }
-        let group = Group {
-            id: uuid::Uuid::now_v7().to_string(),
-            name: name.to_owned(),
-            created_at: now_ms(),
-        };
-        self.store.create_group(tenant_id, &group).await?;
-        Ok(group)
-    }
-
-    /// A tenant's groups.
-    pub async fn groups(&self, tenant_id: &str) -> Result<Vec<Group>> {
-        Ok(self.store.groups(tenant_id).await?)
-    }
-
     /// Create an activity after the plugin accepted its config.
     pub async fn create_activity(&self, tenant_id: &str, req: NewActivity) -> Result<ActivityView> {
         crate::text::check_json("config", &req.config)?;

@@ -38,7 +38,7 @@ impl Principal {
         match self {
             Principal::Tenant { tenant_id, role } if roles.contains(role) => Ok(tenant_id),
             Principal::Tenant { .. } => Err(Error::Forbidden(
-                "this key's role may not do this (operator keys manage, platform keys act)",
+                "this key's role may not do this (owner and operator keys manage, analyst keys read, platform keys act)",
             )),
             Principal::Admin => Err(Error::Forbidden(
                 "this needs a tenant key, not the admin token",

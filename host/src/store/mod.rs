@@ -97,6 +97,22 @@ pub trait Store: KeyStore + TombstoneStore + Send + Sync + 'static {
     async fn groups(&self, tenant_id: &str) -> StoreResult<Vec<Group>>;
     /// One group of a tenant.
     async fn group(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Group>>;
+    /// Replace a group's name, tier and tags; false if there is no such
+    /// group of the tenant.
+    async fn update_group(&self, tenant_id: &str, group: &Group) -> StoreResult<bool>;
+    /// Record a group's member count as reported at `at`; false if there
+    /// is no such group of the tenant.
+    async fn set_group_members(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        members: i64,
+        at: i64,
+    ) -> StoreResult<bool>;
+    /// A tenant's tiers, lowest first; `None` if there is no such tenant.
+    async fn tiers(&self, tenant_id: &str) -> StoreResult<Option<Vec<String>>>;
+    /// Replace a tenant's tiers.
+    async fn set_tiers(&self, tenant_id: &str, tiers: &[String]) -> StoreResult<()>;
 
     /// Register a plugin version with its bytes. `Duplicate` if the name
     /// and version exist.

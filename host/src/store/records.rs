@@ -8,8 +8,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Everything an operator may do; the tenant's account holder.
+    Owner,
     /// Manages a tenant's groups and activities.
     Operator,
+    /// Reads a tenant's groups, activities, outcomes, events and
+    /// statistics; writes nothing.
+    Analyst,
     /// Runs actions and reads views on behalf of users.
     Platform,
 }
@@ -18,7 +23,9 @@ impl Role {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Owner => "owner",
             Role::Operator => "operator",
+            Role::Analyst => "analyst",
             Role::Platform => "platform",
         }
     }
@@ -26,11 +33,20 @@ impl Role {
     /// Parse a stored name.
     pub fn parse(s: &str) -> Option<Role> {
         match s {
+            "owner" => Some(Role::Owner),
             "operator" => Some(Role::Operator),
+            "analyst" => Some(Role::Analyst),
             "platform" => Some(Role::Platform),
             _ => None,
         }
     }
+
+    /// Roles that manage a tenant's groups and activities.
+    pub const MANAGE: &'static [Role] = &[Role::Owner, Role::Operator];
+    /// Roles that read what a tenant's operators see.
+    pub const READ: &'static [Role] = &[Role::Owner, Role::Operator, Role::Analyst];
+    /// Every role: reads a platform shares with the operators' side.
+    pub const ALL: &'static [Role] = &[Role::Owner, Role::Operator, Role::Analyst, Role::Platform];
 }
 
 /// A tenant-scoped API key, as looked up by its hash.
@@ -49,6 +65,14 @@ pub struct Group {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// Its tier, one of the tenant's tiers.
+    pub tier: String,
+    /// Free tags, sorted, no duplicates.
+    pub tags: Vec<String>,
+    /// Members, as last reported by the platform (`None`: never).
+    pub members: Option<i64>,
+    /// When `members` was reported, ms since epoch.
+    pub members_at: Option<i64>,
     /// Creation time, ms since epoch.
     pub created_at: i64,
 }

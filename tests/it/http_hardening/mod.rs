@@ -84,7 +84,10 @@ impl Hardened {
         a.upload_plugin(wasm).await.expect("upload hostile");
         let tenant = a.create_tenant("hardening").await.unwrap();
         let key = a.create_api_key(&tenant, Role::Platform).await.unwrap();
-        let group = a.create_group(&tenant, "fans").await.unwrap();
+        let group = a
+            .create_group(&tenant, arcade_host::service::NewGroup::named("fans"))
+            .await
+            .unwrap();
         let new: NewActivity = serde_json::from_value(json!({
             "group_id": group.id, "plugin": "hostile", "config": {}
         }))

@@ -81,6 +81,10 @@ fn group(id: &str, created_at: i64) -> Group {
     Group {
         id: id.into(),
         name: format!("name of {id}"),
+        tier: "初级".into(),
+        tags: Vec::new(),
+        members: None,
+        members_at: None,
         created_at,
     }
 }

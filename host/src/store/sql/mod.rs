@@ -145,6 +145,28 @@ macro_rules! impl_store {
                     self.sql_group(tenant_id, id).await
                 }
 
+                async fn update_group(&self, tenant_id: &str, group: &Group) -> StoreResult<bool> {
+                    self.sql_update_group(tenant_id, group).await
+                }
+
+                async fn set_group_members(
+                    &self,
+                    tenant_id: &str,
+                    id: &str,
+                    members: i64,
+                    at: i64,
+                ) -> StoreResult<bool> {
+                    self.sql_set_group_members(tenant_id, id, members, at).await
+                }
+
+                async fn tiers(&self, tenant_id: &str) -> StoreResult<Option<Vec<String>>> {
+                    self.sql_tiers(tenant_id).await
+                }
+
+                async fn set_tiers(&self, tenant_id: &str, tiers: &[String]) -> StoreResult<()> {
+                    self.sql_set_tiers(tenant_id, tiers).await
+                }
+
                 async fn put_plugin(&self, p: &PluginRecord, wasm: &[u8]) -> StoreResult<()> {
                     self.sql_put_plugin(p, wasm).await
                 }
