@@ -12,7 +12,8 @@ both_backends!(
     groups_by_tier_and_tag,
     tiers_are_the_tenants_own,
     member_counts_come_from_the_platform,
-    roles_limit_what_a_key_may_do
+    roles_limit_what_a_key_may_do,
+    the_kill_switch_pauses_every_activity_of_the_tenant
 );
 
 fn code(r: &Reply) -> (u16, &str) {
@@ -428,4 +429,70 @@ async fn roles_limit_what_a_key_may_do(db: Db) {
         )
         .await;
     assert_eq!(r.status, 422, "{r:?}");
+}
+
+async fn the_kill_switch_pauses_every_activity_of_the_tenant(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let other = s.tenant("other").await;
+    let config = json!({"prizes": [{"id": "p", "name": "P", "weight": 1}]});
+    let ids: Vec<String> = activities(&s, &t, &config, 3).await;
+    let theirs = s.activity(&other, "lucky-draw", config.clone()).await;
+    // One is already paused: it is left out of the answer.
+    let r = s
+        .post(
+            &t.operator,
+            &format!("/v1/activities/{}/pause", ids[2]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+
+    let analyst = key(&s, &t, "analyst").await;
+    let r = s
+        .post(&analyst, "/v1/activities/pause-all", json!({}))
+        .await;
+    assert_eq!(code(&r), (403, "forbidden"), "{r:?}");
+    assert_eq!(s.act(&t, &ids[0], "u1", "draw").await.status, 200);
+
+    let r = s
+        .post(&t.operator, "/v1/activities/pause-all", json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["paused"], json!([ids[0], ids[1]]));
+    for id in &ids {
+        let r = s.act(&t, id, "u2", "draw").await;
+        assert_eq!(code(&r), (409, "activity_paused"), "{id}: {r:?}");
+        let view = s.get(&t.operator, &format!("/v1/activities/{id}")).await;
+        assert_eq!(view.body["status"], "paused", "{view:?}");
+    }
+    // Another tenant's activity keeps serving.
+    assert_eq!(s.act(&other, &theirs, "u1", "draw").await.status, 200);
+    // Again: nothing left to pause.
+    let r = s
+        .post(&t.operator, "/v1/activities/pause-all", json!({}))
+        .await;
+    assert_eq!(r.body["paused"], json!([]), "{r:?}");
+    // Each resumes on its own.
+    let r = s
+        .post(
+            &t.operator,
+            &format!("/v1/activities/{}/resume", ids[1]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(s.act(&t, &ids[1], "u3", "draw").await.status, 200);
+    assert_eq!(
+        code(&s.act(&t, &ids[0], "u3", "draw").await),
+        (409, "activity_paused")
+    );
+}
+
+async fn activities(s: &Server, t: &Tenant, config: &Value, n: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        ids.push(s.activity(t, "lucky-draw", config.clone()).await);
+    }
+    ids
 }

@@ -60,6 +60,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/tiers", get(get_tiers).put(set_tiers))
         .route("/v1/activities", post(create_activity).get(list_activities))
         .route("/v1/activities/{id}", get(get_activity))
+        .route("/v1/activities/pause-all", post(pause_all))
         .route("/v1/activities/{id}/pause", post(pause_activity))
         .route("/v1/activities/{id}/resume", post(resume_activity))
         .route("/v1/activities/{id}/actions", post(act))
@@ -252,6 +253,11 @@ async fn get_activity(
 ) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
     Ok(Json(a.activity_view(tenant, &id).await?).into_response())
+}
+
+async fn pause_all(State(a): AppState, Caller(c): Caller) -> Result<Response> {
+    let tenant = c.tenant(Role::MANAGE)?;
+    Ok(Json(json!({"paused": a.pause_all(tenant).await?})).into_response())
 }
 
 async fn pause_activity(

@@ -279,6 +279,23 @@ impl Arcade {
         self.activity_view(tenant_id, id).await
     }
 
+    /// The kill switch: pause every active activity of the tenant. Returns
+    /// the ids it paused (oldest first); already paused ones are left as
+    /// they are, and each is resumed on its own.
+    pub async fn pause_all(&self, tenant_id: &str) -> Result<Vec<String>> {
+        let mut paused = Vec::new();
+        for a in self.store.activities(tenant_id, None).await? {
+            if a.status == ActivityStatus::Active {
+                self.store
+                    .set_activity_status(&a.id, ActivityStatus::Paused)
+                    .await?;
+                self.forget_activity(&a.id);
+                paused.push(a.id);
+            }
+        }
+        Ok(paused)
+    }
+
     /// The commitment, and the key once the activity has ended.
     pub async fn fairness(&self, tenant_id: &str, id: &str) -> Result<Fairness> {
         let a = self.load_activity(tenant_id, id).await?;
