@@ -13,7 +13,8 @@ both_backends!(
     tiers_are_the_tenants_own,
     member_counts_come_from_the_platform,
     roles_limit_what_a_key_may_do,
-    the_kill_switch_pauses_every_activity_of_the_tenant
+    the_kill_switch_pauses_every_activity_of_the_tenant,
+    every_change_is_in_the_audit_log
 );
 
 fn code(r: &Reply) -> (u16, &str) {
@@ -495,4 +496,125 @@ async fn activities(s: &Server, t: &Tenant, config: &Value, n: usize) -> Vec<Str
         ids.push(s.activity(t, "lucky-draw", config.clone()).await);
     }
     ids
+}
+
+async fn every_change_is_in_the_audit_log(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let analyst = key(&s, &t, "analyst").await;
+    let g = group(&s, &t, json!({"name": "vip", "tier": "高级"})).await;
+    let gid = g["id"].as_str().unwrap();
+    let r = s
+        .send(
+            &t.operator,
+            Method::PATCH,
+            &format!("/v1/groups/{gid}"),
+            Some(json!({"tags": ["sh"]})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let id = s
+        .activity(
+            &t,
+            "lucky-draw",
+            json!({"prizes": [{"id": "p", "name": "P", "weight": 1}]}),
+        )
+        .await;
+    assert_eq!(
+        s.post(
+            &t.operator,
+            &format!("/v1/activities/{id}/pause"),
+            json!({})
+        )
+        .await
+        .status,
+        200
+    );
+    // A refused change is not logged.
+    let r = s
+        .post(
+            &t.operator,
+            "/v1/groups",
+            json!({"name": "x", "tier": "钻石"}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    // Reads and actions are not changes either.
+    s.get(&t.operator, "/v1/groups").await;
+
+    let log = s.get(&analyst, "/v1/audit").await;
+    assert_eq!(log.status, 200, "{log:?}");
+    let entries = log.body["entries"].as_array().unwrap();
+    let seen: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["role"].as_str().unwrap(),
+                e["target"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The harness made the tenant's operator and platform keys and its
+    // group; then this test's analyst key and changes.
+    let actions: Vec<&str> = seen.iter().map(|(a, _, _)| *a).collect();
+    assert_eq!(
+        actions,
+        [
+            "key.issue",
+            "key.issue",
+            "group.create",
+            "key.issue",
+            "group.create",
+            "group.update",
+            "activity.create",
+            "activity.pause"
+        ],
+        "{seen:?}"
+    );
+    assert_eq!(seen[3].1, "admin");
+    assert_eq!(seen[4], ("group.create", "operator", gid));
+    assert_eq!(seen[7], ("activity.pause", "operator", id.as_str()));
+    for secret in [&t.operator, &t.platform, &analyst] {
+        assert!(
+            entries
+                .iter()
+                .all(|e| !e["detail"].as_str().unwrap().contains(secret.as_str())),
+            "no key secret is logged"
+        );
+    }
+    // The operator's entries name its key's id, the same on each.
+    let actor = entries[4]["actor"].as_str().unwrap();
+    assert_ne!(actor, "admin");
+    assert!(entries[4..].iter().all(|e| e["actor"] == actor));
+    let seqs: Vec<i64> = entries.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+
+    // Pages.
+    let first = s.get(&analyst, "/v1/audit?limit=3").await;
+    assert_eq!(first.body["entries"].as_array().unwrap().len(), 3);
+    let next = first.body["next"].as_i64().unwrap();
+    let rest = s.get(&analyst, &format!("/v1/audit?after={next}")).await;
+    assert_eq!(
+        rest.body["entries"].as_array().unwrap().len(),
+        entries.len() - 3
+    );
+    assert_eq!(
+        code(&s.get(&analyst, "/v1/audit?limit=0").await),
+        (422, "invalid_limit")
+    );
+    // Platforms do not read it; other tenants see only their own.
+    assert_eq!(
+        code(&s.get(&t.platform, "/v1/audit").await),
+        (403, "forbidden")
+    );
+    let other = s.tenant("other").await;
+    let theirs = s.get(&other.operator, "/v1/audit").await;
+    let theirs = theirs.body["entries"].as_array().unwrap();
+    assert_eq!(
+        theirs.len(),
+        3,
+        "their two keys and their group: {theirs:?}"
+    );
 }

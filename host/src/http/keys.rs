@@ -40,6 +40,10 @@ async fn create_key(
 ) -> Result<Response> {
     c.admin()?;
     let key = a.issue_api_key(&tenant, b.role, b.label.as_deref()).await?;
+    let detail = without_secret(json!(key));
+    let id = detail["id"].as_str().unwrap_or_default().to_owned();
+    a.record_audit(&c, &tenant, "key.issue", &id, detail)
+        .await?;
     Ok((StatusCode::CREATED, Json(key)).into_response())
 }
 
@@ -58,7 +62,10 @@ async fn revoke_key(
     Path((tenant, key_id)): Path<(String, String)>,
 ) -> Result<Response> {
     c.admin()?;
-    Ok(Json(a.revoke_api_key(&tenant, &key_id).await?).into_response())
+    let key = a.revoke_api_key(&tenant, &key_id).await?;
+    a.record_audit(&c, &tenant, "key.revoke", &key_id, json!({}))
+        .await?;
+    Ok(Json(key).into_response())
 }
 
 async fn rotate_key(
@@ -70,5 +77,21 @@ async fn rotate_key(
     let key = a.rotate_api_key(&tenant, &key_id).await?;
     let mut body = json!(key);
     body["replaces"] = json!(key_id);
+    a.record_audit(
+        &c,
+        &tenant,
+        "key.rotate",
+        &key_id,
+        without_secret(body.clone()),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// A key as the audit log keeps it: everything but the secret.
+fn without_secret(mut key: serde_json::Value) -> serde_json::Value {
+    if let Some(o) = key.as_object_mut() {
+        o.remove("key");
+    }
+    key
 }

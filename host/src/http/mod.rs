@@ -72,6 +72,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/rewards/{id}/redeem", post(redeem_reward))
         .route("/v1/rewards/{id}/cancel", post(cancel_reward))
         .route("/v1/events", get(events))
+        .route("/v1/audit", get(audit))
         .route("/v1/outcomes/{id}", get(get_outcome))
         .route("/v1/outcomes/{id}/replay", post(replay))
         .route_layer(axum::middleware::from_fn(text::reject_nul))
@@ -152,6 +153,8 @@ async fn create_group(
 ) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
     let group = a.create_group(tenant, b).await?;
+    a.record_audit(&c, tenant, "group.create", &group.id, json!(group))
+        .await?;
     Ok((StatusCode::CREATED, Json(group)).into_response())
 }
 
@@ -180,7 +183,10 @@ async fn update_group(
     JsonBody(patch): JsonBody<GroupPatch>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
-    Ok(Json(a.update_group(tenant, &id, patch).await?).into_response())
+    let group = a.update_group(tenant, &id, patch).await?;
+    a.record_audit(&c, tenant, "group.update", &id, json!(group))
+        .await?;
+    Ok(Json(group).into_response())
 }
 
 #[derive(Deserialize)]
@@ -198,7 +204,11 @@ async fn set_group_members(
     JsonBody(b): JsonBody<MembersBody>,
 ) -> Result<Response> {
     let tenant = c.tenant(&[Role::Owner, Role::Operator, Role::Platform])?;
-    Ok(Json(a.set_group_members(tenant, &id, b.count).await?).into_response())
+    let group = a.set_group_members(tenant, &id, b.count).await?;
+    let detail = json!({"count": b.count});
+    a.record_audit(&c, tenant, "group.members", &id, detail)
+        .await?;
+    Ok(Json(group).into_response())
 }
 
 #[derive(Deserialize)]
@@ -218,7 +228,10 @@ async fn set_tiers(
     JsonBody(b): JsonBody<TiersBody>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
-    Ok(Json(json!({"tiers": a.set_tiers(tenant, &b.tiers).await?})).into_response())
+    let tiers = json!({"tiers": a.set_tiers(tenant, &b.tiers).await?});
+    a.record_audit(&c, tenant, "tiers.set", tenant, tiers.clone())
+        .await?;
+    Ok(Json(tiers).into_response())
 }
 
 async fn create_activity(
@@ -228,6 +241,10 @@ async fn create_activity(
 ) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
     let activity = a.create_activity(tenant, b).await?;
+    let detail = json!(activity);
+    let id = detail["id"].as_str().unwrap_or_default().to_owned();
+    a.record_audit(&c, tenant, "activity.create", &id, detail)
+        .await?;
     Ok((StatusCode::CREATED, Json(activity)).into_response())
 }
 
@@ -257,7 +274,10 @@ async fn get_activity(
 
 async fn pause_all(State(a): AppState, Caller(c): Caller) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
-    Ok(Json(json!({"paused": a.pause_all(tenant).await?})).into_response())
+    let paused = json!({"paused": a.pause_all(tenant).await?});
+    a.record_audit(&c, tenant, "activity.pause_all", tenant, paused.clone())
+        .await?;
+    Ok(Json(paused).into_response())
 }
 
 async fn pause_activity(
@@ -266,11 +286,12 @@ async fn pause_activity(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
-    Ok(Json(
-        a.set_activity_status(tenant, &id, ActivityStatus::Paused)
-            .await?,
-    )
-    .into_response())
+    let view = a
+        .set_activity_status(tenant, &id, ActivityStatus::Paused)
+        .await?;
+    a.record_audit(&c, tenant, "activity.pause", &id, json!({}))
+        .await?;
+    Ok(Json(view).into_response())
 }
 
 async fn resume_activity(
@@ -279,11 +300,12 @@ async fn resume_activity(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
-    Ok(Json(
-        a.set_activity_status(tenant, &id, ActivityStatus::Active)
-            .await?,
-    )
-    .into_response())
+    let view = a
+        .set_activity_status(tenant, &id, ActivityStatus::Active)
+        .await?;
+    a.record_audit(&c, tenant, "activity.resume", &id, json!({}))
+        .await?;
+    Ok(Json(view).into_response())
 }
 
 async fn act(
@@ -390,6 +412,9 @@ async fn user_points(
 async fn settle(a: &Arcade, c: &crate::service::Principal, id: &str, to: &str) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
     a.settle_prize(tenant, id, to).await?;
+    let detail = json!({"state": to});
+    a.record_audit(c, tenant, "reward.settle", id, detail)
+        .await?;
     Ok(Json(json!({"id": id, "state": to})).into_response())
 }
 
@@ -422,4 +447,13 @@ async fn events(
 ) -> Result<Response> {
     let tenant = c.tenant(Role::ALL)?;
     Ok(Json(a.events(tenant, q.after, q.limit).await?).into_response())
+}
+
+async fn audit(
+    State(a): AppState,
+    Caller(c): Caller,
+    Query(q): Query<EventQuery>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::READ)?;
+    Ok(Json(a.audit_log(tenant, q.after, q.limit).await?).into_response())
 }

@@ -17,6 +17,8 @@ pub enum Principal {
     Admin,
     /// Holds a tenant key.
     Tenant {
+        /// The key's public id.
+        key_id: String,
         /// The tenant.
         tenant_id: String,
         /// What the key may do.
@@ -36,7 +38,9 @@ impl Principal {
     /// Require a tenant key with one of `roles`; returns the tenant id.
     pub fn tenant(&self, roles: &[Role]) -> Result<&str> {
         match self {
-            Principal::Tenant { tenant_id, role } if roles.contains(role) => Ok(tenant_id),
+            Principal::Tenant {
+                tenant_id, role, ..
+            } if roles.contains(role) => Ok(tenant_id),
             Principal::Tenant { .. } => Err(Error::Forbidden(
                 "this key's role may not do this (owner and operator keys manage, analyst keys read, platform keys act)",
             )),
@@ -79,6 +83,7 @@ impl Arcade {
             && at.elapsed() < ttl
         {
             return Ok(Principal::Tenant {
+                key_id: key.id.clone(),
                 tenant_id: key.tenant_id.clone(),
                 role: key.role,
             });
@@ -95,6 +100,7 @@ impl Arcade {
         cache.insert(hex_hash, (key.clone(), Instant::now()));
         drop(cache);
         Ok(Principal::Tenant {
+            key_id: key.id,
             tenant_id: key.tenant_id,
             role: key.role,
         })

@@ -4,6 +4,7 @@
 
 mod actions;
 mod activities;
+mod audit;
 mod auth;
 mod calls;
 mod groups;
@@ -32,6 +33,7 @@ use crate::store::{Activity, ApiKey, Store};
 
 pub use actions::{ActionRequest, PAYLOAD_LIMIT_BYTES};
 pub use activities::{ActivityView, Fairness, NewActivity};
+pub use audit::AuditPage;
 pub use auth::{KEY_CACHE_TTL, Principal, generate_api_key};
 pub use groups::{GroupFilter, GroupPatch, NewGroup};
 pub use keys::{IssuedKey, KeyView};

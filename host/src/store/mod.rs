@@ -31,8 +31,8 @@ pub use action::{
 };
 pub use keys::{KeyInfo, KeyStore, NewKey};
 pub use records::{
-    Activity, ActivityStatus, ApiKey, DueTimer, EventRecord, EventRow, Group, LedgerEntry,
-    OutcomePage, OutcomeRecord, PluginRecord, RewardRow, Role, StockLevel,
+    Activity, ActivityStatus, ApiKey, AuditEntry, DueTimer, EventRecord, EventRow, Group,
+    LedgerEntry, OutcomePage, OutcomeRecord, PluginRecord, RewardRow, Role, StockLevel,
 };
 pub use sweep::TombstoneStore;
 
@@ -109,6 +109,10 @@ pub trait Store: KeyStore + TombstoneStore + Send + Sync + 'static {
         members: i64,
         at: i64,
     ) -> StoreResult<bool>;
+    /// Append to a tenant's audit log (`seq` is assigned).
+    async fn append_audit(&self, tenant_id: &str, entry: &AuditEntry) -> StoreResult<()>;
+    /// A tenant's audit log after `after`, oldest first, at most `limit`.
+    async fn audit(&self, tenant_id: &str, after: i64, limit: i64) -> StoreResult<Vec<AuditEntry>>;
     /// A tenant's tiers, lowest first; `None` if there is no such tenant.
     async fn tiers(&self, tenant_id: &str) -> StoreResult<Option<Vec<String>>>;
     /// Replace a tenant's tiers.

@@ -49,9 +49,30 @@ impl Role {
     pub const ALL: &'static [Role] = &[Role::Owner, Role::Operator, Role::Analyst, Role::Platform];
 }
 
+/// One entry of a tenant's audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// Position in the log (assigned by the store; ignored on append).
+    pub seq: i64,
+    /// Who: the key id, or `admin`.
+    pub actor: String,
+    /// The actor's role (`admin` for the admin token).
+    pub role: String,
+    /// What, e.g. `group.update`.
+    pub action: String,
+    /// The id of what it changed.
+    pub target: String,
+    /// The request's body or the change, as JSON text.
+    pub detail: String,
+    /// When, ms since epoch.
+    pub created_at: i64,
+}
+
 /// A tenant-scoped API key, as looked up by its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
+    /// Its public id.
+    pub id: String,
     /// The tenant it belongs to.
     pub tenant_id: String,
     /// What it may do.

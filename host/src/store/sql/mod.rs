@@ -13,6 +13,7 @@
 //! store's records next to where they are defined.
 
 pub(super) mod activities;
+pub(super) mod audit;
 pub(super) mod commit;
 pub(super) mod events;
 pub(super) mod groups;
@@ -78,6 +79,7 @@ macro_rules! impl_store {
         $crate::store::sql::settings::impl_settings!($store, $db);
         $crate::store::sql::tenants::impl_tenants!($store, $db);
         $crate::store::sql::groups::impl_groups!($store, $db);
+        $crate::store::sql::audit::impl_audit!($store, $db);
         $crate::store::sql::plugins::impl_plugins!($store, $db);
         $crate::store::sql::activities::impl_activities!($store, $db);
         $crate::store::sql::snapshot::impl_snapshot!($store, $db);
@@ -157,6 +159,19 @@ macro_rules! impl_store {
                     at: i64,
                 ) -> StoreResult<bool> {
                     self.sql_set_group_members(tenant_id, id, members, at).await
+                }
+
+                async fn append_audit(&self, tenant_id: &str, e: &AuditEntry) -> StoreResult<()> {
+                    self.sql_append_audit(tenant_id, e).await
+                }
+
+                async fn audit(
+                    &self,
+                    tenant_id: &str,
+                    after: i64,
+                    limit: i64,
+                ) -> StoreResult<Vec<AuditEntry>> {
+                    self.sql_audit(tenant_id, after, limit).await
                 }
 
                 async fn tiers(&self, tenant_id: &str) -> StoreResult<Option<Vec<String>>> {

@@ -7,6 +7,7 @@ use crate::store::{ApiKey, Role, StoreError};
 /// An active key as the lookup by hash reads it.
 #[derive(sqlx::FromRow)]
 pub(in crate::store) struct ApiKeyRow {
+    id: String,
     tenant_id: String,
     role: String,
 }
@@ -16,6 +17,7 @@ impl TryFrom<ApiKeyRow> for ApiKey {
 
     fn try_from(r: ApiKeyRow) -> Result<Self, StoreError> {
         Ok(ApiKey {
+            id: r.id,
             tenant_id: r.tenant_id,
             role: role(&r.role)?,
         })
@@ -86,7 +88,7 @@ macro_rules! impl_tenants {
 
                 async fn sql_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
                     let row = sqlx::query_as::<$db, ApiKeyRow>(
-                        "SELECT tenant_id, role FROM api_keys \
+                        "SELECT id, tenant_id, role FROM api_keys \
                          WHERE key_hash = $1 AND revoked_at IS NULL",
                     )
                     .bind(key_hash)
