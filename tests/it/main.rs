@@ -16,6 +16,7 @@ mod price_cut;
 mod quiz;
 mod red_packet;
 mod replay;
+mod revisions;
 mod sandbox;
 mod store;
 mod support;

@@ -26,7 +26,8 @@ use tower_http::trace::TraceLayer;
 use crate::error::{Error, Result};
 use crate::sandbox::LimitOverrides;
 use crate::service::{
-    ActionRequest, Arcade, GroupFilter, GroupPatch, NewActivity, NewGroup, PAYLOAD_LIMIT_BYTES,
+    ActionRequest, Arcade, ConfigChange, GroupFilter, GroupPatch, NewActivity, NewGroup,
+    PAYLOAD_LIMIT_BYTES,
 };
 use crate::store::{ActivityStatus, Role};
 use axum::Json;
@@ -61,6 +62,12 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/activities", post(create_activity).get(list_activities))
         .route("/v1/activities/{id}", get(get_activity))
         .route("/v1/activities/pause-all", post(pause_all))
+        .route("/v1/activities/{id}/config", put(revise_config))
+        .route("/v1/activities/{id}/revisions", get(list_revisions))
+        .route(
+            "/v1/activities/{id}/revisions/{revision}/rollback",
+            post(roll_back),
+        )
         .route("/v1/activities/{id}/pause", post(pause_activity))
         .route("/v1/activities/{id}/resume", post(resume_activity))
         .route("/v1/activities/{id}/actions", post(act))
@@ -240,7 +247,7 @@ async fn create_activity(
     JsonBody(b): JsonBody<NewActivity>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
-    let activity = a.create_activity(tenant, b).await?;
+    let activity = a.create_activity(tenant, b, c.actor()).await?;
     let detail = json!(activity);
     let id = detail["id"].as_str().unwrap_or_default().to_owned();
     a.record_audit(&c, tenant, "activity.create", &id, detail)
@@ -456,4 +463,40 @@ async fn audit(
 ) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
     Ok(Json(a.audit_log(tenant, q.after, q.limit).await?).into_response())
+}
+
+async fn revise_config(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    JsonBody(change): JsonBody<ConfigChange>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::MANAGE)?;
+    let view = a.revise_config(tenant, &id, change, c.actor()).await?;
+    let detail = json!({"revision": view.revision, "config": view.config});
+    a.record_audit(&c, tenant, "activity.revise", &id, detail)
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+async fn list_revisions(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::READ)?;
+    Ok(Json(json!({"revisions": a.revisions(tenant, &id).await?})).into_response())
+}
+
+async fn roll_back(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path((id, revision)): Path<(String, i64)>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::MANAGE)?;
+    let view = a.roll_back(tenant, &id, revision, c.actor()).await?;
+    let detail = json!({"revision": view.revision, "rolled_back_to": revision});
+    a.record_audit(&c, tenant, "activity.rollback", &id, detail)
+        .await?;
+    Ok(Json(view).into_response())
 }

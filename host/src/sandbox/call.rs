@@ -81,6 +81,10 @@ pub struct Inputs {
     /// For a timer call: when the timer was due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_ms: Option<i64>,
+    /// The config revision the call ran under (absent in outcomes from
+    /// before revisions: those ran under revision 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_revision: Option<i64>,
 }
 
 /// Fetches what a live call touches lazily (a team's state, the acting

@@ -72,6 +72,10 @@ pub struct ActivityView {
     pub stock: Vec<StockLevel>,
     /// Creation time (RFC 3339).
     pub created_at: String,
+    /// The config's current revision (1 at creation).
+    pub revision: i64,
+    /// The key id that made it (empty if unknown).
+    pub revised_by: String,
 }
 
 /// The fairness record of an activity.
@@ -86,8 +90,14 @@ pub struct Fairness {
 }
 
 impl Arcade {
-    /// Create an activity after the plugin accepted its config.
-    pub async fn create_activity(&self, tenant_id: &str, req: NewActivity) -> Result<ActivityView> {
+    /// Create an activity after the plugin accepted its config; `author`
+    /// (a key id) made its first revision.
+    pub async fn create_activity(
+        &self,
+        tenant_id: &str,
+        req: NewActivity,
+        author: &str,
+    ) -> Result<ActivityView> {
         crate::text::check_json("config", &req.config)?;
         if self.store.group(tenant_id, &req.group_id).await?.is_none() {
             return Err(Error::not_found("group", &req.group_id));
@@ -129,31 +139,13 @@ impl Arcade {
                 "ends_at must be after starts_at",
             ));
         }
-        if !req.config.is_object() {
-            return Err(Error::invalid(
-                "invalid_config",
-                "config must be a JSON object",
-            ));
-        }
-        // Before the plugin sees it: numbers must fit the i64 columns and
-        // s64 fields they may end up in, whatever the plugin makes of them.
-        let out_of_range = crate::text::out_of_range(&req.config);
-        if !out_of_range.is_empty() {
-            return Err(Error::InvalidConfig(out_of_range));
-        }
-        let config = req.config.to_string();
-
-        let plugin = self.compiled(&rec.sha256).await?;
-        let overrides: LimitOverrides = serde_json::from_str(&rec.limits).unwrap_or_default();
-        let limits = self.sandbox.limits_for(&plugin.manifest.budget, &overrides);
-        let (sandbox, p, cfg) = (self.sandbox.clone(), plugin.clone(), config.clone());
-        let stock = blocking(move || sandbox.validate_config(&p, &limits, &cfg))
-            .await??
-            .map_err(Error::InvalidConfig)?;
+        let (config, stock) = self.validated_config(&rec, &req.config).await?;
 
         let id = uuid::Uuid::now_v7().to_string();
         let activity = Activity {
             key_commitment: randomness::commitment(&self.activity_key(&id)),
+            revision: 1,
+            revised_by: author.to_owned(),
             id,
             tenant_id: tenant_id.to_owned(),
             group_id: req.group_id,
@@ -169,6 +161,37 @@ impl Arcade {
         };
         self.store.create_activity(&activity, &stock).await?;
         self.activity_view(tenant_id, &activity.id).await
+    }
+
+    /// `config` as stored, with the stock pools it declares, once the
+    /// host's checks and the plugin's `validate-config` accept it.
+    pub(crate) async fn validated_config(
+        &self,
+        rec: &crate::store::PluginRecord,
+        config: &serde_json::Value,
+    ) -> Result<(String, Vec<(String, i64)>)> {
+        if !config.is_object() {
+            return Err(Error::invalid(
+                "invalid_config",
+                "config must be a JSON object",
+            ));
+        }
+        crate::text::check_json("config", config)?;
+        // Before the plugin sees it: numbers must fit the i64 columns and
+        // s64 fields they may end up in, whatever the plugin makes of them.
+        let out_of_range = crate::text::out_of_range(config);
+        if !out_of_range.is_empty() {
+            return Err(Error::InvalidConfig(out_of_range));
+        }
+        let config = config.to_string();
+        let plugin = self.compiled(&rec.sha256).await?;
+        let overrides: LimitOverrides = serde_json::from_str(&rec.limits).unwrap_or_default();
+        let limits = self.sandbox.limits_for(&plugin.manifest.budget, &overrides);
+        let (sandbox, p, cfg) = (self.sandbox.clone(), plugin.clone(), config.clone());
+        let stock = blocking(move || sandbox.validate_config(&p, &limits, &cfg))
+            .await??
+            .map_err(Error::InvalidConfig)?;
+        Ok((config, stock))
     }
 
     /// Load an activity for running, from the cache when fresh. Foreign
@@ -379,5 +402,7 @@ fn view_of(a: Activity, stock: Vec<StockLevel>, now: i64) -> ActivityView {
         key_commitment: a.key_commitment,
         stock,
         created_at: to_rfc3339(a.created_at),
+        revision: a.revision,
+        revised_by: a.revised_by,
     }
 }

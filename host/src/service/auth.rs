@@ -27,6 +27,14 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// Who this is in records: the key's id, or `admin`.
+    pub fn actor(&self) -> &str {
+        match self {
+            Principal::Admin => "admin",
+            Principal::Tenant { key_id, .. } => key_id,
+        }
+    }
+
     /// Require the admin.
     pub fn admin(&self) -> Result<()> {
         match self {

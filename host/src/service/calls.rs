@@ -301,6 +301,7 @@ pub(crate) fn call_io(
     if let Trigger::Timer { due_ms, .. } = spec.trigger {
         io.inputs.due_ms = Some(due_ms);
     }
+    io.inputs.config_revision = Some(activity.record.revision);
     io
 }
 

@@ -18,6 +18,7 @@ mod outcomes;
 mod output;
 mod plugins;
 mod replay;
+mod revisions;
 mod single_flight;
 pub mod sweeper;
 pub mod timers;
@@ -41,6 +42,7 @@ pub use ledger::{Balances, EventPage, EventView};
 pub use outcomes::{OutcomePageView, OutcomeView};
 pub use plugins::PluginInfo;
 pub use replay::ReplayReport;
+pub use revisions::{ConfigChange, RevisionView};
 
 /// How long a replica trusts its cached copy of an activity. Pauses made
 /// through this replica apply at once; through another, within this time.

@@ -72,9 +72,24 @@ impl Arcade {
         let key = self.activity_key(&activity.id);
         let rng = randomness::action_stream(&key, &stored.id);
         let due_ms = inputs.due_ms;
+        let inputs_revision = inputs.config_revision;
         let io = CallIo::replay(Mode::ReadWrite, &stored.user_id, timezone, inputs, rng);
         let (sandbox, s) = (self.sandbox.clone(), stored.clone());
-        let config = activity.config.clone();
+        // The config the call ran under: its revision's, if it recorded one
+        // that is not the current.
+        let config = match inputs_revision {
+            Some(n) if n != activity.revision => self
+                .store
+                .revisions(&activity.id)
+                .await?
+                .into_iter()
+                .find(|r| r.revision == n)
+                .map(|r| r.config)
+                .ok_or_else(|| {
+                    Error::Internal(format!("revision {n} of the activity is missing"))
+                })?,
+            _ => activity.config.clone(),
+        };
         let report = blocking(move || {
             let ctx = CallContext {
                 activity_id: &s.activity_id,

@@ -32,7 +32,7 @@ pub use action::{
 pub use keys::{KeyInfo, KeyStore, NewKey};
 pub use records::{
     Activity, ActivityStatus, ApiKey, AuditEntry, DueTimer, EventRecord, EventRow, Group,
-    LedgerEntry, OutcomePage, OutcomeRecord, PluginRecord, RewardRow, Role, StockLevel,
+    LedgerEntry, OutcomePage, OutcomeRecord, PluginRecord, Revision, RewardRow, Role, StockLevel,
 };
 pub use sweep::TombstoneStore;
 
@@ -53,6 +53,14 @@ pub enum StoreError {
     /// first; its stored response is the answer.
     #[error("idempotency key already used")]
     KeyTaken,
+    /// A stock pool would shrink below what was already claimed from it.
+    #[error("stock pool {pool} has {claimed} claimed")]
+    StockClaimed {
+        /// The pool.
+        pool: String,
+        /// What was claimed from it.
+        claimed: i64,
+    },
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -146,6 +154,18 @@ pub trait Store: KeyStore + TombstoneStore + Send + Sync + 'static {
     ) -> StoreResult<Vec<Activity>>;
     /// Pause or resume.
     async fn set_activity_status(&self, id: &str, status: ActivityStatus) -> StoreResult<()>;
+    /// Make `revision` the activity's config, in one transaction: only if
+    /// the current revision is the one before (else `Conflict`), with its
+    /// record, and each pool of `stock` resized (a new one created): a
+    /// pool keeps what was claimed from it, so a size below that is
+    /// `StockClaimed` and nothing changes.
+    async fn revise_activity(
+        &self,
+        revision: &Revision,
+        stock: &[(String, i64)],
+    ) -> StoreResult<()>;
+    /// An activity's revisions, oldest first.
+    async fn revisions(&self, activity_id: &str) -> StoreResult<Vec<Revision>>;
     /// Stock levels of an activity, by pool id.
     async fn stock(&self, activity_id: &str) -> StoreResult<Vec<StockLevel>>;
 

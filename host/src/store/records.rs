@@ -171,6 +171,10 @@ pub struct Activity {
     pub status: ActivityStatus,
     /// Hex blake3 hash of the activity's randomness key.
     pub key_commitment: String,
+    /// The current config revision (1 at creation).
+    pub revision: i64,
+    /// Who made the current revision: a key id, or empty if unknown.
+    pub revised_by: String,
     /// Creation time, ms since epoch.
     pub created_at: i64,
 }
@@ -308,4 +312,23 @@ pub struct OutcomePage {
     pub outcomes: Vec<OutcomeRecord>,
     /// Cursor for the next page, if there may be more.
     pub next: Option<String>,
+}
+
+/// One revision of an activity's config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Revision {
+    /// The activity.
+    pub activity_id: String,
+    /// 1 at creation, then one more per change.
+    pub revision: i64,
+    /// The config, JSON text.
+    pub config: String,
+    /// Who made it: a key id, or empty if unknown.
+    pub author: String,
+    /// Why, as given.
+    pub reason: String,
+    /// The field changes against the revision before, JSON text.
+    pub diff: String,
+    /// When, ms since epoch.
+    pub created_at: i64,
 }

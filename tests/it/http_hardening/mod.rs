@@ -92,7 +92,7 @@ impl Hardened {
             "group_id": group.id, "plugin": "hostile", "config": {}
         }))
         .unwrap();
-        let activity = a.create_activity(&tenant, new).await.unwrap();
+        let activity = a.create_activity(&tenant, new, "test").await.unwrap();
         (tenant, key, activity.id)
     }
 }

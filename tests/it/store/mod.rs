@@ -115,6 +115,8 @@ fn activity(id: &str) -> Activity {
         status: ActivityStatus::Active,
         key_commitment: "commit".into(),
         created_at: NOW,
+        revision: 1,
+        revised_by: "key-1".into(),
     }
 }
 

@@ -7,7 +7,7 @@ use crate::store::{Activity, ActivityStatus, StockLevel, StoreError};
 macro_rules! activity_cols {
     () => {
         "id, tenant_id, group_id, plugin, plugin_version, plugin_sha256, config, timezone, \
-         starts_at, ends_at, status, key_commitment, created_at"
+         starts_at, ends_at, status, key_commitment, created_at, revision, revised_by"
     };
 }
 pub(in crate::store) use activity_cols;
@@ -28,6 +28,8 @@ pub(in crate::store) struct ActivityRow {
     status: String,
     key_commitment: String,
     created_at: i64,
+    revision: i64,
+    revised_by: String,
 }
 
 impl TryFrom<ActivityRow> for Activity {
@@ -49,7 +51,35 @@ impl TryFrom<ActivityRow> for Activity {
             ends_at: r.ends_at,
             key_commitment: r.key_commitment,
             created_at: r.created_at,
+            revision: r.revision,
+            revised_by: r.revised_by,
         })
+    }
+}
+
+/// A row of `activity_revisions`.
+#[derive(sqlx::FromRow)]
+pub(in crate::store) struct RevisionRow {
+    activity_id: String,
+    revision: i64,
+    config: String,
+    author: String,
+    reason: String,
+    diff: String,
+    created_at: i64,
+}
+
+impl From<RevisionRow> for crate::store::Revision {
+    fn from(r: RevisionRow) -> Self {
+        crate::store::Revision {
+            activity_id: r.activity_id,
+            revision: r.revision,
+            config: r.config,
+            author: r.author,
+            reason: r.reason,
+            diff: r.diff,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -93,7 +123,7 @@ macro_rules! impl_activities {
                         "INSERT INTO activities (",
                         sql::activities::activity_cols!(),
                         ") \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14)"
                     ))
                     .bind(&a.id)
                     .bind(&a.tenant_id)
@@ -108,9 +138,22 @@ macro_rules! impl_activities {
                     .bind(a.status.as_str())
                     .bind(&a.key_commitment)
                     .bind(a.created_at)
+                    .bind(&a.revised_by)
                     .execute(&mut *tx)
                     .await
                     .map_err(sql::classify("activity"))?;
+                    sqlx::query::<$db>(
+                        "INSERT INTO activity_revisions \
+                         (activity_id, revision, config, author, reason, diff, created_at) \
+                         VALUES ($1, 1, $2, $3, 'created', '[]', $4)",
+                    )
+                    .bind(&a.id)
+                    .bind(&a.config)
+                    .bind(&a.revised_by)
+                    .bind(a.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(sql::classify("activity revision"))?;
                     for (pool, size) in stock {
                         sqlx::query::<$db>(
                             "INSERT INTO stock (activity_id, pool, initial, remaining) \
@@ -173,6 +216,103 @@ macro_rules! impl_activities {
                         return Err(StoreError::NotFound("activity"));
                     }
                     Ok(())
+                }
+
+                async fn sql_revise_activity(
+                    &self,
+                    r: &$crate::store::Revision,
+                    stock: &[(String, i64)],
+                ) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
+                    let moved = sqlx::query::<$db>(
+                        "UPDATE activities SET config = $3, revision = $2, revised_by = $4 \
+                         WHERE id = $1 AND revision = $2 - 1",
+                    )
+                    .bind(&r.activity_id)
+                    .bind(r.revision)
+                    .bind(&r.config)
+                    .bind(&r.author)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(sql::classify("activity"))?;
+                    if moved.rows_affected() != 1 {
+                        return Err(StoreError::Conflict);
+                    }
+                    sqlx::query::<$db>(
+                        "INSERT INTO activity_revisions \
+                         (activity_id, revision, config, author, reason, diff, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&r.activity_id)
+                    .bind(r.revision)
+                    .bind(&r.config)
+                    .bind(&r.author)
+                    .bind(&r.reason)
+                    .bind(&r.diff)
+                    .bind(r.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(sql::classify("activity revision"))?;
+                    // A pool's size moves by the difference; what was
+                    // claimed stays claimed, so it cannot shrink below that.
+                    for (pool, size) in stock {
+                        let resized = sqlx::query::<$db>(
+                            "UPDATE stock SET remaining = remaining + ($3 - initial), initial = $3 \
+                             WHERE activity_id = $1 AND pool = $2 AND remaining + ($3 - initial) >= 0",
+                        )
+                        .bind(&r.activity_id)
+                        .bind(pool)
+                        .bind(*size)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(sql::classify("stock pool"))?;
+                        if resized.rows_affected() == 1 {
+                            continue;
+                        }
+                        let exists: Option<(i64,)> = sqlx::query_as::<$db, (i64,)>(
+                            "SELECT initial - remaining FROM stock WHERE activity_id = $1 AND pool = $2",
+                        )
+                        .bind(&r.activity_id)
+                        .bind(pool)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        match exists {
+                            Some((claimed,)) => {
+                                return Err(StoreError::StockClaimed {
+                                    pool: pool.clone(),
+                                    claimed,
+                                });
+                            }
+                            None => {
+                                sqlx::query::<$db>(
+                                    "INSERT INTO stock (activity_id, pool, initial, remaining) \
+                                     VALUES ($1, $2, $3, $3)",
+                                )
+                                .bind(&r.activity_id)
+                                .bind(pool)
+                                .bind(*size)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(sql::classify("stock pool"))?;
+                            }
+                        }
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn sql_revisions(
+                    &self,
+                    activity_id: &str,
+                ) -> StoreResult<Vec<$crate::store::Revision>> {
+                    let rows = sqlx::query_as::<$db, sql::activities::RevisionRow>(
+                        "SELECT activity_id, revision, config, author, reason, diff, created_at \
+                         FROM activity_revisions WHERE activity_id = $1 ORDER BY revision",
+                    )
+                    .bind(activity_id)
+                    .fetch_all(&self.read)
+                    .await?;
+                    Ok(rows.into_iter().map(Into::into).collect())
                 }
 
                 async fn sql_stock(&self, activity_id: &str) -> StoreResult<Vec<StockLevel>> {

@@ -231,6 +231,18 @@ macro_rules! impl_store {
                     self.sql_activities(tenant_id, group_id).await
                 }
 
+                async fn revise_activity(
+                    &self,
+                    revision: &Revision,
+                    stock: &[(String, i64)],
+                ) -> StoreResult<()> {
+                    self.sql_revise_activity(revision, stock).await
+                }
+
+                async fn revisions(&self, activity_id: &str) -> StoreResult<Vec<Revision>> {
+                    self.sql_revisions(activity_id).await
+                }
+
                 async fn set_activity_status(
                     &self,
                     id: &str,
