@@ -47,6 +47,7 @@ async fn seed(args: &StoreArgs) -> String {
                 "config": {"prizes": [{"id": "p", "name": "P", "weight": 1, "stock": 5}], "miss_weight": 1}
             }))
             .unwrap(),
+            "test",
         )
         .await
         .unwrap();
