@@ -18,5 +18,6 @@ mod red_packet;
 mod replay;
 mod revisions;
 mod sandbox;
+mod stats;
 mod store;
 mod support;

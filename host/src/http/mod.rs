@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::sandbox::LimitOverrides;
 use crate::service::{
     ActionRequest, Arcade, ConfigChange, GroupFilter, GroupPatch, NewActivity, NewGroup,
-    PAYLOAD_LIMIT_BYTES,
+    PAYLOAD_LIMIT_BYTES, StatsRange,
 };
 use crate::store::{ActivityStatus, Role};
 use axum::Json;
@@ -80,6 +80,12 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/rewards/{id}/cancel", post(cancel_reward))
         .route("/v1/events", get(events))
         .route("/v1/audit", get(audit))
+        .route("/v1/activities/{id}/stats", get(activity_stats))
+        .route("/v1/groups/{id}/stats", get(group_stats))
+        .route(
+            "/v1/metrics/dictionary",
+            get(|| async { Json(crate::service::stats::dictionary()) }),
+        )
         .route("/v1/outcomes/{id}", get(get_outcome))
         .route("/v1/outcomes/{id}/replay", post(replay))
         .route_layer(axum::middleware::from_fn(text::reject_nul))
@@ -499,4 +505,23 @@ async fn roll_back(
     a.record_audit(&c, tenant, "activity.rollback", &id, detail)
         .await?;
     Ok(Json(view).into_response())
+}
+
+async fn activity_stats(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    Query(range): Query<StatsRange>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::READ)?;
+    Ok(Json(a.activity_stats(tenant, &id, &range).await?).into_response())
+}
+
+async fn group_stats(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::READ)?;
+    Ok(Json(a.group_stats(tenant, &id).await?).into_response())
 }

@@ -60,6 +60,7 @@ pub const RESERVED_CODES: &[&str] = &[
     "invalid_members",
     "tier_in_use",
     "invalid_reason",
+    "invalid_range",
     "config_unchanged",
     "stock_below_claimed",
     "method_not_allowed",

@@ -20,6 +20,7 @@ mod plugins;
 mod replay;
 mod revisions;
 mod single_flight;
+pub mod stats;
 pub mod sweeper;
 pub mod timers;
 pub mod tombstones;
@@ -43,6 +44,7 @@ pub use outcomes::{OutcomePageView, OutcomeView};
 pub use plugins::PluginInfo;
 pub use replay::ReplayReport;
 pub use revisions::{ConfigChange, RevisionView};
+pub use stats::StatsRange;
 
 /// How long a replica trusts its cached copy of an activity. Pauses made
 /// through this replica apply at once; through another, within this time.

@@ -32,7 +32,8 @@ pub use action::{
 pub use keys::{KeyInfo, KeyStore, NewKey};
 pub use records::{
     Activity, ActivityStatus, ApiKey, AuditEntry, DueTimer, EventRecord, EventRow, Group,
-    LedgerEntry, OutcomePage, OutcomeRecord, PluginRecord, Revision, RewardRow, Role, StockLevel,
+    LedgerEntry, OutcomePage, OutcomeRecord, PluginRecord, Revision, RewardRow, Role, StatDay,
+    StatFact, StatPending, StatTotals, StockLevel,
 };
 pub use sweep::TombstoneStore;
 
@@ -117,6 +118,21 @@ pub trait Store: KeyStore + TombstoneStore + Send + Sync + 'static {
         members: i64,
         at: i64,
     ) -> StoreResult<bool>;
+    /// Up to `limit` committed outcomes not yet counted by the statistics.
+    async fn stats_pending(&self, limit: i64) -> StoreResult<Vec<StatPending>>;
+    /// Count `facts` in one transaction, each only if this call takes its
+    /// outcome off the queue (so each is counted once, whoever applies
+    /// it); returns how many it counted.
+    async fn apply_stats(&self, facts: &[StatFact]) -> StoreResult<usize>;
+    /// Running totals of `activity:<id>` or `group:<id>` (zeros if none).
+    async fn stat_totals(&self, scope: &str) -> StoreResult<StatTotals>;
+    /// An activity's days from `from` to `to` (inclusive, `YYYY-MM-DD`).
+    async fn stat_days(&self, activity_id: &str, from: &str, to: &str)
+    -> StoreResult<Vec<StatDay>>;
+    /// Distinct users of an activity from `from` to `to`.
+    async fn stat_range_users(&self, activity_id: &str, from: &str, to: &str) -> StoreResult<i64>;
+    /// Outcomes waiting to be counted.
+    async fn stats_backlog(&self) -> StoreResult<i64>;
     /// Append to a tenant's audit log (`seq` is assigned).
     async fn append_audit(&self, tenant_id: &str, entry: &AuditEntry) -> StoreResult<()>;
     /// A tenant's audit log after `after`, oldest first, at most `limit`.

@@ -153,6 +153,8 @@ BEGIN
     VALUES (o ->> 'id', tenant, act, o ->> 'user_id', o ->> 'action', o ->> 'payload',
             o ->> 'result', o ->> 'rewards', o ->> 'inputs', o ->> 'effects_hash',
             o ->> 'plugin_sha256', (o ->> 'fuel_used')::bigint, at);
+    -- The statistics' outbox (host/src/store/sql/stats.rs).
+    INSERT INTO stat_queue (outcome_id) VALUES (o ->> 'id');
 
 END;
 $$;

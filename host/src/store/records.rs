@@ -332,3 +332,83 @@ pub struct Revision {
     /// When, ms since epoch.
     pub created_at: i64,
 }
+
+/// A committed outcome not yet counted by the statistics.
+#[derive(Debug, Clone)]
+pub struct StatPending {
+    /// The outcome.
+    pub outcome_id: String,
+    /// Its activity.
+    pub activity_id: String,
+    /// The activity's group.
+    pub group_id: String,
+    /// The activity's time zone (for the business day).
+    pub timezone: String,
+    /// Who acted.
+    pub user_id: String,
+    /// The rewards, JSON text.
+    pub rewards: String,
+    /// When, ms since epoch.
+    pub created_at: i64,
+}
+
+/// What one outcome adds to the statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatFact {
+    /// The outcome.
+    pub outcome_id: String,
+    /// Its activity.
+    pub activity_id: String,
+    /// The activity's group.
+    pub group_id: String,
+    /// Business day in the activity's time zone, `YYYY-MM-DD`.
+    pub day: String,
+    /// Who acted.
+    pub user_id: String,
+    /// Prizes granted.
+    pub prizes: i64,
+    /// Coupons granted.
+    pub coupons: i64,
+    /// Points granted (their sum).
+    pub points: i64,
+    /// Tickets granted (their sum).
+    pub tickets: i64,
+}
+
+/// One activity's counts for one business day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatDay {
+    /// `YYYY-MM-DD` in the activity's time zone.
+    pub day: String,
+    /// Actions (PV).
+    pub actions: i64,
+    /// Distinct users that day (UV).
+    pub users: i64,
+    /// Users whose first action in the activity was that day.
+    pub new_users: i64,
+    /// Prizes granted.
+    pub prizes: i64,
+    /// Coupons granted.
+    pub coupons: i64,
+    /// Points granted.
+    pub points: i64,
+    /// Tickets granted.
+    pub tickets: i64,
+}
+
+/// Running totals of an activity or a group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatTotals {
+    /// Actions (PV).
+    pub actions: i64,
+    /// Distinct users (UV).
+    pub users: i64,
+    /// Prizes granted.
+    pub prizes: i64,
+    /// Coupons granted.
+    pub coupons: i64,
+    /// Points granted.
+    pub points: i64,
+    /// Tickets granted.
+    pub tickets: i64,
+}

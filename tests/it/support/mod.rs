@@ -47,6 +47,14 @@ impl Db {
         Db::Sqlite(std::env::temp_dir().join(name))
     }
 
+    /// Another fresh, empty database of the same backend.
+    pub async fn fresh(&self) -> Db {
+        match self {
+            Db::Sqlite(_) => Db::sqlite(),
+            Db::Postgres(_) => Db::postgres().await,
+        }
+    }
+
     /// A fresh, empty Postgres database.
     pub async fn postgres() -> Db {
         Db::Postgres(fresh_pg_url().await)

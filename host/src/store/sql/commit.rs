@@ -323,6 +323,12 @@ macro_rules! impl_commit {
                     .execute(&mut *tx)
                     .await
                     .map_err(&conflict)?;
+                    // The statistics' outbox (see stats.rs).
+                    sqlx::query::<$db>("INSERT INTO stat_queue (outcome_id) VALUES ($1)")
+                        .bind(&o.id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(&conflict)?;
 
                     Ok(())
                 }

@@ -24,6 +24,7 @@ pub(super) mod outcomes;
 pub(super) mod plugins;
 pub(super) mod settings;
 pub(super) mod snapshot;
+pub(super) mod stats;
 pub(super) mod tenants;
 pub(super) mod timers;
 
@@ -80,6 +81,7 @@ macro_rules! impl_store {
         $crate::store::sql::tenants::impl_tenants!($store, $db);
         $crate::store::sql::groups::impl_groups!($store, $db);
         $crate::store::sql::audit::impl_audit!($store, $db);
+        $crate::store::sql::stats::impl_stats!($store, $db);
         $crate::store::sql::plugins::impl_plugins!($store, $db);
         $crate::store::sql::activities::impl_activities!($store, $db);
         $crate::store::sql::snapshot::impl_snapshot!($store, $db);
@@ -159,6 +161,40 @@ macro_rules! impl_store {
                     at: i64,
                 ) -> StoreResult<bool> {
                     self.sql_set_group_members(tenant_id, id, members, at).await
+                }
+
+                async fn stats_pending(&self, limit: i64) -> StoreResult<Vec<StatPending>> {
+                    self.sql_stats_pending(limit).await
+                }
+
+                async fn apply_stats(&self, facts: &[StatFact]) -> StoreResult<usize> {
+                    self.sql_apply_stats(facts).await
+                }
+
+                async fn stat_totals(&self, scope: &str) -> StoreResult<StatTotals> {
+                    self.sql_stat_totals(scope).await
+                }
+
+                async fn stat_days(
+                    &self,
+                    activity_id: &str,
+                    from: &str,
+                    to: &str,
+                ) -> StoreResult<Vec<StatDay>> {
+                    self.sql_stat_days(activity_id, from, to).await
+                }
+
+                async fn stat_range_users(
+                    &self,
+                    activity_id: &str,
+                    from: &str,
+                    to: &str,
+                ) -> StoreResult<i64> {
+                    self.sql_stat_range_users(activity_id, from, to).await
+                }
+
+                async fn stats_backlog(&self) -> StoreResult<i64> {
+                    self.sql_stats_backlog().await
                 }
 
                 async fn append_audit(&self, tenant_id: &str, e: &AuditEntry) -> StoreResult<()> {

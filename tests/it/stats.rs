@@ -1,0 +1,266 @@
+//! Statistics: the rollups equal a recount from the outcomes, whatever
+//! the run, and whichever workers count them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, FixedOffset};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::harness::{Reply, Server, Tenant};
+use crate::support::Db;
+
+both_backends!(rollups_equal_a_recount_from_outcomes, stats_read_rules);
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// xorshift64*: a small seeded generator, so a failing seed replays.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+fn code(r: &Reply) -> (u16, &str) {
+    (r.status.as_u16(), r.code())
+}
+
+fn draw_config() -> Value {
+    json!({
+        "prizes": [{"id": "p", "name": "Mug", "weight": 1, "stock": 40}],
+        "miss_weight": 2,
+        "consolation": {"kind": "points", "name": "Thanks", "amount": 5}
+    })
+}
+
+/// Per-day and total numbers recounted from an activity's outcomes.
+#[derive(Default, Debug, PartialEq)]
+struct Recount {
+    days: BTreeMap<String, (i64, BTreeSet<String>)>,
+    users: BTreeSet<String>,
+    actions: i64,
+    prizes: i64,
+    points: i64,
+}
+
+fn recount(outcomes: &[Value], offset_hours: i32) -> Recount {
+    let tz = FixedOffset::east_opt(offset_hours * 3600).unwrap();
+    let mut r = Recount::default();
+    for o in outcomes {
+        let at = DateTime::parse_from_rfc3339(o["created_at"].as_str().unwrap()).unwrap();
+        let day = at.with_timezone(&tz).format("%Y-%m-%d").to_string();
+        let user = o["user_id"].as_str().unwrap().to_owned();
+        let d = r.days.entry(day).or_default();
+        d.0 += 1;
+        d.1.insert(user.clone());
+        r.users.insert(user);
+        r.actions += 1;
+        for reward in o["rewards"].as_array().unwrap() {
+            let amount = reward["amount"].as_i64().unwrap();
+            match reward["kind"].as_str().unwrap() {
+                "prize" => r.prizes += amount,
+                "points" => r.points += amount,
+                _ => {}
+            }
+        }
+    }
+    r
+}
+
+async fn stats(s: &Server, t: &Tenant, id: &str, query: &str) -> Value {
+    let r = s
+        .get(&t.operator, &format!("/v1/activities/{id}/stats{query}"))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body
+}
+
+async fn rollups_equal_a_recount_from_outcomes(db: Db) {
+    for seed in [7u64, 1_234_567, 0x9e37_79b9] {
+        let s = Server::start(db.fresh().await).await;
+        let t = s.tenant("t").await;
+        let g2 = s
+            .post(&t.operator, "/v1/groups", json!({"name": "g2"}))
+            .await;
+        let g2 = g2.body["id"].as_str().unwrap().to_owned();
+        let mut activities = Vec::new();
+        for (group, tz, offset) in [
+            (t.group.clone(), "Asia/Shanghai", 8),
+            (t.group.clone(), "UTC", 0),
+            (g2.clone(), "Asia/Shanghai", 8),
+        ] {
+            let r = s
+                .post(
+                    &t.operator,
+                    "/v1/activities",
+                    json!({"plugin": "lucky-draw", "config": draw_config(), "group_id": group, "timezone": tz}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{r:?}");
+            activities.push((r.body["id"].as_str().unwrap().to_owned(), group, offset));
+        }
+        let mut rng = Rng(seed);
+        for _ in 0..90 {
+            let (id, _, _) = &activities[rng.below(3) as usize];
+            let user = format!("u{}", rng.below(15));
+            let r = s.act(&t, id, &user, "draw").await;
+            assert!(matches!(r.status.as_u16(), 200 | 409), "{r:?}");
+            if rng.below(10) == 0 {
+                s.arcade.advance_clock(7 * HOUR_MS);
+            }
+        }
+        // Two workers at once: each outcome is still counted once.
+        let (a, b) = tokio::join!(s.arcade.roll_up_stats(), s.arcade.roll_up_stats());
+        let counted = a.unwrap() + b.unwrap();
+        assert_eq!(s.arcade.roll_up_stats().await.unwrap(), 0, "nothing left");
+
+        let mut total = 0;
+        let mut by_group: BTreeMap<String, (i64, BTreeSet<String>)> = BTreeMap::new();
+        for (id, group, offset) in &activities {
+            let outcomes = s.all_outcomes(&t, id).await;
+            let want = recount(&outcomes, *offset);
+            total += want.actions;
+            let g = by_group.entry(group.clone()).or_default();
+            g.0 += want.actions;
+            g.1.extend(want.users.iter().cloned());
+
+            let got = stats(&s, &t, id, "").await;
+            assert_eq!(got["pending"], 0, "seed {seed}");
+            let totals = &got["totals"];
+            assert_eq!(totals["actions"], want.actions, "seed {seed} {id}");
+            assert_eq!(totals["users"], want.users.len() as i64, "seed {seed} {id}");
+            assert_eq!(totals["prizes"], want.prizes, "seed {seed} {id}");
+            assert_eq!(totals["points"], want.points, "seed {seed} {id}");
+            let days = got["days"].as_array().unwrap();
+            assert_eq!(days.len(), want.days.len(), "seed {seed} {id}: {days:?}");
+            let mut seen = BTreeSet::new();
+            let mut new_users = 0;
+            for (d, (day, (actions, users))) in days.iter().zip(&want.days) {
+                assert_eq!(d["day"], day.as_str(), "seed {seed}");
+                assert_eq!(d["actions"], *actions, "seed {seed} {day}");
+                assert_eq!(d["users"], users.len() as i64, "seed {seed} {day}");
+                let fresh = users.difference(&seen).count() as i64;
+                assert_eq!(d["new_users"], fresh, "seed {seed} {day}");
+                new_users += fresh;
+                seen.extend(users.iter().cloned());
+            }
+            assert_eq!(new_users, want.users.len() as i64);
+            // A range: the days in it, and its distinct users.
+            if let (Some((first, _)), Some((last, _))) =
+                (want.days.iter().nth(1), want.days.iter().last())
+            {
+                let got = stats(&s, &t, id, &format!("?from={first}&to={last}")).await;
+                let in_range: BTreeSet<&String> = want
+                    .days
+                    .range(first.clone()..)
+                    .flat_map(|(_, (_, u))| u.iter())
+                    .collect();
+                let actions: i64 = want.days.range(first.clone()..).map(|(_, (a, _))| *a).sum();
+                assert_eq!(got["totals"]["users"], in_range.len() as i64, "seed {seed}");
+                assert_eq!(got["totals"]["actions"], actions, "seed {seed}");
+            }
+            // Stock burn-down agrees with the prizes.
+            let pool = &got["stock"][0];
+            assert_eq!(pool["claimed"], want.prizes, "seed {seed}");
+        }
+        assert_eq!(
+            counted as i64, total,
+            "seed {seed}: each outcome counted once"
+        );
+        for (group, (actions, users)) in by_group {
+            let r = s
+                .get(&t.operator, &format!("/v1/groups/{group}/stats"))
+                .await;
+            assert_eq!(r.status, 200, "{r:?}");
+            assert_eq!(r.body["totals"]["actions"], actions, "seed {seed}");
+            assert_eq!(r.body["totals"]["users"], users.len() as i64, "seed {seed}");
+        }
+    }
+}
+
+async fn stats_read_rules(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let id = s.activity(&t, "lucky-draw", draw_config()).await;
+    s.act(&t, &id, "u1", "draw").await;
+    // Before the rollup the numbers lag, and say by how much.
+    let before = stats(&s, &t, &id, "").await;
+    assert_eq!(before["pending"], 1, "{before}");
+    assert_eq!(before["totals"]["actions"], 0);
+    s.arcade.roll_up_stats().await.unwrap();
+    let after = stats(&s, &t, &id, "").await;
+    assert_eq!(
+        (
+            after["pending"].as_i64(),
+            after["totals"]["actions"].as_i64()
+        ),
+        (Some(0), Some(1))
+    );
+    assert_eq!(
+        after["participation_rate"],
+        Value::Null,
+        "no member count yet"
+    );
+    let members = format!("/v1/groups/{}/members", t.group);
+    s.send(
+        &t.platform,
+        reqwest::Method::PUT,
+        &members,
+        Some(json!({"count": 4})),
+        &[],
+    )
+    .await;
+    let after = stats(&s, &t, &id, "").await;
+    assert_eq!(after["participation_rate"], 0.25);
+    let group = s
+        .get(&t.operator, &format!("/v1/groups/{}/stats", t.group))
+        .await;
+    assert_eq!(group.body["participation_rate"], 0.25, "{group:?}");
+
+    let bad = s
+        .get(
+            &t.operator,
+            &format!("/v1/activities/{id}/stats?from=yesterday"),
+        )
+        .await;
+    assert_eq!(code(&bad), (422, "invalid_range"), "{bad:?}");
+    assert_eq!(
+        code(
+            &s.get(&t.platform, &format!("/v1/activities/{id}/stats"))
+                .await
+        ),
+        (403, "forbidden")
+    );
+    let other = s.tenant("other").await;
+    let r = s
+        .get(&other.operator, &format!("/v1/activities/{id}/stats"))
+        .await;
+    assert_eq!(code(&r), (404, "activity_not_found"));
+    let r = s
+        .get(&other.operator, &format!("/v1/groups/{}/stats", t.group))
+        .await;
+    assert_eq!(code(&r), (404, "group_not_found"));
+    let dict = s.get(&t.operator, "/v1/metrics/dictionary").await;
+    let names: Vec<&str> = dict.body["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    for field in [
+        "actions",
+        "users",
+        "new_users",
+        "participation_rate",
+        "prizes",
+        "points",
+        "runs_out_at",
+    ] {
+        assert!(names.contains(&field), "{field} is defined");
+    }
+}
