@@ -49,6 +49,8 @@ pub struct Latency {
     pub p50: f64,
     /// 90th percentile.
     pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
     /// 99th percentile.
     pub p99: f64,
     /// Slowest.
@@ -131,4 +133,37 @@ impl Load<'_> {
             )
         })
     }
+}
+
+/// `GET path` from `clients` keep-alive clients of a `loadgen` process.
+pub async fn get(
+    url: &str,
+    token: &str,
+    path: &str,
+    clients: usize,
+    shape: Shape,
+) -> anyhow::Result<Report> {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_loadgen"));
+    cmd.args([
+        "--url", url, "--token", token, "--path", path, "--method", "GET",
+    ])
+    .args(["--clients", &clients.to_string()]);
+    match shape {
+        Shape::Timed { warmup, measure } => cmd
+            .args(["--warmup", &warmup.as_secs_f64().to_string()])
+            .args(["--duration", &measure.as_secs_f64().to_string()]),
+        Shape::Burst => cmd.arg("--burst"),
+    };
+    let out = cmd.output().await.context("running loadgen")?;
+    ensure!(
+        out.status.success(),
+        "loadgen failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "loadgen printed something else: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }

@@ -12,7 +12,9 @@
 //! (d) hot keys: bursts of concurrent actions on one shared key (a red
 //!     packet's counter, a group-buy team), on both stores;
 //! (e) the hostile neighbour: one tenant's keyed draws alone and while
-//!     another floods a looping plugin, on both stores.
+//!     another floods a looping plugin, on both stores;
+//! (f) the operators' dashboard with 1,000,000 outcomes stored: how fast
+//!     the statistics rollup counts them, and `GET .../stats` under load.
 //!
 //! The servers run in this process; the load comes from the `loadgen`
 //! binary of this crate, a separate process, with one keep-alive
@@ -27,10 +29,12 @@
 //! (c) are repeated (default 3): on Postgres each round runs unkeyed,
 //! keyed, the baseline and pgbench back to back, so slow drift of the
 //! machine hits all four alike, and the table shows each one's median;
+//! `ARCADE_BENCH_OUTCOMES` the outcomes of (f) (default 1,000,000);
 //! `ARCADE_BENCH_SANDBOX_ONLY=1` runs (a) alone. No tracing subscriber is
 //! installed, so the host's logging costs next to nothing.
 
 mod baseline;
+mod dashboard;
 mod hotkey;
 mod load;
 mod neighbour;
@@ -118,6 +122,10 @@ pub struct Runs {
     pub baseline: Vec<Report>,
     /// pgbench -N tps, one per round.
     pub pgbench: Vec<f64>,
+    /// (f) on SQLite.
+    pub dashboard_sqlite: Option<dashboard::DashboardRun>,
+    /// (f) on Postgres.
+    pub dashboard_postgres: Option<dashboard::DashboardRun>,
 }
 
 async fn draws(s: &Server, keyed: bool, shape: Shape) -> anyhow::Result<DrawRun> {
@@ -261,6 +269,7 @@ struct Bench {
     shape: Shape,
     hot: usize,
     rounds: usize,
+    outcomes: i64,
 }
 
 async fn bench_http(secs: u64, hot: usize, rounds: usize) -> anyhow::Result<Runs> {
@@ -271,6 +280,7 @@ async fn bench_http(secs: u64, hot: usize, rounds: usize) -> anyhow::Result<Runs
         shape: Shape::Timed { warmup, measure },
         hot,
         rounds,
+        outcomes: env_num("ARCADE_BENCH_OUTCOMES", 1_000_000) as i64,
     };
     let database_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
 
@@ -290,7 +300,15 @@ async fn bench_http(secs: u64, hot: usize, rounds: usize) -> anyhow::Result<Runs
         postgres: None,
         baseline: Vec::new(),
         pgbench: Vec::new(),
+        dashboard_sqlite: None,
+        dashboard_postgres: None,
     };
+    let path =
+        std::env::temp_dir().join(format!("arcade-bench-{}.db", uuid::Uuid::new_v4().simple()));
+    eprintln!("(f) SQLite: the dashboard with {} outcomes ...", c.outcomes);
+    let dash = dashboard::sqlite(&path, c.outcomes, c.shape).await;
+    remove_sqlite(&path);
+    runs.dashboard_sqlite = Some(dash?);
     let Some(admin_url) = &database_url else {
         return Ok(runs);
     };
@@ -303,6 +321,11 @@ async fn bench_http(secs: u64, hot: usize, rounds: usize) -> anyhow::Result<Runs
     runs.postgres = Some(store_runs);
     runs.baseline = baseline;
     runs.pgbench = pgbench;
+    eprintln!(
+        "(f) Postgres: the dashboard with {} outcomes ...",
+        c.outcomes
+    );
+    runs.dashboard_postgres = Some(dashboard::postgres(admin_url, c.outcomes, c.shape).await?);
     Ok(runs)
 }
 

@@ -199,6 +199,7 @@ pub fn print(runs: &Runs) {
         neighbour_rows("Postgres", &pg.neighbour);
     }
     println!();
+    dashboard_rows(runs);
 }
 
 fn neighbour_rows(store: &str, rounds: &[NeighbourRun]) {
@@ -224,4 +225,56 @@ fn neighbour_rows(store: &str, rounds: &[NeighbourRun]) {
         format!("{store}, ratio of each round"),
         all.join(" ")
     );
+}
+
+fn dashboard_rows(runs: &Runs) {
+    let n = runs
+        .dashboard_sqlite
+        .as_ref()
+        .or(runs.dashboard_postgres.as_ref())
+        .map_or(0, |d| d.outcomes);
+    println!(
+        "(f) the dashboard with {n} outcomes stored: the rollup counting them, then GET /v1/activities/{{id}}/stats from {} clients",
+        crate::dashboard::DASHBOARD_CLIENTS
+    );
+    println!(
+        "  {:<28} {:>12} {:>10} {:>9} {:>9} {:>9}   target   store check",
+        "", "rollup/s", "GET/s", "p50", "p95", "p99"
+    );
+    let rows = [
+        ("SQLite", runs.dashboard_sqlite.as_ref(), Some(&runs.sqlite)),
+        (
+            "Postgres",
+            runs.dashboard_postgres.as_ref(),
+            runs.postgres.as_ref(),
+        ),
+    ];
+    for (store, d, draws) in rows {
+        let Some(d) = d else { continue };
+        let r = &d.get;
+        let met = r.latency_ms.p95 < 50.0 && failures(r) == 0;
+        println!(
+            "  {:<28} {:>12.0} {:>10.0} {:>7.2}ms {:>7.2}ms {:>7.2}ms   {:<6}   {}",
+            store,
+            d.rollup_per_sec,
+            r.ok_per_sec,
+            r.latency_ms.p50,
+            r.latency_ms.p95,
+            r.latency_ms.p99,
+            verdict(met),
+            d.check
+        );
+        if let Some(draws) = draws {
+            let peak = median_rate(&draws.keyed).max(median_rate(&draws.unkeyed));
+            ratio_row(
+                &format!("{store} rollup/s / peak draws/s"),
+                d.rollup_per_sec / peak,
+                Some(1.0),
+            );
+        }
+    }
+    println!(
+        "  target: dashboard p95 < 50 ms; the rollup outpaces the fastest draws of (b) (ratio >= 1)"
+    );
+    println!();
 }

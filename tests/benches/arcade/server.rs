@@ -13,6 +13,8 @@ use crate::{ADMIN, SECRET};
 
 /// Another tenant's keys and group.
 pub struct Tenant {
+    /// Its id.
+    pub id: String,
     /// Its operator key.
     pub operator: String,
     /// Its platform key.
@@ -24,11 +26,15 @@ pub struct Tenant {
 pub struct Server {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The tenant's id.
+    pub tenant_id: String,
     /// The tenant's operator key.
     pub operator: String,
     /// The tenant's platform key (the one actions use).
     pub platform: String,
     group: String,
+    /// The service itself, for what the bench drives directly.
+    pub arcade: Arc<arcade_host::service::Arcade>,
     client: reqwest::Client,
     task: tokio::task::JoinHandle<()>,
 }
@@ -48,22 +54,30 @@ impl Server {
                 .await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let served = arcade.clone();
         let task = tokio::spawn(async move {
             let forever = std::future::pending();
-            arcade_host::server::serve_on(listener, arcade, Default::default(), forever)
+            arcade_host::server::serve_on(listener, served, Default::default(), forever)
                 .await
                 .expect("serve");
         });
         let mut server = Server {
             addr,
+            tenant_id: String::new(),
             operator: String::new(),
             platform: String::new(),
             group: String::new(),
+            arcade,
             client: reqwest::Client::new(),
             task,
         };
         let t = server.tenant("bench").await?;
-        (server.operator, server.platform, server.group) = (t.operator, t.platform, t.group);
+        (
+            server.tenant_id,
+            server.operator,
+            server.platform,
+            server.group,
+        ) = (t.id, t.operator, t.platform, t.group);
         Ok(server)
     }
 
@@ -82,6 +96,7 @@ impl Server {
             .await?;
         let group = group["id"].as_str().context("group id")?.to_owned();
         Ok(Tenant {
+            id: tenant,
             operator,
             platform,
             group,

@@ -359,6 +359,7 @@ fn summarise(records: &[Record], plan: Plan) -> Value {
         "latency_ms": {
             "p50": quantile_ms(&latencies, 0.5),
             "p90": quantile_ms(&latencies, 0.9),
+            "p95": quantile_ms(&latencies, 0.95),
             "p99": quantile_ms(&latencies, 0.99),
             "max": latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
         },

@@ -81,7 +81,7 @@ macro_rules! impl_store {
         $crate::store::sql::tenants::impl_tenants!($store, $db);
         $crate::store::sql::groups::impl_groups!($store, $db);
         $crate::store::sql::audit::impl_audit!($store, $db);
-        $crate::store::sql::stats::impl_stats!($store, $db);
+        $crate::store::sql::stats::impl_stats!($store, $db, $backend);
         $crate::store::sql::plugins::impl_plugins!($store, $db);
         $crate::store::sql::activities::impl_activities!($store, $db);
         $crate::store::sql::snapshot::impl_snapshot!($store, $db);

@@ -92,7 +92,7 @@ impl Add {
 /// Expands, for `$store` on database `$db`, the inherent methods behind
 /// [`Store`](crate::store::Store)'s statistics methods.
 macro_rules! impl_stats {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $backend:literal) => {
         const _: () = {
             use std::collections::BTreeMap;
 
@@ -126,64 +126,106 @@ macro_rules! impl_stats {
                 }
 
                 async fn sql_apply_stats(&self, facts: &[StatFact]) -> StoreResult<usize> {
+                    // Rows from a JSON array of arrays, as columns c0, c1, ...
+                    let rows = |n: usize| -> String {
+                        let cols: Vec<String> = (0..n)
+                            .map(|i| {
+                                if $backend == "sqlite" {
+                                    format!("json_extract(value, '$[{i}]') AS c{i}")
+                                } else {
+                                    format!("x ->> {i} AS c{i}")
+                                }
+                            })
+                            .collect();
+                        if $backend == "sqlite" {
+                            format!("SELECT {} FROM json_each($1)", cols.join(", "))
+                        } else {
+                            format!("SELECT {} FROM jsonb_array_elements($1::jsonb) x", cols.join(", "))
+                        }
+                    };
                     let mut tx = self.begin_write().await?;
+                    // Only the transaction that takes an outcome off the
+                    // queue counts it.
+                    let ids: Vec<[&str; 1]> = facts.iter().map(|f| [f.outcome_id.as_str()]).collect();
+                    let taken: Vec<(String,)> = sqlx::query_as::<$db, (String,)>(&format!(
+                        "DELETE FROM stat_queue WHERE outcome_id IN (SELECT c0 FROM ({}) t) \
+                         RETURNING outcome_id",
+                        rows(1)
+                    ))
+                    .bind(serde_json::to_string(&ids).expect("ids serialize"))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let taken: std::collections::HashSet<String> =
+                        taken.into_iter().map(|(id,)| id).collect();
+                    let facts: Vec<&StatFact> =
+                        facts.iter().filter(|f| taken.contains(&f.outcome_id)).collect();
+                    if facts.is_empty() {
+                        tx.commit().await?;
+                        return Ok(0);
+                    }
+
+                    // Distinct users: a row new in this transaction adds one.
+                    let mut user_days = std::collections::BTreeSet::new();
+                    let mut users: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+                    let mut group_users = std::collections::BTreeSet::new();
+                    for f in &facts {
+                        user_days.insert([f.activity_id.as_str(), f.day.as_str(), f.user_id.as_str()]);
+                        let first = users.entry((&f.activity_id, &f.user_id)).or_insert(&f.day);
+                        if f.day.as_str() < *first {
+                            *first = &f.day;
+                        }
+                        group_users.insert([f.group_id.as_str(), f.user_id.as_str()]);
+                    }
+                    let user_days: Vec<_> = user_days.into_iter().collect();
+                    let new_user_days: Vec<(String, String)> = sqlx::query_as::<$db, (String, String)>(&format!(
+                        "INSERT INTO stat_user_days (activity_id, day, user_id) \
+                         SELECT c0, c1, c2 FROM ({}) t WHERE true ON CONFLICT DO NOTHING \
+                         RETURNING activity_id, day",
+                        rows(3)
+                    ))
+                    .bind(serde_json::to_string(&user_days).expect("rows serialize"))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let users: Vec<[&str; 3]> =
+                        users.into_iter().map(|((a, u), d)| [a, u, d]).collect();
+                    let new_users: Vec<(String, String)> = sqlx::query_as::<$db, (String, String)>(&format!(
+                        "INSERT INTO stat_users (activity_id, user_id, first_day) \
+                         SELECT c0, c1, c2 FROM ({}) t WHERE true ON CONFLICT DO NOTHING \
+                         RETURNING activity_id, first_day",
+                        rows(3)
+                    ))
+                    .bind(serde_json::to_string(&users).expect("rows serialize"))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let group_users: Vec<_> = group_users.into_iter().collect();
+                    let new_group_users: Vec<(String,)> = sqlx::query_as::<$db, (String,)>(&format!(
+                        "INSERT INTO stat_group_users (group_id, user_id) \
+                         SELECT c0, c1 FROM ({}) t WHERE true ON CONFLICT DO NOTHING \
+                         RETURNING group_id",
+                        rows(2)
+                    ))
+                    .bind(serde_json::to_string(&group_users).expect("rows serialize"))
+                    .fetch_all(&mut *tx)
+                    .await?;
+
                     let mut days: BTreeMap<(String, String), Add> = BTreeMap::new();
                     let mut totals: BTreeMap<String, Add> = BTreeMap::new();
-                    let mut applied = 0;
-                    for f in facts {
-                        // Only the transaction that takes the outcome off
-                        // the queue counts it.
-                        let taken = sqlx::query::<$db>("DELETE FROM stat_queue WHERE outcome_id = $1")
-                            .bind(&f.outcome_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        if taken.rows_affected() != 1 {
-                            continue;
-                        }
-                        applied += 1;
-                        let first_that_day = sqlx::query::<$db>(
-                            "INSERT INTO stat_user_days (activity_id, day, user_id) VALUES ($1, $2, $3) \
-                             ON CONFLICT DO NOTHING",
-                        )
-                        .bind(&f.activity_id)
-                        .bind(&f.day)
-                        .bind(&f.user_id)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                            == 1;
-                        let first_ever = sqlx::query::<$db>(
-                            "INSERT INTO stat_users (activity_id, user_id, first_day) VALUES ($1, $2, $3) \
-                             ON CONFLICT DO NOTHING",
-                        )
-                        .bind(&f.activity_id)
-                        .bind(&f.user_id)
-                        .bind(&f.day)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                            == 1;
-                        let first_in_group = sqlx::query::<$db>(
-                            "INSERT INTO stat_group_users (group_id, user_id) VALUES ($1, $2) \
-                             ON CONFLICT DO NOTHING",
-                        )
-                        .bind(&f.group_id)
-                        .bind(&f.user_id)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                            == 1;
-                        let d = days.entry((f.activity_id.clone(), f.day.clone())).or_default();
-                        d.count(f);
-                        d.users += i64::from(first_that_day);
-                        d.new_users += i64::from(first_ever);
-                        let a = totals.entry(format!("activity:{}", f.activity_id)).or_default();
-                        a.count(f);
-                        a.users += i64::from(first_ever);
-                        let g = totals.entry(format!("group:{}", f.group_id)).or_default();
-                        g.count(f);
-                        g.users += i64::from(first_in_group);
+                    for f in &facts {
+                        days.entry((f.activity_id.clone(), f.day.clone())).or_default().count(f);
+                        totals.entry(format!("activity:{}", f.activity_id)).or_default().count(f);
+                        totals.entry(format!("group:{}", f.group_id)).or_default().count(f);
                     }
+                    for (activity, day) in new_user_days {
+                        days.entry((activity, day)).or_default().users += 1;
+                    }
+                    for (activity, day) in new_users {
+                        totals.entry(format!("activity:{activity}")).or_default().users += 1;
+                        days.entry((activity, day)).or_default().new_users += 1;
+                    }
+                    for (group,) in new_group_users {
+                        totals.entry(format!("group:{group}")).or_default().users += 1;
+                    }
+                    let applied = facts.len();
                     // In key order, so concurrent workers lock rows alike.
                     for ((activity, day), d) in &days {
                         sqlx::query::<$db>(
