@@ -140,6 +140,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Duration::from_secs(upkeep.tombstone_sweep_interval_secs),
     ));
     let rollup = tokio::spawn(crate::service::stats::run_rollup(arcade.clone()));
+    let schedule = tokio::spawn(crate::service::schedule::run_schedule(arcade.clone()));
     let sweeper = tokio::spawn(crate::service::sweeper::run_idempotency_sweeper(
         arcade.clone(),
         Duration::from_secs(args.idempotency_ttl_secs),
@@ -147,6 +148,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     serve_on(listener, arcade, config, shutdown_signal()).await?;
     worker.abort();
     rollup.abort();
+    schedule.abort();
     sweeper.abort();
     tombstones.abort();
     Ok(())

@@ -57,6 +57,7 @@ async fn seed(args: &StoreArgs) -> String {
             user_id: format!("u{i}"),
             action: "draw".into(),
             payload: json!({}),
+            group_id: None,
         };
         let body = arcade.act(&tenant, &activity.id, req, None).await.unwrap();
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();

@@ -5,6 +5,7 @@ mod check_in;
 mod containment;
 mod crowd;
 mod defects;
+mod enablements;
 mod fairness;
 mod group_buy;
 mod harness;

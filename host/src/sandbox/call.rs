@@ -85,6 +85,27 @@ pub struct Inputs {
     /// before revisions: those ran under revision 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_revision: Option<i64>,
+    /// The group the user acted from, recorded when that group holds a
+    /// share of some pools of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// The pools in which `group_id` holds a share: the call's claims on
+    /// them go to the share (`store::enablements`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_pools: Vec<String>,
+}
+
+impl Inputs {
+    /// The stock row a call's `pool` means: the acting group's share of
+    /// it if the group holds one, else the shared pool.
+    pub fn pool_key(&self, pool: &str) -> String {
+        match &self.group_id {
+            Some(group) if self.group_pools.iter().any(|p| p == pool) => {
+                crate::store::enablements::group_pool(pool, group)
+            }
+            _ => pool.to_owned(),
+        }
+    }
 }
 
 /// Fetches what a live call touches lazily (a team's state, the acting

@@ -93,6 +93,7 @@ impl stock::Host for CallState {
     fn available(&mut self, pool: String) -> wasmtime::Result<Option<u64>> {
         let io = &mut self.io;
         io.require(Mode::ReadOnly, "stock.available")?;
+        let pool = io.inputs.pool_key(&pool);
         let Some(seen) = io.seen_stock(&pool) else {
             return Ok(None);
         };
@@ -126,6 +127,7 @@ impl CallState {
     ) -> wasmtime::Result<Result<(), stock::StockError>> {
         let io = &mut self.io;
         io.require(Mode::ReadWrite, "stock.claim/release")?;
+        let pool = io.inputs.pool_key(&pool);
         let Some(seen) = io.seen_stock(&pool) else {
             return Ok(Err(stock::StockError::UnknownPool));
         };

@@ -239,9 +239,15 @@ pub(crate) fn check_setup(setup: wit::Setup) -> Result<Vec<(String, i64)>, Plugi
     for p in setup.stock {
         let initial = i64::try_from(p.initial)
             .map_err(|_| PluginFailure::BadOutput(format!("stock pool {:?} is too large", p.id)))?;
-        if p.id.is_empty() || p.id.len() > 64 || pools.iter().any(|(id, _)| *id == p.id) {
+        // Control characters are refused so a pool id can never collide
+        // with the name of a group's share (`store::enablements`).
+        if p.id.is_empty()
+            || p.id.len() > 64
+            || p.id.chars().any(char::is_control)
+            || pools.iter().any(|(id, _)| *id == p.id)
+        {
             return Err(PluginFailure::BadOutput(format!(
-                "stock pool id {:?} must be unique and 1 to 64 bytes",
+                "stock pool id {:?} must be unique, 1 to 64 bytes, without control characters",
                 truncate(p.id, 64)
             )));
         }

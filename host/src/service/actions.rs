@@ -11,7 +11,7 @@ use tracing::Instrument;
 use super::activities::check_user_id;
 use super::calls::{CallSpec, KeyedRequest, Trigger};
 use super::idempotency::{self, KeyGuard, Turn};
-use super::{Arcade, LoadedActivity};
+use super::{Arcade, LoadedActivity, enablements};
 use crate::error::{Error, Result};
 use crate::store::ActivityStatus;
 
@@ -33,6 +33,10 @@ pub struct ActionRequest {
     /// Its payload; `{}` if absent.
     #[serde(default = "empty_object")]
     pub payload: serde_json::Value,
+    /// The group the user acted from; the activity's home group if
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
 }
 
 fn empty_object() -> serde_json::Value {
@@ -64,7 +68,7 @@ impl Arcade {
         let activity = self.load_activity(tenant_id, activity_id).await?;
 
         let Some(key) = idempotency_key else {
-            check_accepting(&activity, &req.action, self.now())?;
+            check_accepting(&activity, &req, self.now())?;
             return self.spawn_action(activity, req, None).await;
         };
         if key.is_empty() || key.len() > 255 {
@@ -106,7 +110,7 @@ impl Arcade {
             // the stored response. Only a refusal needs the lookup, since a
             // retry of a committed request must get that answer whatever
             // the activity's schedule says now.
-            if let Err(refused) = check_accepting(&activity, &req.action, self.now()) {
+            if let Err(refused) = check_accepting(&activity, &req, self.now()) {
                 let answer = self.stored_or(tenant_id, &keyed, refused).await;
                 guard.settle(&answer);
                 return answer;
@@ -131,7 +135,11 @@ impl Arcade {
             action = %req.action,
         );
         let (idempotency, guard) = keyed.unzip();
+        let group_id = req
+            .group_id
+            .unwrap_or_else(|| activity.record.group_id.clone());
         let spec = CallSpec {
+            group_id,
             activity,
             outcome_id,
             user_id: req.user_id,
@@ -182,18 +190,21 @@ impl Arcade {
     }
 }
 
-fn check_accepting(activity: &LoadedActivity, action: &str, now: i64) -> Result<()> {
+fn check_accepting(activity: &LoadedActivity, req: &ActionRequest, now: i64) -> Result<()> {
     let a = &activity.record;
+    let action = req.action.as_str();
     if a.status == ActivityStatus::Paused {
         return Err(Error::conflict("activity_paused", "the activity is paused"));
     }
-    if a.starts_at.is_some_and(|s| now < s) {
+    let group = req.group_id.as_deref().unwrap_or(&a.group_id);
+    let schedule = enablements::gate(a, &activity.groups, group)?;
+    if schedule.starts_at.is_some_and(|s| now < s) {
         return Err(Error::conflict(
             "activity_not_started",
             "the activity has not started yet",
         ));
     }
-    if a.ends_at.is_some_and(|e| e <= now) {
+    if schedule.ends_at.is_some_and(|e| e <= now) {
         return Err(Error::conflict("activity_ended", "the activity has ended"));
     }
     if !activity

@@ -76,6 +76,25 @@ pub struct ActivityView {
     pub revision: i64,
     /// The key id that made it (empty if unknown).
     pub revised_by: String,
+    /// Units of pools reserved for single groups (see
+    /// `GET /v1/activities/{id}/groups`); `stock` is what all other
+    /// groups share.
+    pub group_shares: Vec<GroupShare>,
+    /// In staged mode, the only group whose members may act.
+    pub staged_group_id: Option<String>,
+}
+
+/// A group's share of a stock pool.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupShare {
+    /// The pool.
+    pub pool: String,
+    /// The group.
+    pub group_id: String,
+    /// Units reserved.
+    pub initial: i64,
+    /// Units left.
+    pub remaining: i64,
 }
 
 /// The fairness record of an activity.
@@ -158,6 +177,8 @@ impl Arcade {
             ends_at,
             status: ActivityStatus::Active,
             created_at: now_ms(),
+            audience: r#"{"tiers":[],"tags":[]}"#.to_owned(),
+            staged_group_id: None,
         };
         self.store.create_activity(&activity, &stock).await?;
         self.activity_view(tenant_id, &activity.id).await
@@ -241,8 +262,16 @@ impl Arcade {
                 let timezone = parse_timezone(&record.timezone).ok_or_else(|| {
                     Error::Internal(format!("stored time zone {:?} is unknown", record.timezone))
                 })?;
+                let groups = self
+                    .store
+                    .enablements(&record.id)
+                    .await?
+                    .into_iter()
+                    .map(|e| (e.group_id.clone(), e))
+                    .collect();
                 let loaded = Arc::new(LoadedActivity {
                     key: self.activity_key(&record.id),
+                    groups,
                     record,
                     plugin,
                     limits,
@@ -383,7 +412,20 @@ pub(crate) fn check_user_id(user_id: &str) -> Result<()> {
     Ok(())
 }
 
-fn view_of(a: Activity, stock: Vec<StockLevel>, now: i64) -> ActivityView {
+fn view_of(a: Activity, all_stock: Vec<StockLevel>, now: i64) -> ActivityView {
+    let mut stock = Vec::with_capacity(all_stock.len());
+    let mut group_shares = Vec::new();
+    for s in all_stock {
+        match crate::store::enablements::split_pool(&s.pool) {
+            (pool, Some(group)) => group_shares.push(GroupShare {
+                pool: pool.to_owned(),
+                group_id: group.to_owned(),
+                initial: s.initial,
+                remaining: s.remaining,
+            }),
+            _ => stock.push(s),
+        }
+    }
     let accepting = a.status == ActivityStatus::Active
         && a.starts_at.is_none_or(|s| s <= now)
         && a.ends_at.is_none_or(|e| now < e);
@@ -404,5 +446,7 @@ fn view_of(a: Activity, stock: Vec<StockLevel>, now: i64) -> ActivityView {
         created_at: to_rfc3339(a.created_at),
         revision: a.revision,
         revised_by: a.revised_by,
+        group_shares,
+        staged_group_id: a.staged_group_id,
     }
 }

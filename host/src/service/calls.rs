@@ -59,6 +59,8 @@ pub(crate) struct CallSpec {
     pub(crate) outcome_id: String,
     /// Empty for timers.
     pub(crate) user_id: String,
+    /// The group the user acted from (the home group for timers).
+    pub(crate) group_id: String,
     pub(crate) trigger: Trigger,
     pub(crate) payload: String,
 }
@@ -302,6 +304,13 @@ pub(crate) fn call_io(
         io.inputs.due_ms = Some(due_ms);
     }
     io.inputs.config_revision = Some(activity.record.revision);
+    // Claims of a group that holds a share of a pool go to its share.
+    if let Some(e) = activity.groups.get(&spec.group_id)
+        && !e.stock_share.is_empty()
+    {
+        io.inputs.group_id = Some(spec.group_id.clone());
+        io.inputs.group_pools = e.stock_share.keys().cloned().collect();
+    }
     io
 }
 
@@ -461,6 +470,7 @@ fn build_commit(
             plugin_sha256: spec.activity.plugin.sha256.clone(),
             fuel_used: fuel_used as i64,
             created_at: now,
+            group_id: spec.group_id.clone(),
         },
         reads,
         writes,

@@ -101,7 +101,7 @@ fn check_label(what: &'static str, code: &'static str, s: &str) -> Result<String
 }
 
 /// Tags trimmed, checked, sorted, without duplicates.
-fn check_tags(tags: &[String]) -> Result<Vec<String>> {
+pub(crate) fn check_tags(tags: &[String]) -> Result<Vec<String>> {
     let mut out = tags
         .iter()
         .map(|t| check_label("tag", "invalid_tags", t))
@@ -181,6 +181,7 @@ impl Arcade {
             created_at: now_ms(),
         };
         self.store.create_group(tenant_id, &group).await?;
+        self.sync_audiences(tenant_id).await?;
         Ok(group)
     }
 
@@ -204,6 +205,7 @@ impl Arcade {
         if !self.store.update_group(tenant_id, &group).await? {
             return Err(Error::not_found("group", id));
         }
+        self.sync_audiences(tenant_id).await?;
         Ok(group)
     }
 

@@ -7,6 +7,7 @@ mod activities;
 mod audit;
 mod auth;
 mod calls;
+mod enablements;
 mod groups;
 mod idempotency;
 mod inline;
@@ -19,6 +20,7 @@ mod output;
 mod plugins;
 mod replay;
 mod revisions;
+pub mod schedule;
 mod single_flight;
 pub mod stats;
 pub mod sweeper;
@@ -37,6 +39,7 @@ pub use actions::{ActionRequest, PAYLOAD_LIMIT_BYTES};
 pub use activities::{ActivityView, Fairness, NewActivity};
 pub use audit::AuditPage;
 pub use auth::{KEY_CACHE_TTL, Principal, generate_api_key};
+pub use enablements::{Audience, BulkEnablement, EnablementSpec, EnablementView, StageRequest};
 pub use groups::{GroupFilter, GroupPatch, NewGroup};
 pub use keys::{IssuedKey, KeyView};
 pub use ledger::{Balances, EventPage, EventView};
@@ -57,6 +60,8 @@ pub(crate) struct LoadedActivity {
     pub(crate) limits: Limits,
     pub(crate) timezone: chrono_tz::Tz,
     pub(crate) key: Key,
+    /// Its enablements beyond the home group, by group id.
+    pub(crate) groups: std::collections::BTreeMap<String, crate::store::Enablement>,
     loaded_at: Instant,
 }
 

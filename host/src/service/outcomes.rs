@@ -31,6 +31,9 @@ pub struct OutcomeView {
     pub fuel_used: i64,
     /// Commit time (RFC 3339).
     pub created_at: String,
+    /// The group the user acted from; null for outcomes from before
+    /// groups were recorded (they came from the activity's home group).
+    pub group_id: Option<String>,
 }
 
 /// A page of outcomes.
@@ -53,6 +56,7 @@ fn view(o: OutcomeRecord) -> OutcomeView {
         user_id: o.user_id,
         action: o.action,
         fuel_used: o.fuel_used,
+        group_id: (!o.group_id.is_empty()).then_some(o.group_id),
         created_at: to_rfc3339(o.created_at),
     }
 }

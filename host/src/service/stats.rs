@@ -79,6 +79,9 @@ pub struct StatsRange {
 pub struct PoolStats {
     /// Pool id.
     pub pool: String,
+    /// For a group's share of the pool, the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
     /// Its size.
     pub initial: i64,
     /// Left.
@@ -98,17 +101,54 @@ pub struct ActivityStats {
     pub timezone: String,
     /// Whole-activity totals, or the range's when one is given.
     pub totals: StatTotals,
-    /// Users over the group's reported members.
+    /// Users over the reported members of the activity's groups.
     pub participation_rate: Option<f64>,
-    /// The group's reported members.
+    /// The reported members of the activity's groups, summed (null if
+    /// no group reported).
     pub members: Option<i64>,
     /// Per business day, oldest first.
     pub days: Vec<StatDay>,
-    /// Stock burn-down.
+    /// Stock burn-down: the shared pools, and each group's share (with
+    /// its `group_id`).
     pub stock: Vec<PoolStats>,
+    /// Per group the activity is in (home first), with its tier.
+    pub groups: Vec<ActivityGroupStats>,
+    /// Per tier, summed over the activity's groups of that tier.
+    pub tiers: Vec<TierStats>,
     /// Outcomes (of any activity) committed but not yet counted: the
     /// numbers lag by this much.
     pub pending: i64,
+}
+
+/// One group's numbers within one activity.
+#[derive(Debug, Serialize)]
+pub struct ActivityGroupStats {
+    /// The group.
+    pub group_id: String,
+    /// Its tier.
+    pub tier: String,
+    /// Reported members.
+    pub members: Option<i64>,
+    /// Totals of actions taken from this group; `users` distinct.
+    pub totals: StatTotals,
+    /// Users over members.
+    pub participation_rate: Option<f64>,
+}
+
+/// One tier's numbers within one activity.
+#[derive(Debug, Serialize)]
+pub struct TierStats {
+    /// The tier.
+    pub tier: String,
+    /// The activity's groups of this tier.
+    pub groups: i64,
+    /// Their reported members (groups without a report add nothing).
+    pub members: Option<i64>,
+    /// Summed over the groups: a user who acted from two groups counts
+    /// in each.
+    pub totals: StatTotals,
+    /// Users over members.
+    pub participation_rate: Option<f64>,
 }
 
 /// A group's numbers across its activities.
@@ -194,11 +234,8 @@ impl Arcade {
         } else {
             self.store.stat_totals(&format!("activity:{id}")).await?
         };
-        let members = self
-            .store
-            .group(tenant_id, &a.group_id)
-            .await?
-            .and_then(|g| g.members);
+        let (groups, tiers) = self.per_group(tenant_id, &a).await?;
+        let members = groups.iter().filter_map(|g| g.members).reduce(|x, y| x + y);
         let now = self.now();
         let start = a.starts_at.unwrap_or(a.created_at).min(now);
         let stock = self
@@ -213,8 +250,10 @@ impl Arcade {
                     let per_ms = claimed as f64 / elapsed;
                     to_rfc3339(now + (s.remaining as f64 / per_ms) as i64)
                 });
+                let (pool, group) = crate::store::enablements::split_pool(&s.pool);
                 PoolStats {
-                    pool: s.pool,
+                    group_id: group.map(str::to_owned),
+                    pool: pool.to_owned(),
                     initial: s.initial,
                     remaining: s.remaining,
                     claimed,
@@ -230,8 +269,69 @@ impl Arcade {
             totals,
             days,
             stock,
+            groups,
+            tiers,
             pending: self.store.stats_backlog().await?,
         })
+    }
+
+    /// The activity's numbers per group (home first) and per tier (in the
+    /// tenant's order).
+    async fn per_group(
+        &self,
+        tenant_id: &str,
+        a: &crate::store::Activity,
+    ) -> Result<(Vec<ActivityGroupStats>, Vec<TierStats>)> {
+        let mut ids = vec![a.group_id.clone()];
+        for e in self.store.enablements(&a.id).await? {
+            if e.group_id != a.group_id {
+                ids.push(e.group_id);
+            }
+        }
+        let mut groups = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(g) = self.store.group(tenant_id, &id).await? else {
+                continue;
+            };
+            let scope = format!("activity:{}:group:{id}", a.id);
+            let totals = self.store.stat_totals(&scope).await?;
+            groups.push(ActivityGroupStats {
+                participation_rate: rate(totals.users, g.members),
+                group_id: g.id,
+                tier: g.tier,
+                members: g.members,
+                totals,
+            });
+        }
+        let mut tiers = Vec::new();
+        for tier in self.tiers(tenant_id).await? {
+            let of_tier: Vec<&ActivityGroupStats> =
+                groups.iter().filter(|g| g.tier == tier).collect();
+            if of_tier.is_empty() {
+                continue;
+            }
+            let mut totals = StatTotals::default();
+            for g in &of_tier {
+                totals.actions += g.totals.actions;
+                totals.users += g.totals.users;
+                totals.prizes += g.totals.prizes;
+                totals.coupons += g.totals.coupons;
+                totals.points += g.totals.points;
+                totals.tickets += g.totals.tickets;
+            }
+            let members = of_tier
+                .iter()
+                .filter_map(|g| g.members)
+                .reduce(|x, y| x + y);
+            tiers.push(TierStats {
+                participation_rate: rate(totals.users, members),
+                groups: of_tier.len() as i64,
+                tier,
+                members,
+                totals,
+            });
+        }
+        Ok((groups, tiers))
     }
 
     /// A group's numbers.

@@ -65,6 +65,7 @@ impl Arcade {
             .await?;
         let outcome_id = uuid::Uuid::now_v7().to_string();
         let spec = CallSpec {
+            group_id: activity.record.group_id.clone(),
             activity,
             outcome_id: outcome_id.clone(),
             user_id: String::new(),
@@ -121,6 +122,7 @@ impl Arcade {
                 plugin_sha256: activity.plugin.sha256.clone(),
                 fuel_used: 0,
                 created_at: self.now(),
+                group_id: activity.record.group_id.clone(),
             },
             reads: vec![],
             writes: vec![],

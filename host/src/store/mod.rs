@@ -17,6 +17,7 @@ use async_trait::async_trait;
 
 mod action;
 mod batch;
+pub mod enablements;
 pub mod keys;
 pub mod postgres;
 mod records;
@@ -29,6 +30,7 @@ pub use action::{
     ActionCommit, BalanceChange, IdempotencyRecord, Snapshot, StateEntry, StateKey, StateRead,
     StateWrite, StoredResponse, TimerChange,
 };
+pub use enablements::{Announcement, Enablement, EnablementStore};
 pub use keys::{KeyInfo, KeyStore, NewKey};
 pub use records::{
     Activity, ActivityStatus, ApiKey, AuditEntry, DueTimer, EventRecord, EventRow, Group,
@@ -62,6 +64,15 @@ pub enum StoreError {
         /// What was claimed from it.
         claimed: i64,
     },
+    /// A group's stock share needs more units than the shared pool has
+    /// left.
+    #[error("stock pool {pool} has {available} units left")]
+    StockShort {
+        /// The pool.
+        pool: String,
+        /// Units left in the shared pool.
+        available: i64,
+    },
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -75,7 +86,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The storage boundary the rest of the host talks to.
 #[async_trait]
-pub trait Store: KeyStore + TombstoneStore + Send + Sync + 'static {
+pub trait Store: KeyStore + TombstoneStore + EnablementStore + Send + Sync + 'static {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
 

@@ -220,6 +220,7 @@ fn commit_input(c: &ActionCommit) -> String {
             "result": o.result, "rewards": o.rewards, "inputs": o.inputs,
             "effects_hash": o.effects_hash, "plugin_sha256": o.plugin_sha256,
             "fuel_used": o.fuel_used, "created_at": o.created_at,
+            "group_id": o.group_id,
         },
         "stock": stock,
         "balances": balances,
@@ -390,6 +391,11 @@ const TENANT_EVENT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($
 // Read Committed alone would only check it at the moment of the SELECT.
 super::keys::impl_key_store!(PgStore, sqlx::Postgres);
 super::sweep::impl_tombstone_store!(PgStore, sqlx::Postgres);
+super::enablements::impl_enablement_store!(
+    PgStore,
+    sqlx::Postgres,
+    event_lock = Some(TENANT_EVENT_LOCK)
+);
 
 super::sql::impl_store!(
     PgStore,

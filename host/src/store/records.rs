@@ -177,6 +177,11 @@ pub struct Activity {
     pub revised_by: String,
     /// Creation time, ms since epoch.
     pub created_at: i64,
+    /// Audience rules, JSON `{"tiers": [...], "tags": [...]}`: the
+    /// activity is enabled in every group they match.
+    pub audience: String,
+    /// In staged mode, the only group whose members may act.
+    pub staged_group_id: Option<String>,
 }
 
 /// A stock pool's level.
@@ -303,6 +308,9 @@ pub struct OutcomeRecord {
     pub fuel_used: i64,
     /// Commit time, ms since epoch.
     pub created_at: i64,
+    /// The group the user acted from (the activity's home group for
+    /// timers and for outcomes from before groups were recorded).
+    pub group_id: String,
 }
 
 /// A page of outcomes.

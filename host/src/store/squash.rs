@@ -160,6 +160,7 @@ mod tests {
                 plugin_sha256: String::new(),
                 fuel_used: 0,
                 created_at: 1,
+                group_id: "g".into(),
             },
             reads: vec![],
             writes: vec![],

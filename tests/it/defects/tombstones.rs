@@ -45,6 +45,7 @@ fn commit(activity: &str, user: &str, writes: Vec<StateWrite>) -> ActionCommit {
             plugin_sha256: "p".into(),
             fuel_used: 0,
             created_at: 0,
+            group_id: "g".into(),
         },
         reads: vec![],
         writes,

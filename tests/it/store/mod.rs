@@ -117,6 +117,8 @@ fn activity(id: &str) -> Activity {
         created_at: NOW,
         revision: 1,
         revised_by: "key-1".into(),
+        audience: r#"{"tiers":[],"tags":[]}"#.into(),
+        staged_group_id: None,
     }
 }
 
@@ -137,6 +139,7 @@ fn action(activity_id: &str, user: &str) -> ActionCommit {
             plugin_sha256: "sha-draw-1.0.0".into(),
             fuel_used: 42,
             created_at: NOW,
+            group_id: G.into(),
         },
         reads: vec![],
         writes: vec![],

@@ -7,7 +7,8 @@ use crate::store::{Activity, ActivityStatus, StockLevel, StoreError};
 macro_rules! activity_cols {
     () => {
         "id, tenant_id, group_id, plugin, plugin_version, plugin_sha256, config, timezone, \
-         starts_at, ends_at, status, key_commitment, created_at, revision, revised_by"
+         starts_at, ends_at, status, key_commitment, created_at, revision, revised_by, audience, \
+         staged_group_id"
     };
 }
 pub(in crate::store) use activity_cols;
@@ -30,6 +31,8 @@ pub(in crate::store) struct ActivityRow {
     created_at: i64,
     revision: i64,
     revised_by: String,
+    audience: String,
+    staged_group_id: Option<String>,
 }
 
 impl TryFrom<ActivityRow> for Activity {
@@ -53,6 +56,8 @@ impl TryFrom<ActivityRow> for Activity {
             created_at: r.created_at,
             revision: r.revision,
             revised_by: r.revised_by,
+            audience: r.audience,
+            staged_group_id: r.staged_group_id,
         })
     }
 }
@@ -123,7 +128,7 @@ macro_rules! impl_activities {
                         "INSERT INTO activities (",
                         sql::activities::activity_cols!(),
                         ") \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $16)"
                     ))
                     .bind(&a.id)
                     .bind(&a.tenant_id)
@@ -139,6 +144,8 @@ macro_rules! impl_activities {
                     .bind(&a.key_commitment)
                     .bind(a.created_at)
                     .bind(&a.revised_by)
+                    .bind(&a.audience)
+                    .bind(&a.staged_group_id)
                     .execute(&mut *tx)
                     .await
                     .map_err(sql::classify("activity"))?;
@@ -255,7 +262,22 @@ macro_rules! impl_activities {
                     .map_err(sql::classify("activity revision"))?;
                     // A pool's size moves by the difference; what was
                     // claimed stays claimed, so it cannot shrink below that.
+                    // Groups' shares are part of the size: the shared row
+                    // holds the rest.
+                    let rows: Vec<(String, i64)> = sqlx::query_as::<$db, (String, i64)>(
+                        "SELECT pool, initial FROM stock WHERE activity_id = $1",
+                    )
+                    .bind(&r.activity_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let mut shared = std::collections::BTreeMap::<&str, i64>::new();
+                    for (name, initial) in &rows {
+                        if let (pool, Some(_)) = $crate::store::enablements::split_pool(name) {
+                            *shared.entry(pool).or_default() += initial;
+                        }
+                    }
                     for (pool, size) in stock {
+                        let size = &(*size - shared.get(pool.as_str()).copied().unwrap_or(0));
                         let resized = sqlx::query::<$db>(
                             "UPDATE stock SET remaining = remaining + ($3 - initial), initial = $3 \
                              WHERE activity_id = $1 AND pool = $2 AND remaining + ($3 - initial) >= 0",

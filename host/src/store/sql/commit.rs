@@ -305,7 +305,7 @@ macro_rules! impl_commit {
                         "INSERT INTO outcomes (",
                         sql::outcomes::outcome_cols!(),
                         ") \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
                     ))
                     .bind(&o.id)
                     .bind(&o.tenant_id)
@@ -320,6 +320,7 @@ macro_rules! impl_commit {
                     .bind(&o.plugin_sha256)
                     .bind(o.fuel_used)
                     .bind(o.created_at)
+                    .bind(&o.group_id)
                     .execute(&mut *tx)
                     .await
                     .map_err(&conflict)?;

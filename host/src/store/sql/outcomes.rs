@@ -8,7 +8,7 @@ use crate::store::OutcomeRecord;
 macro_rules! outcome_cols {
     () => {
         "id, tenant_id, activity_id, user_id, action, payload, result, rewards, inputs, \
-         effects_hash, plugin_sha256, fuel_used, created_at"
+         effects_hash, plugin_sha256, fuel_used, created_at, group_id"
     };
 }
 pub(in crate::store) use outcome_cols;
@@ -29,6 +29,7 @@ pub(in crate::store) struct OutcomeRow {
     plugin_sha256: String,
     fuel_used: i64,
     created_at: i64,
+    group_id: Option<String>,
 }
 
 impl From<OutcomeRow> for OutcomeRecord {
@@ -47,6 +48,9 @@ impl From<OutcomeRow> for OutcomeRecord {
             plugin_sha256: r.plugin_sha256,
             fuel_used: r.fuel_used,
             created_at: r.created_at,
+            // Empty for outcomes from before groups were recorded: the
+            // activity's home group.
+            group_id: r.group_id.unwrap_or_default(),
         }
     }
 }

@@ -102,7 +102,7 @@ macro_rules! impl_stats {
             impl $store {
                 async fn sql_stats_pending(&self, limit: i64) -> StoreResult<Vec<StatPending>> {
                     let rows = sqlx::query_as::<$db, PendingRow>(
-                        "SELECT q.outcome_id, o.activity_id, a.group_id, a.timezone, o.user_id, \
+                        "SELECT q.outcome_id, o.activity_id, COALESCE(o.group_id, a.group_id) AS group_id, a.timezone, o.user_id, \
                          o.rewards, o.created_at \
                          FROM stat_queue q JOIN outcomes o ON o.id = q.outcome_id \
                          JOIN activities a ON a.id = o.activity_id \
@@ -168,7 +168,13 @@ macro_rules! impl_stats {
                     let mut user_days = std::collections::BTreeSet::new();
                     let mut users: BTreeMap<(&str, &str), &str> = BTreeMap::new();
                     let mut group_users = std::collections::BTreeSet::new();
+                    let mut activity_group_users = std::collections::BTreeSet::new();
                     for f in &facts {
+                        activity_group_users.insert([
+                            f.activity_id.as_str(),
+                            f.group_id.as_str(),
+                            f.user_id.as_str(),
+                        ]);
                         user_days.insert([f.activity_id.as_str(), f.day.as_str(), f.user_id.as_str()]);
                         let first = users.entry((&f.activity_id, &f.user_id)).or_insert(&f.day);
                         if f.day.as_str() < *first {
@@ -208,12 +214,34 @@ macro_rules! impl_stats {
                     .fetch_all(&mut *tx)
                     .await?;
 
+                    let activity_group_users: Vec<_> = activity_group_users.into_iter().collect();
+                    let new_activity_group_users: Vec<(String, String)> =
+                        sqlx::query_as::<$db, (String, String)>(&format!(
+                            "INSERT INTO stat_activity_group_users (activity_id, group_id, user_id) \
+                             SELECT c0, c1, c2 FROM ({}) t WHERE true ON CONFLICT DO NOTHING \
+                             RETURNING activity_id, group_id",
+                            rows(3)
+                        ))
+                        .bind(serde_json::to_string(&activity_group_users).expect("rows serialize"))
+                        .fetch_all(&mut *tx)
+                        .await?;
+
                     let mut days: BTreeMap<(String, String), Add> = BTreeMap::new();
                     let mut totals: BTreeMap<String, Add> = BTreeMap::new();
                     for f in &facts {
                         days.entry((f.activity_id.clone(), f.day.clone())).or_default().count(f);
                         totals.entry(format!("activity:{}", f.activity_id)).or_default().count(f);
                         totals.entry(format!("group:{}", f.group_id)).or_default().count(f);
+                        totals
+                            .entry(format!("activity:{}:group:{}", f.activity_id, f.group_id))
+                            .or_default()
+                            .count(f);
+                    }
+                    for (activity, group) in new_activity_group_users {
+                        totals
+                            .entry(format!("activity:{activity}:group:{group}"))
+                            .or_default()
+                            .users += 1;
                     }
                     for (activity, day) in new_user_days {
                         days.entry((activity, day)).or_default().users += 1;
