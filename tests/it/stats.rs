@@ -10,7 +10,11 @@ use crate::both_backends;
 use crate::harness::{Reply, Server, Tenant};
 use crate::support::Db;
 
-both_backends!(rollups_equal_a_recount_from_outcomes, stats_read_rules);
+both_backends!(
+    rollups_equal_a_recount_from_outcomes,
+    stats_read_rules,
+    costs_win_rates_and_roi
+);
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -263,4 +267,124 @@ async fn stats_read_rules(db: Db) {
     ] {
         assert!(names.contains(&field), "{field} is defined");
     }
+}
+
+async fn costs_win_rates_and_roi(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let config = json!({
+        "prizes": [{"id": "mug", "name": "Mug", "weight": 1, "stock": 6}],
+        "miss_weight": 3,
+        "consolation": {"kind": "coupon", "id": "c10", "name": "10% off", "amount": 200}
+    });
+    let r = s
+        .create_activity(
+            &t,
+            json!({"plugin": "lucky-draw", "config": config, "costs": {"mug": 1500}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.body["costs"], json!({"mug": 1500}));
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let mut rng = Rng(42);
+    for i in 0..60 {
+        let r = s.act(&t, &id, &format!("u{}", rng.below(25)), "draw").await;
+        assert_eq!(r.status, 200, "draw {i}: {r:?}");
+    }
+    s.arcade.roll_up_stats().await.unwrap();
+
+    // Recount from the outcomes.
+    let outcomes = s.all_outcomes(&t, &id).await;
+    let (mut cost, mut winners) = (0, 0);
+    for o in &outcomes {
+        let rewards = o["rewards"].as_array().unwrap();
+        if rewards.iter().any(|r| r["kind"] == "prize") {
+            winners += 1;
+        }
+        for r in rewards {
+            cost += match r["kind"].as_str().unwrap() {
+                "prize" => 1500 * r["amount"].as_i64().unwrap(),
+                "coupon" => r["amount"].as_i64().unwrap(),
+                other => panic!("unexpected reward {other}"),
+            };
+        }
+    }
+    assert_eq!(winners, 6, "the stock of 6 mugs is gone after 60 draws");
+    let got = stats(&s, &t, &id, "").await;
+    let totals = &got["totals"];
+    assert_eq!(totals["cost_fen"], cost);
+    assert_eq!(totals["winners"], winners);
+    let users = totals["users"].as_i64().unwrap();
+    assert_eq!(got["cost_per_participant_fen"], cost as f64 / users as f64);
+    assert_eq!(got["observed_win_rate"], winners as f64 / 60.0);
+    assert_eq!(got["configured_win_rate"], 0.25);
+    assert_eq!(got["roi"], Value::Null, "no conversions yet");
+    let day_cost: i64 = got["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["cost_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(day_cost, cost);
+
+    // Conversions: a retried report counts once.
+    let conv = |cid: &str, fen: i64| json!({"id": cid, "activity_id": id, "user_id": "u1", "value_fen": fen});
+    let r = s
+        .post(&t.platform, "/v1/conversions", conv("order-1", 30_000))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["recorded"]),
+        (201, &json!(true)),
+        "{r:?}"
+    );
+    let r = s
+        .post(&t.platform, "/v1/conversions", conv("order-1", 30_000))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["recorded"]),
+        (200, &json!(false)),
+        "{r:?}"
+    );
+    let r = s
+        .post(&t.platform, "/v1/conversions", conv("order-2", 20_000))
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let got = stats(&s, &t, &id, "").await;
+    assert_eq!(got["totals"]["conversions"], 2);
+    assert_eq!(got["totals"]["conversion_fen"], 50_000);
+    assert_eq!(got["roi"], (50_000 - cost) as f64 / cost as f64);
+
+    // Bad input and other tenants.
+    let r = s
+        .post(&t.platform, "/v1/conversions", conv("order-3", -1))
+        .await;
+    assert_eq!(code(&r), (422, "invalid_conversion"), "{r:?}");
+    let r = s.post(&t.platform, "/v1/conversions", conv("", 1)).await;
+    assert_eq!(code(&r), (422, "invalid_conversion"), "{r:?}");
+    let other = s.tenant("other").await;
+    let r = s
+        .post(&other.platform, "/v1/conversions", conv("order-9", 1))
+        .await;
+    assert_eq!(r.status, 404, "{r:?}");
+    let r = s
+        .send(
+            &t.operator,
+            reqwest::Method::PUT,
+            &format!("/v1/activities/{id}/costs"),
+            Some(json!({"mug": -5})),
+            &[],
+        )
+        .await;
+    assert_eq!(code(&r), (422, "invalid_costs"), "{r:?}");
+    let r = s
+        .send(
+            &t.operator,
+            reqwest::Method::PUT,
+            &format!("/v1/activities/{id}/costs"),
+            Some(json!({"mug": 1800, "c10": 50})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["costs"], json!({"c10": 50, "mug": 1800}));
 }

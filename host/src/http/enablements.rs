@@ -1,5 +1,6 @@
 //! One activity on many groups: enablements, bulk changes, audience
-//! rules, staged mode. Owners and operators change them; analysts read.
+//! rules, staged mode, reward unit costs, and the conversions platforms
+//! report. Owners and operators change them; analysts read.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use serde_json::json;
 use super::AppState;
 use super::extract::{Caller, JsonBody, Path};
 use crate::error::Result;
+use crate::service::stats::NewConversion;
 use crate::service::{Arcade, Audience, BulkEnablement, EnablementSpec, StageRequest};
 use crate::store::Role;
 
@@ -31,6 +33,38 @@ pub(super) fn routes() -> Router<Arc<Arcade>> {
         .route("/v1/activities/{id}/stage", post(stage))
         .route("/v1/activities/{id}/go-live", post(go_live))
         .route("/v1/groups/{id}/activities", get(group_activities))
+        .route("/v1/activities/{id}/costs", put(set_costs))
+        .route("/v1/conversions", post(conversion))
+}
+
+async fn set_costs(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    JsonBody(costs): JsonBody<std::collections::BTreeMap<String, i64>>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::MANAGE)?;
+    let view = a.set_costs(tenant, &id, &costs).await?;
+    a.record_audit(&c, tenant, "activity.costs", &id, json!(costs))
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+/// Platforms report goal events; owners and operators may too.
+async fn conversion(
+    State(a): AppState,
+    Caller(c): Caller,
+    JsonBody(b): JsonBody<NewConversion>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Owner, Role::Operator, Role::Platform])?;
+    let id = b.id.clone();
+    let new = a.record_conversion(tenant, b).await?;
+    let status = if new {
+        axum::http::StatusCode::CREATED
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, Json(json!({"id": id, "recorded": new}))).into_response())
 }
 
 async fn list(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {

@@ -66,6 +66,8 @@ pub const RESERVED_CODES: &[&str] = &[
     "stock_short",
     "invalid_stock_share",
     "invalid_selection",
+    "invalid_costs",
+    "invalid_conversion",
     "method_not_allowed",
     "uri_too_long",
     "headers_too_large",

@@ -2,6 +2,7 @@
 //! created atomically), lookup with tenant isolation, pause and resume,
 //! the fairness commitment, and user views.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,6 +40,41 @@ pub struct NewActivity {
     /// RFC 3339 end.
     #[serde(default)]
     pub ends_at: Option<String>,
+    /// Unit cost in fen of reward items (prize ids, coupon templates,
+    /// `points`, ticket names), for the cost and ROI statistics.
+    #[serde(default)]
+    pub costs: Option<BTreeMap<String, i64>>,
+}
+
+/// Most items a costs map may name.
+pub const MAX_COST_ITEMS: usize = 1000;
+/// Largest unit cost: one million yuan.
+pub const MAX_UNIT_COST_FEN: i64 = 100_000_000;
+
+/// A costs map checked: item ids 1 to 64 bytes, costs 0 to
+/// [`MAX_UNIT_COST_FEN`].
+pub(crate) fn check_costs(costs: &BTreeMap<String, i64>) -> Result<String> {
+    if costs.len() > MAX_COST_ITEMS {
+        return Err(Error::invalid(
+            "invalid_costs",
+            format!("at most {MAX_COST_ITEMS} items"),
+        ));
+    }
+    for (item, fen) in costs {
+        if item.is_empty() || item.len() > 64 || item.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "invalid_costs",
+                format!("item {item:?} must be 1 to 64 bytes without control characters"),
+            ));
+        }
+        if !(0..=MAX_UNIT_COST_FEN).contains(fen) {
+            return Err(Error::invalid(
+                "invalid_costs",
+                format!("costs.{item} must be 0 to {MAX_UNIT_COST_FEN} fen"),
+            ));
+        }
+    }
+    Ok(serde_json::to_string(costs).expect("costs serialize"))
 }
 
 /// An activity as shown to operators.
@@ -82,6 +118,8 @@ pub struct ActivityView {
     pub group_shares: Vec<GroupShare>,
     /// In staged mode, the only group whose members may act.
     pub staged_group_id: Option<String>,
+    /// Unit costs in fen of reward items.
+    pub costs: BTreeMap<String, i64>,
 }
 
 /// A group's share of a stock pool.
@@ -159,6 +197,7 @@ impl Arcade {
             ));
         }
         let (config, stock) = self.validated_config(&rec, &req.config).await?;
+        let costs = check_costs(&req.costs.clone().unwrap_or_default())?;
 
         let id = uuid::Uuid::now_v7().to_string();
         let activity = Activity {
@@ -179,6 +218,7 @@ impl Arcade {
             created_at: now_ms(),
             audience: r#"{"tiers":[],"tags":[]}"#.to_owned(),
             staged_group_id: None,
+            costs,
         };
         self.store.create_activity(&activity, &stock).await?;
         self.activity_view(tenant_id, &activity.id).await
@@ -301,6 +341,24 @@ impl Arcade {
             .ok_or_else(|| Error::not_found("activity", id))?;
         let stock = self.store.stock(id).await?;
         Ok(view_of(a, stock, self.now()))
+    }
+
+    /// Replace an activity's reward unit costs; counts already made keep
+    /// the costs they were made with.
+    pub async fn set_costs(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        costs: &BTreeMap<String, i64>,
+    ) -> Result<ActivityView> {
+        match self.store.activity(id).await? {
+            Some(a) if a.tenant_id == tenant_id => {}
+            _ => return Err(Error::not_found("activity", id)),
+        }
+        self.store
+            .set_activity_costs(id, &check_costs(costs)?)
+            .await?;
+        self.activity_view(tenant_id, id).await
     }
 
     /// A tenant's activities, optionally in one group.
@@ -448,5 +506,6 @@ fn view_of(a: Activity, all_stock: Vec<StockLevel>, now: i64) -> ActivityView {
         revised_by: a.revised_by,
         group_shares,
         staged_group_id: a.staged_group_id,
+        costs: serde_json::from_str(&a.costs).unwrap_or_default(),
     }
 }

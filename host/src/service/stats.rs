@@ -32,10 +32,47 @@ pub fn dictionary() -> Value {
         {"name": "coupons", "label": "Coupons", "definition": "Coupons granted.", "formula": "count(rewards of kind coupon)"},
         {"name": "points", "label": "Points", "definition": "Points granted.", "formula": "sum(amount) over rewards of kind points"},
         {"name": "tickets", "label": "Tickets", "definition": "Tickets granted.", "formula": "sum(amount) over rewards of kind tickets"},
+        {"name": "cost_fen", "label": "Reward cost (fen)", "definition": "What the granted rewards cost: each reward's unit cost from the activity's costs map times its amount; a coupon without a unit cost counts its face value.", "formula": "sum(costs[item] * amount) + sum(face value of uncosted coupons)"},
+        {"name": "cost_per_participant_fen", "label": "Cost per participant", "definition": "Reward cost over distinct users.", "formula": "cost_fen / users"},
+        {"name": "winners", "label": "Winning actions", "definition": "Actions that granted at least one prize.", "formula": "count(outcomes with a prize reward)"},
+        {"name": "observed_win_rate", "label": "Observed win rate", "definition": "Winning actions over actions.", "formula": "winners / actions"},
+        {"name": "configured_win_rate", "label": "Configured win rate", "definition": "What the config's weights mean to win, for configs that declare prizes[].weight and miss_weight; null otherwise. Out-of-stock prizes make the observed rate lower.", "formula": "sum(prizes[].weight) / (sum(prizes[].weight) + miss_weight)"},
+        {"name": "conversions", "label": "Conversions", "definition": "Goal events the platform reported for the activity (each id once).", "formula": "count(conversions)"},
+        {"name": "conversion_fen", "label": "Conversion value (fen)", "definition": "The reported value of those goal events.", "formula": "sum(value_fen)"},
+        {"name": "roi", "label": "ROI", "definition": "Conversion value net of reward cost, over reward cost; null until both are known.", "formula": "(conversion_fen - cost_fen) / cost_fen"},
         {"name": "claimed", "label": "Claimed", "definition": "Units taken from a stock pool.", "formula": "initial - remaining"},
         {"name": "runs_out_at", "label": "Runs out", "definition": "When the pool would be empty if claims went on at their average rate since the activity started; null if nothing was claimed or it is empty.", "formula": "now + remaining / (claimed / (now - start))"},
         {"name": "day", "label": "Day", "definition": "A business day, YYYY-MM-DD in the activity's time zone.", "formula": "date(created_at at time zone)"}
     ]})
+}
+
+/// What a reward costs in fen: its item's unit cost times the amount; a
+/// coupon without a unit cost costs its face value (its amount, in fen),
+/// as if every coupon were redeemed.
+pub fn reward_cost(r: &RewardRow, costs: &std::collections::BTreeMap<String, i64>) -> i64 {
+    match (r.kind.as_str(), costs.get(&r.item)) {
+        ("coupon", Some(unit)) => *unit,
+        ("coupon", None) => r.amount,
+        (_, Some(unit)) => unit.saturating_mul(r.amount),
+        (_, None) => 0,
+    }
+}
+
+/// The share of draws a config means to win, when it declares weights
+/// (`prizes[].weight` and `miss_weight`, as the lucky draw does); `None`
+/// for mechanics whose odds are not weights.
+pub fn configured_win_rate(config: &Value) -> Option<f64> {
+    let prizes = config.get("prizes")?.as_array()?;
+    let mut win = 0u64;
+    for p in prizes {
+        win = win.checked_add(p.get("weight")?.as_u64()?)?;
+    }
+    let miss = config
+        .get("miss_weight")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let all = win.checked_add(miss)?;
+    (all > 0).then(|| win as f64 / all as f64)
 }
 
 /// What one queued outcome adds.
@@ -49,7 +86,12 @@ fn fact_of(p: &StatPending) -> StatFact {
             .map(|r| r.amount)
             .sum()
     };
+    let costs: std::collections::BTreeMap<String, i64> =
+        serde_json::from_str(&p.costs).unwrap_or_default();
+    let cost_fen = rewards.iter().map(|r| reward_cost(r, &costs)).sum();
     StatFact {
+        cost_fen,
+        winner: i64::from(rewards.iter().any(|r| r.kind == "prize")),
         outcome_id: p.outcome_id.clone(),
         activity_id: p.activity_id.clone(),
         group_id: p.group_id.clone(),
@@ -103,6 +145,15 @@ pub struct ActivityStats {
     pub totals: StatTotals,
     /// Users over the reported members of the activity's groups.
     pub participation_rate: Option<f64>,
+    /// Reward cost over distinct users, in fen.
+    pub cost_per_participant_fen: Option<f64>,
+    /// (Conversion value - reward cost) / reward cost; null until both
+    /// are known.
+    pub roi: Option<f64>,
+    /// Actions that won a prize over actions.
+    pub observed_win_rate: Option<f64>,
+    /// What the config's weights mean to win, if it declares weights.
+    pub configured_win_rate: Option<f64>,
     /// The reported members of the activity's groups, summed (null if
     /// no group reported).
     pub members: Option<i64>,
@@ -229,6 +280,8 @@ impl Arcade {
                 t.coupons += d.coupons;
                 t.points += d.points;
                 t.tickets += d.tickets;
+                t.cost_fen += d.cost_fen;
+                t.winners += d.winners;
             }
             t
         } else {
@@ -261,7 +314,18 @@ impl Arcade {
                 }
             })
             .collect();
+        let config: Value = serde_json::from_str(&a.config).unwrap_or(Value::Null);
+        // Conversions are reported against the activity, not a day.
+        let whole = self.store.stat_totals(&format!("activity:{id}")).await?;
+        let roi = (totals.cost_fen > 0 && whole.conversions > 0)
+            .then(|| (whole.conversion_fen - totals.cost_fen) as f64 / totals.cost_fen as f64);
         Ok(ActivityStats {
+            cost_per_participant_fen: (totals.users > 0)
+                .then(|| totals.cost_fen as f64 / totals.users as f64),
+            roi,
+            observed_win_rate: (totals.actions > 0)
+                .then(|| totals.winners as f64 / totals.actions as f64),
+            configured_win_rate: configured_win_rate(&config),
             activity_id: a.id,
             timezone: a.timezone,
             participation_rate: rate(totals.users, members),
@@ -318,6 +382,8 @@ impl Arcade {
                 totals.coupons += g.totals.coupons;
                 totals.points += g.totals.points;
                 totals.tickets += g.totals.tickets;
+                totals.cost_fen += g.totals.cost_fen;
+                totals.winners += g.totals.winners;
             }
             let members = of_tier
                 .iter()
@@ -358,3 +424,55 @@ pub async fn run_rollup(arcade: Arc<Arcade>) {
         tokio::time::sleep(ROLLUP_IDLE).await;
     }
 }
+
+/// `POST /v1/conversions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewConversion {
+    /// The platform's id for the goal event (an order number); a retried
+    /// report with the same id counts once.
+    pub id: String,
+    /// The activity credited.
+    pub activity_id: String,
+    /// The user who converted.
+    pub user_id: String,
+    /// Its value in fen.
+    pub value_fen: i64,
+}
+
+impl Arcade {
+    /// Record a conversion; returns whether it was new.
+    pub async fn record_conversion(&self, tenant_id: &str, c: NewConversion) -> Result<bool> {
+        if c.id.is_empty() || c.id.len() > 128 || c.id.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "invalid_conversion",
+                "id must be 1 to 128 bytes without control characters",
+            ));
+        }
+        if !(0..=MAX_CONVERSION_FEN).contains(&c.value_fen) {
+            return Err(Error::invalid(
+                "invalid_conversion",
+                format!("value_fen must be 0 to {MAX_CONVERSION_FEN}"),
+            ));
+        }
+        super::activities::check_user_id(&c.user_id)?;
+        match self.store.activity(&c.activity_id).await? {
+            Some(a) if a.tenant_id == tenant_id => {}
+            _ => return Err(Error::not_found("activity", &c.activity_id)),
+        }
+        Ok(self
+            .store
+            .record_conversion(&crate::store::Conversion {
+                tenant_id: tenant_id.to_owned(),
+                id: c.id,
+                activity_id: c.activity_id,
+                user_id: c.user_id,
+                value_fen: c.value_fen,
+                created_at: crate::clock::now_ms(),
+            })
+            .await?)
+    }
+}
+
+/// Largest value one conversion may carry: 100 million yuan.
+pub const MAX_CONVERSION_FEN: i64 = 10_000_000_000;

@@ -33,9 +33,9 @@ pub use action::{
 pub use enablements::{Announcement, Enablement, EnablementStore};
 pub use keys::{KeyInfo, KeyStore, NewKey};
 pub use records::{
-    Activity, ActivityStatus, ApiKey, AuditEntry, DueTimer, EventRecord, EventRow, Group,
-    LedgerEntry, OutcomePage, OutcomeRecord, PluginRecord, Revision, RewardRow, Role, StatDay,
-    StatFact, StatPending, StatTotals, StockLevel,
+    Activity, ActivityStatus, ApiKey, AuditEntry, Conversion, DueTimer, EventRecord, EventRow,
+    Group, LedgerEntry, OutcomePage, OutcomeRecord, PluginRecord, Revision, RewardRow, Role,
+    StatDay, StatFact, StatPending, StatTotals, StockLevel,
 };
 pub use sweep::TombstoneStore;
 
@@ -142,6 +142,11 @@ pub trait Store: KeyStore + TombstoneStore + EnablementStore + Send + Sync + 'st
     -> StoreResult<Vec<StatDay>>;
     /// Distinct users of an activity from `from` to `to`.
     async fn stat_range_users(&self, activity_id: &str, from: &str, to: &str) -> StoreResult<i64>;
+    /// Replace an activity's reward unit costs (JSON map item -> fen).
+    async fn set_activity_costs(&self, activity_id: &str, costs: &str) -> StoreResult<()>;
+    /// Record a conversion and add it to its activity's totals in one
+    /// transaction; false (nothing changed) if its id was recorded before.
+    async fn record_conversion(&self, c: &Conversion) -> StoreResult<bool>;
     /// Outcomes waiting to be counted.
     async fn stats_backlog(&self) -> StoreResult<i64>;
     /// Append to a tenant's audit log (`seq` is assigned).

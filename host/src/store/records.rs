@@ -182,6 +182,8 @@ pub struct Activity {
     pub audience: String,
     /// In staged mode, the only group whose members may act.
     pub staged_group_id: Option<String>,
+    /// Unit cost in fen of reward items, JSON map item id -> fen.
+    pub costs: String,
 }
 
 /// A stock pool's level.
@@ -358,6 +360,8 @@ pub struct StatPending {
     pub rewards: String,
     /// When, ms since epoch.
     pub created_at: i64,
+    /// The activity's unit costs, JSON text.
+    pub costs: String,
 }
 
 /// What one outcome adds to the statistics.
@@ -381,6 +385,10 @@ pub struct StatFact {
     pub points: i64,
     /// Tickets granted (their sum).
     pub tickets: i64,
+    /// What the rewards cost, in fen.
+    pub cost_fen: i64,
+    /// 1 if the outcome granted a prize.
+    pub winner: i64,
 }
 
 /// One activity's counts for one business day.
@@ -402,6 +410,10 @@ pub struct StatDay {
     pub points: i64,
     /// Tickets granted.
     pub tickets: i64,
+    /// Reward cost in fen.
+    pub cost_fen: i64,
+    /// Actions that granted a prize.
+    pub winners: i64,
 }
 
 /// Running totals of an activity or a group.
@@ -419,4 +431,29 @@ pub struct StatTotals {
     pub points: i64,
     /// Tickets granted.
     pub tickets: i64,
+    /// Reward cost in fen.
+    pub cost_fen: i64,
+    /// Actions that granted a prize.
+    pub winners: i64,
+    /// Conversions reported (activity totals only).
+    pub conversions: i64,
+    /// Their value in fen.
+    pub conversion_fen: i64,
+}
+
+/// A goal event a platform reported for an activity's user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    /// Tenant.
+    pub tenant_id: String,
+    /// The platform's id for it (a retried report carries the same).
+    pub id: String,
+    /// The activity credited.
+    pub activity_id: String,
+    /// The user.
+    pub user_id: String,
+    /// Its value in fen.
+    pub value_fen: i64,
+    /// When reported, ms since epoch.
+    pub created_at: i64,
 }

@@ -119,6 +119,7 @@ fn activity(id: &str) -> Activity {
         revised_by: "key-1".into(),
         audience: r#"{"tiers":[],"tags":[]}"#.into(),
         staged_group_id: None,
+        costs: "{}".into(),
     }
 }
 

@@ -8,7 +8,7 @@ macro_rules! activity_cols {
     () => {
         "id, tenant_id, group_id, plugin, plugin_version, plugin_sha256, config, timezone, \
          starts_at, ends_at, status, key_commitment, created_at, revision, revised_by, audience, \
-         staged_group_id"
+         staged_group_id, costs"
     };
 }
 pub(in crate::store) use activity_cols;
@@ -33,6 +33,7 @@ pub(in crate::store) struct ActivityRow {
     revised_by: String,
     audience: String,
     staged_group_id: Option<String>,
+    costs: String,
 }
 
 impl TryFrom<ActivityRow> for Activity {
@@ -58,6 +59,7 @@ impl TryFrom<ActivityRow> for Activity {
             revised_by: r.revised_by,
             audience: r.audience,
             staged_group_id: r.staged_group_id,
+            costs: r.costs,
         })
     }
 }
@@ -128,7 +130,7 @@ macro_rules! impl_activities {
                         "INSERT INTO activities (",
                         sql::activities::activity_cols!(),
                         ") \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $16)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $16, $17)"
                     ))
                     .bind(&a.id)
                     .bind(&a.tenant_id)
@@ -146,6 +148,7 @@ macro_rules! impl_activities {
                     .bind(&a.revised_by)
                     .bind(&a.audience)
                     .bind(&a.staged_group_id)
+                    .bind(&a.costs)
                     .execute(&mut *tx)
                     .await
                     .map_err(sql::classify("activity"))?;
@@ -335,6 +338,18 @@ macro_rules! impl_activities {
                     .fetch_all(&self.read)
                     .await?;
                     Ok(rows.into_iter().map(Into::into).collect())
+                }
+
+                async fn sql_set_activity_costs(&self, activity_id: &str, costs: &str) -> StoreResult<()> {
+                    let done = sqlx::query::<$db>("UPDATE activities SET costs = $2 WHERE id = $1")
+                        .bind(activity_id)
+                        .bind(costs)
+                        .execute(&self.write)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound("activity"));
+                    }
+                    Ok(())
                 }
 
                 async fn sql_stock(&self, activity_id: &str) -> StoreResult<Vec<StockLevel>> {

@@ -193,6 +193,18 @@ macro_rules! impl_store {
                     self.sql_stat_range_users(activity_id, from, to).await
                 }
 
+                async fn set_activity_costs(
+                    &self,
+                    activity_id: &str,
+                    costs: &str,
+                ) -> StoreResult<()> {
+                    self.sql_set_activity_costs(activity_id, costs).await
+                }
+
+                async fn record_conversion(&self, c: &Conversion) -> StoreResult<bool> {
+                    self.sql_record_conversion(c).await
+                }
+
                 async fn stats_backlog(&self) -> StoreResult<i64> {
                     self.sql_stats_backlog().await
                 }

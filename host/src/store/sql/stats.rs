@@ -13,6 +13,7 @@ pub(in crate::store) struct PendingRow {
     pub(in crate::store) user_id: String,
     pub(in crate::store) rewards: String,
     pub(in crate::store) created_at: i64,
+    pub(in crate::store) costs: String,
 }
 
 /// A row of `stat_days`.
@@ -26,6 +27,8 @@ pub(in crate::store) struct DayRow {
     coupons: i64,
     points: i64,
     tickets: i64,
+    cost_fen: i64,
+    winners: i64,
 }
 
 impl From<DayRow> for StatDay {
@@ -39,6 +42,8 @@ impl From<DayRow> for StatDay {
             coupons: r.coupons,
             points: r.points,
             tickets: r.tickets,
+            cost_fen: r.cost_fen,
+            winners: r.winners,
         }
     }
 }
@@ -52,6 +57,10 @@ pub(in crate::store) struct TotalsRow {
     coupons: i64,
     points: i64,
     tickets: i64,
+    cost_fen: i64,
+    winners: i64,
+    conversions: i64,
+    conversion_fen: i64,
 }
 
 impl From<TotalsRow> for StatTotals {
@@ -63,6 +72,10 @@ impl From<TotalsRow> for StatTotals {
             coupons: r.coupons,
             points: r.points,
             tickets: r.tickets,
+            cost_fen: r.cost_fen,
+            winners: r.winners,
+            conversions: r.conversions,
+            conversion_fen: r.conversion_fen,
         }
     }
 }
@@ -77,6 +90,8 @@ pub(in crate::store) struct Add {
     pub(in crate::store) coupons: i64,
     pub(in crate::store) points: i64,
     pub(in crate::store) tickets: i64,
+    pub(in crate::store) cost_fen: i64,
+    pub(in crate::store) winners: i64,
 }
 
 impl Add {
@@ -86,6 +101,8 @@ impl Add {
         self.coupons += f.coupons;
         self.points += f.points;
         self.tickets += f.tickets;
+        self.cost_fen += f.cost_fen;
+        self.winners += f.winner;
     }
 }
 
@@ -103,7 +120,7 @@ macro_rules! impl_stats {
                 async fn sql_stats_pending(&self, limit: i64) -> StoreResult<Vec<StatPending>> {
                     let rows = sqlx::query_as::<$db, PendingRow>(
                         "SELECT q.outcome_id, o.activity_id, COALESCE(o.group_id, a.group_id) AS group_id, a.timezone, o.user_id, \
-                         o.rewards, o.created_at \
+                         o.rewards, o.created_at, a.costs \
                          FROM stat_queue q JOIN outcomes o ON o.id = q.outcome_id \
                          JOIN activities a ON a.id = o.activity_id \
                          ORDER BY q.outcome_id LIMIT $1",
@@ -121,6 +138,7 @@ macro_rules! impl_stats {
                             user_id: r.user_id,
                             rewards: r.rewards,
                             created_at: r.created_at,
+                            costs: r.costs,
                         })
                         .collect())
                 }
@@ -258,8 +276,11 @@ macro_rules! impl_stats {
                     for ((activity, day), d) in &days {
                         sqlx::query::<$db>(
                             "INSERT INTO stat_days (activity_id, day, actions, users, new_users, \
-                             prizes, coupons, points, tickets) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                             prizes, coupons, points, tickets, cost_fen, winners) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                              ON CONFLICT (activity_id, day) DO UPDATE SET \
+                             cost_fen = stat_days.cost_fen + excluded.cost_fen, \
+                             winners = stat_days.winners + excluded.winners, \
                              actions = stat_days.actions + excluded.actions, \
                              users = stat_days.users + excluded.users, \
                              new_users = stat_days.new_users + excluded.new_users, \
@@ -277,14 +298,18 @@ macro_rules! impl_stats {
                         .bind(d.coupons)
                         .bind(d.points)
                         .bind(d.tickets)
+                        .bind(d.cost_fen)
+                        .bind(d.winners)
                         .execute(&mut *tx)
                         .await?;
                     }
                     for (scope, t) in &totals {
                         sqlx::query::<$db>(
                             "INSERT INTO stat_totals (scope, actions, users, prizes, coupons, points, \
-                             tickets) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                             tickets, cost_fen, winners) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                              ON CONFLICT (scope) DO UPDATE SET \
+                             cost_fen = stat_totals.cost_fen + excluded.cost_fen, \
+                             winners = stat_totals.winners + excluded.winners, \
                              actions = stat_totals.actions + excluded.actions, \
                              users = stat_totals.users + excluded.users, \
                              prizes = stat_totals.prizes + excluded.prizes, \
@@ -299,6 +324,8 @@ macro_rules! impl_stats {
                         .bind(t.coupons)
                         .bind(t.points)
                         .bind(t.tickets)
+                        .bind(t.cost_fen)
+                        .bind(t.winners)
                         .execute(&mut *tx)
                         .await?;
                     }
@@ -308,8 +335,8 @@ macro_rules! impl_stats {
 
                 async fn sql_stat_totals(&self, scope: &str) -> StoreResult<StatTotals> {
                     let row = sqlx::query_as::<$db, TotalsRow>(
-                        "SELECT actions, users, prizes, coupons, points, tickets FROM stat_totals \
-                         WHERE scope = $1",
+                        "SELECT actions, users, prizes, coupons, points, tickets, cost_fen, winners, \
+                         conversions, conversion_fen FROM stat_totals WHERE scope = $1",
                     )
                     .bind(scope)
                     .fetch_optional(&self.read)
@@ -324,8 +351,8 @@ macro_rules! impl_stats {
                     to: &str,
                 ) -> StoreResult<Vec<StatDay>> {
                     let rows = sqlx::query_as::<$db, DayRow>(
-                        "SELECT day, actions, users, new_users, prizes, coupons, points, tickets \
-                         FROM stat_days WHERE activity_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+                        "SELECT day, actions, users, new_users, prizes, coupons, points, tickets, cost_fen, \
+                         winners FROM stat_days WHERE activity_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
                     )
                     .bind(activity_id)
                     .bind(from)
@@ -351,6 +378,41 @@ macro_rules! impl_stats {
                     .fetch_one(&self.read)
                     .await?;
                     Ok(n)
+                }
+
+                async fn sql_record_conversion(
+                    &self,
+                    c: &$crate::store::Conversion,
+                ) -> StoreResult<bool> {
+                    let mut tx = self.begin_write().await?;
+                    let inserted = sqlx::query::<$db>(
+                        "INSERT INTO conversions (tenant_id, id, activity_id, user_id, value_fen, \
+                         created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&c.tenant_id)
+                    .bind(&c.id)
+                    .bind(&c.activity_id)
+                    .bind(&c.user_id)
+                    .bind(c.value_fen)
+                    .bind(c.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    if inserted.rows_affected() == 0 {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                    sqlx::query::<$db>(
+                        "INSERT INTO stat_totals (scope, conversions, conversion_fen) VALUES ($1, 1, $2) \
+                         ON CONFLICT (scope) DO UPDATE SET \
+                         conversions = stat_totals.conversions + 1, \
+                         conversion_fen = stat_totals.conversion_fen + excluded.conversion_fen",
+                    )
+                    .bind(format!("activity:{}", c.activity_id))
+                    .bind(c.value_fen)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(true)
                 }
 
                 async fn sql_stats_backlog(&self) -> StoreResult<i64> {
