@@ -14,7 +14,8 @@ both_backends!(
     member_counts_come_from_the_platform,
     roles_limit_what_a_key_may_do,
     the_kill_switch_pauses_every_activity_of_the_tenant,
-    every_change_is_in_the_audit_log
+    every_change_is_in_the_audit_log,
+    owners_manage_their_tenants_keys
 );
 
 fn code(r: &Reply) -> (u16, &str) {
@@ -617,4 +618,78 @@ async fn every_change_is_in_the_audit_log(db: Db) {
         3,
         "their two keys and their group: {theirs:?}"
     );
+}
+
+async fn owners_manage_their_tenants_keys(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let owner = key(&s, &t, "owner").await;
+    let keys = format!("/v1/tenants/{}/keys", t.id);
+
+    // The owner issues an analyst key, sees it listed, rotates and revokes.
+    let r = s
+        .post(&owner, &keys, json!({"role": "analyst", "label": "BI"}))
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let analyst = r.body["key"].as_str().unwrap().to_owned();
+    let analyst_id = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.get(&analyst, "/v1/groups").await.status, 200);
+    let r = s.get(&owner, &keys).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let listed: Vec<&str> = r.body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert!(listed.contains(&analyst_id.as_str()), "{listed:?}");
+    assert!(!r.text.contains(&analyst), "never a secret in the list");
+    let r = s
+        .post(&owner, &format!("{keys}/{analyst_id}/rotate"), json!({}))
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let rotated = r.body["key"].as_str().unwrap().to_owned();
+    let rotated_id = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.get(&analyst, "/v1/groups").await.status, 401);
+    assert_eq!(s.get(&rotated, "/v1/groups").await.status, 200);
+    let r = s
+        .send(
+            &owner,
+            Method::DELETE,
+            &format!("{keys}/{rotated_id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(s.get(&rotated, "/v1/groups").await.status, 401);
+
+    // Operators do not manage keys; another tenant's owner finds nothing.
+    let r = s.get(&t.operator, &keys).await;
+    assert_eq!(r.status, 403, "{r:?}");
+    let r = s.post(&t.operator, &keys, json!({"role": "owner"})).await;
+    assert_eq!(r.status, 403, "{r:?}");
+    let other = s.tenant("other").await;
+    let other_owner = key(&s, &other, "owner").await;
+    assert_eq!(s.get(&other_owner, &keys).await.status, 404);
+    let r = s
+        .send(
+            &other_owner,
+            Method::DELETE,
+            &format!("{keys}/{analyst_id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 404, "{r:?}");
+    // The audit log names the owner's key as the actor.
+    let r = s.get(&owner, "/v1/audit").await;
+    let actions: Vec<&str> = r.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["role"] == "owner")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["key.issue", "key.rotate", "key.revoke"], "{r:?}");
 }

@@ -1,4 +1,5 @@
-//! API key management, admin token only: issue, list, revoke, rotate.
+//! API key management by the admin token, or by an owner key for its own
+//! tenant: issue, list, revoke, rotate.
 
 use std::sync::Arc;
 
@@ -38,7 +39,7 @@ async fn create_key(
     Path(tenant): Path<String>,
     JsonBody(b): JsonBody<KeyBody>,
 ) -> Result<Response> {
-    c.admin()?;
+    c.admin_or_owner_of(&tenant)?;
     let key = a.issue_api_key(&tenant, b.role, b.label.as_deref()).await?;
     let detail = without_secret(json!(key));
     let id = detail["id"].as_str().unwrap_or_default().to_owned();
@@ -52,7 +53,7 @@ async fn list_keys(
     Caller(c): Caller,
     Path(tenant): Path<String>,
 ) -> Result<Response> {
-    c.admin()?;
+    c.admin_or_owner_of(&tenant)?;
     Ok(Json(json!({"keys": a.api_keys(&tenant).await?})).into_response())
 }
 
@@ -61,7 +62,7 @@ async fn revoke_key(
     Caller(c): Caller,
     Path((tenant, key_id)): Path<(String, String)>,
 ) -> Result<Response> {
-    c.admin()?;
+    c.admin_or_owner_of(&tenant)?;
     let key = a.revoke_api_key(&tenant, &key_id).await?;
     a.record_audit(&c, &tenant, "key.revoke", &key_id, json!({}))
         .await?;
@@ -73,7 +74,7 @@ async fn rotate_key(
     Caller(c): Caller,
     Path((tenant, key_id)): Path<(String, String)>,
 ) -> Result<Response> {
-    c.admin()?;
+    c.admin_or_owner_of(&tenant)?;
     let key = a.rotate_api_key(&tenant, &key_id).await?;
     let mut body = json!(key);
     body["replaces"] = json!(key_id);

@@ -43,6 +43,26 @@ impl Principal {
         }
     }
 
+    /// Require the admin token, or an owner key of `tenant_id` (a tenant's
+    /// owner manages its own keys). Another tenant's owner gets
+    /// `404 tenant_not_found`, as if the tenant did not exist.
+    pub fn admin_or_owner_of(&self, tenant_id: &str) -> Result<()> {
+        match self {
+            Principal::Admin => Ok(()),
+            Principal::Tenant {
+                tenant_id: own,
+                role: Role::Owner,
+                ..
+            } if own == tenant_id => Ok(()),
+            Principal::Tenant {
+                role: Role::Owner, ..
+            } => Err(Error::not_found("tenant", tenant_id)),
+            Principal::Tenant { .. } => Err(Error::Forbidden(
+                "managing keys needs the admin token or an owner key of the tenant",
+            )),
+        }
+    }
+
     /// Require a tenant key with one of `roles`; returns the tenant id.
     pub fn tenant(&self, roles: &[Role]) -> Result<&str> {
         match self {
