@@ -13,7 +13,8 @@ use crate::support::Db;
 both_backends!(
     rollups_equal_a_recount_from_outcomes,
     stats_read_rules,
-    costs_win_rates_and_roi
+    costs_win_rates_and_roi,
+    completion_of_a_group_buy
 );
 
 const HOUR_MS: i64 = 3_600_000;
@@ -387,4 +388,39 @@ async fn costs_win_rates_and_roi(db: Db) {
         .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["costs"], json!({"c10": 50, "mug": 1800}));
+}
+
+async fn completion_of_a_group_buy(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let config = json!({
+        "product": {"id": "latte-2", "name": "Two lattes", "original_price_fen": 6000, "deal_price_fen": 3990},
+        "team_size": 2,
+        "time_limit_minutes": 60,
+        "max_open_teams_per_user": 2
+    });
+    let id = s.activity(&t, "group-buy", config).await;
+    // Three teams opened, two filled.
+    for (owner, joiner) in [("a", Some("b")), ("c", Some("d")), ("e", None)] {
+        let r = s.act_with(&t, &id, owner, "open", json!({})).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        let team = r.body["result"]["team_id"].as_str().unwrap().to_owned();
+        if let Some(j) = joiner {
+            let r = s
+                .act_with(&t, &id, j, "join", json!({"team_id": team}))
+                .await;
+            assert_eq!(r.status, 200, "{r:?}");
+        }
+    }
+    s.arcade.roll_up_stats().await.unwrap();
+    let got = stats(&s, &t, &id, "").await;
+    assert_eq!(got["events"]["team.opened"], 3, "{got}");
+    assert_eq!(got["events"]["team.succeeded"], 2, "{got}");
+    assert_eq!(
+        got["completion"],
+        json!({"metric": "teams_succeeded_per_opened", "numerator": 2, "denominator": 3, "rate": 2.0 / 3.0})
+    );
+    // A lucky draw has no completion measure.
+    let draw = s.activity(&t, "lucky-draw", draw_config()).await;
+    assert_eq!(stats(&s, &t, &draw, "").await["completion"], Value::Null);
 }

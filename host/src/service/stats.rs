@@ -40,6 +40,8 @@ pub fn dictionary() -> Value {
         {"name": "conversions", "label": "Conversions", "definition": "Goal events the platform reported for the activity (each id once).", "formula": "count(conversions)"},
         {"name": "conversion_fen", "label": "Conversion value (fen)", "definition": "The reported value of those goal events.", "formula": "sum(value_fen)"},
         {"name": "roi", "label": "ROI", "definition": "Conversion value net of reward cost, over reward cost; null until both are known.", "formula": "(conversion_fen - cost_fen) / cost_fen"},
+        {"name": "completion", "label": "Completion", "definition": "The mechanic's own measure over the whole activity: group-buy teams succeeded per team opened; price-cut bargains completed per bargain started; quiz attempts submitted per participant; check-in days per participant. Null for other mechanics.", "formula": "team.succeeded / team.opened; bargain.completed / bargain.started; quiz.attempt_submitted / users; check-ins / users"},
+        {"name": "events", "label": "Events", "definition": "Events the activity's outcomes appended, by type.", "formula": "count(events) by type"},
         {"name": "claimed", "label": "Claimed", "definition": "Units taken from a stock pool.", "formula": "initial - remaining"},
         {"name": "runs_out_at", "label": "Runs out", "definition": "When the pool would be empty if claims went on at their average rate since the activity started; null if nothing was claimed or it is empty.", "formula": "now + remaining / (claimed / (now - start))"},
         {"name": "day", "label": "Day", "definition": "A business day, YYYY-MM-DD in the activity's time zone.", "formula": "date(created_at at time zone)"}
@@ -92,6 +94,12 @@ fn fact_of(p: &StatPending) -> StatFact {
     StatFact {
         cost_fen,
         winner: i64::from(rewards.iter().any(|r| r.kind == "prize")),
+        events: p
+            .events
+            .split(',')
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect(),
         outcome_id: p.outcome_id.clone(),
         activity_id: p.activity_id.clone(),
         group_id: p.group_id.clone(),
@@ -154,6 +162,11 @@ pub struct ActivityStats {
     pub observed_win_rate: Option<f64>,
     /// What the config's weights mean to win, if it declares weights.
     pub configured_win_rate: Option<f64>,
+    /// The mechanic's own completion measure, for the first-party
+    /// mechanics (over the whole activity).
+    pub completion: Option<Completion>,
+    /// Events the activity's outcomes appended, by kind (whole activity).
+    pub events: std::collections::BTreeMap<String, i64>,
     /// The reported members of the activity's groups, summed (null if
     /// no group reported).
     pub members: Option<i64>,
@@ -169,6 +182,58 @@ pub struct ActivityStats {
     /// Outcomes (of any activity) committed but not yet counted: the
     /// numbers lag by this much.
     pub pending: i64,
+}
+
+/// A mechanic's completion: `numerator / denominator`.
+#[derive(Debug, Serialize)]
+pub struct Completion {
+    /// Which measure, e.g. `teams_succeeded_per_opened`.
+    pub metric: &'static str,
+    /// What is completed.
+    pub numerator: i64,
+    /// What was started (or who took part).
+    pub denominator: i64,
+    /// `numerator / denominator`; null while the denominator is 0.
+    pub rate: Option<f64>,
+}
+
+/// The completion measure of a first-party mechanic, from its events and
+/// the activity's totals.
+pub fn completion(
+    plugin: &str,
+    events: &std::collections::BTreeMap<String, i64>,
+    totals: &StatTotals,
+) -> Option<Completion> {
+    let n = |k: &str| events.get(k).copied().unwrap_or(0);
+    let (metric, numerator, denominator) = match plugin {
+        "group-buy" => (
+            "teams_succeeded_per_opened",
+            n("team.succeeded"),
+            n("team.opened"),
+        ),
+        "price-cut" => (
+            "bargains_completed_per_started",
+            n("bargain.completed"),
+            n("bargain.started"),
+        ),
+        "quiz" => (
+            "attempts_submitted_per_participant",
+            n("quiz.attempt_submitted"),
+            totals.users,
+        ),
+        "check-in" => (
+            "check_in_days_per_participant",
+            totals.actions,
+            totals.users,
+        ),
+        _ => return None,
+    };
+    Some(Completion {
+        metric,
+        numerator,
+        denominator,
+        rate: (denominator > 0).then(|| numerator as f64 / denominator as f64),
+    })
 }
 
 /// One group's numbers within one activity.
@@ -319,7 +384,11 @@ impl Arcade {
         let whole = self.store.stat_totals(&format!("activity:{id}")).await?;
         let roi = (totals.cost_fen > 0 && whole.conversions > 0)
             .then(|| (whole.conversion_fen - totals.cost_fen) as f64 / totals.cost_fen as f64);
+        let events: std::collections::BTreeMap<String, i64> =
+            self.store.stat_events(id).await?.into_iter().collect();
         Ok(ActivityStats {
+            completion: completion(&a.plugin, &events, &whole),
+            events,
             cost_per_participant_fen: (totals.users > 0)
                 .then(|| totals.cost_fen as f64 / totals.users as f64),
             roi,

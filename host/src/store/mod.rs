@@ -142,6 +142,9 @@ pub trait Store: KeyStore + TombstoneStore + EnablementStore + Send + Sync + 'st
     -> StoreResult<Vec<StatDay>>;
     /// Distinct users of an activity from `from` to `to`.
     async fn stat_range_users(&self, activity_id: &str, from: &str, to: &str) -> StoreResult<i64>;
+    /// How many events of each kind an activity's counted outcomes
+    /// appended, by kind.
+    async fn stat_events(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>>;
     /// Replace an activity's reward unit costs (JSON map item -> fen).
     async fn set_activity_costs(&self, activity_id: &str, costs: &str) -> StoreResult<()>;
     /// Record a conversion and add it to its activity's totals in one

@@ -362,6 +362,8 @@ pub struct StatPending {
     pub created_at: i64,
     /// The activity's unit costs, JSON text.
     pub costs: String,
+    /// The kinds of the events the outcome appended, comma-separated.
+    pub events: String,
 }
 
 /// What one outcome adds to the statistics.
@@ -389,6 +391,8 @@ pub struct StatFact {
     pub cost_fen: i64,
     /// 1 if the outcome granted a prize.
     pub winner: i64,
+    /// The kinds of the events it appended.
+    pub events: Vec<String>,
 }
 
 /// One activity's counts for one business day.

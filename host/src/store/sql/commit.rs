@@ -325,8 +325,10 @@ macro_rules! impl_commit {
                     .await
                     .map_err(&conflict)?;
                     // The statistics' outbox (see stats.rs).
-                    sqlx::query::<$db>("INSERT INTO stat_queue (outcome_id) VALUES ($1)")
+                    let kinds: Vec<&str> = c.events.iter().map(|e| e.kind.as_str()).collect();
+                    sqlx::query::<$db>("INSERT INTO stat_queue (outcome_id, events) VALUES ($1, $2)")
                         .bind(&o.id)
+                        .bind(kinds.join(","))
                         .execute(&mut *tx)
                         .await
                         .map_err(&conflict)?;

@@ -193,6 +193,10 @@ macro_rules! impl_store {
                     self.sql_stat_range_users(activity_id, from, to).await
                 }
 
+                async fn stat_events(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>> {
+                    self.sql_stat_events(activity_id).await
+                }
+
                 async fn set_activity_costs(
                     &self,
                     activity_id: &str,

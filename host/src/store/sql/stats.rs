@@ -14,6 +14,7 @@ pub(in crate::store) struct PendingRow {
     pub(in crate::store) rewards: String,
     pub(in crate::store) created_at: i64,
     pub(in crate::store) costs: String,
+    pub(in crate::store) events: String,
 }
 
 /// A row of `stat_days`.
@@ -120,7 +121,7 @@ macro_rules! impl_stats {
                 async fn sql_stats_pending(&self, limit: i64) -> StoreResult<Vec<StatPending>> {
                     let rows = sqlx::query_as::<$db, PendingRow>(
                         "SELECT q.outcome_id, o.activity_id, COALESCE(o.group_id, a.group_id) AS group_id, a.timezone, o.user_id, \
-                         o.rewards, o.created_at, a.costs \
+                         o.rewards, o.created_at, a.costs, q.events \
                          FROM stat_queue q JOIN outcomes o ON o.id = q.outcome_id \
                          JOIN activities a ON a.id = o.activity_id \
                          ORDER BY q.outcome_id LIMIT $1",
@@ -139,6 +140,7 @@ macro_rules! impl_stats {
                             rewards: r.rewards,
                             created_at: r.created_at,
                             costs: r.costs,
+                            events: r.events,
                         })
                         .collect())
                 }
@@ -243,6 +245,24 @@ macro_rules! impl_stats {
                         .bind(serde_json::to_string(&activity_group_users).expect("rows serialize"))
                         .fetch_all(&mut *tx)
                         .await?;
+
+                    let mut event_counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+                    for f in &facts {
+                        for kind in &f.events {
+                            *event_counts.entry((f.activity_id.as_str(), kind.as_str())).or_default() += 1;
+                        }
+                    }
+                    for ((activity, kind), n) in &event_counts {
+                        sqlx::query::<$db>(
+                            "INSERT INTO stat_events (activity_id, kind, n) VALUES ($1, $2, $3) \
+                             ON CONFLICT (activity_id, kind) DO UPDATE SET n = stat_events.n + excluded.n",
+                        )
+                        .bind(activity)
+                        .bind(kind)
+                        .bind(n)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
 
                     let mut days: BTreeMap<(String, String), Add> = BTreeMap::new();
                     let mut totals: BTreeMap<String, Add> = BTreeMap::new();
@@ -413,6 +433,15 @@ macro_rules! impl_stats {
                     .await?;
                     tx.commit().await?;
                     Ok(true)
+                }
+
+                async fn sql_stat_events(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>> {
+                    Ok(sqlx::query_as::<$db, (String, i64)>(
+                        "SELECT kind, n FROM stat_events WHERE activity_id = $1 ORDER BY kind",
+                    )
+                    .bind(activity_id)
+                    .fetch_all(&self.read)
+                    .await?)
                 }
 
                 async fn sql_stats_backlog(&self) -> StoreResult<i64> {
