@@ -4,6 +4,7 @@
 mod body;
 mod conn;
 mod error;
+mod exports;
 mod extract;
 pub mod guard;
 mod keys;
@@ -50,6 +51,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/v1/tenants", post(create_tenant))
         .merge(keys::routes())
+        .merge(exports::routes())
         .route("/v1/plugins", get(list_plugins))
         .route(
             "/v1/plugins/{name}/{version}/limits",

@@ -17,6 +17,8 @@ use async_trait::async_trait;
 
 mod action;
 mod batch;
+pub mod exports;
+pub mod fulfilment;
 pub mod keys;
 pub mod postgres;
 mod records;
@@ -29,6 +31,8 @@ pub use action::{
     ActionCommit, BalanceChange, IdempotencyRecord, Snapshot, StateEntry, StateKey, StateRead,
     StateWrite, StoredResponse, TimerChange,
 };
+pub use exports::{ExportJob, ExportStore, RewardExport};
+pub use fulfilment::{FulfilmentItem, FulfilmentStore, Refusal, Settlement};
 pub use keys::{KeyInfo, KeyStore, NewKey};
 pub use records::{
     Activity, ActivityStatus, ApiKey, AuditEntry, DueTimer, EventRecord, EventRow, Group,
@@ -75,7 +79,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The storage boundary the rest of the host talks to.
 #[async_trait]
-pub trait Store: KeyStore + TombstoneStore + Send + Sync + 'static {
+pub trait Store:
+    KeyStore + TombstoneStore + ExportStore + FulfilmentStore + Send + Sync + 'static
+{
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
 

@@ -390,6 +390,12 @@ const TENANT_EVENT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($
 // Read Committed alone would only check it at the moment of the SELECT.
 super::keys::impl_key_store!(PgStore, sqlx::Postgres);
 super::sweep::impl_tombstone_store!(PgStore, sqlx::Postgres);
+super::exports::impl_export_store!(PgStore, sqlx::Postgres);
+super::fulfilment::impl_fulfilment_store!(
+    PgStore,
+    sqlx::Postgres,
+    event_lock = Some(TENANT_EVENT_LOCK)
+);
 
 super::sql::impl_store!(
     PgStore,
