@@ -268,6 +268,22 @@ fn stat_record(d: &StatDay) -> Vec<String> {
     ]
 }
 
+/// The file being written, and its size so far.
+struct CsvFile {
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    bytes: u64,
+}
+
+impl CsvFile {
+    async fn put(&mut self, chunk: Vec<u8>) -> Result<()> {
+        self.bytes += chunk.len() as u64;
+        self.file
+            .write_all(&chunk)
+            .await
+            .map_err(|e| Error::Internal(format!("export file: {e}")))
+    }
+}
+
 /// Encode records as CSV.
 fn encode<I: IntoIterator<Item = Vec<String>>>(records: I) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -509,13 +525,11 @@ impl Arcade {
     ) -> Result<u64> {
         let io = |e: std::io::Error| Error::Internal(format!("export file: {e}"));
         tokio::fs::create_dir_all(dir).await.map_err(io)?;
-        let mut file = tokio::io::BufWriter::new(tokio::fs::File::create(part).await.map_err(io)?);
-        let mut bytes = 0u64;
-        let mut put = async |chunk: Vec<u8>| -> Result<()> {
-            bytes += chunk.len() as u64;
-            file.write_all(&chunk).await.map_err(io)
+        let mut out = CsvFile {
+            file: tokio::io::BufWriter::new(tokio::fs::File::create(part).await.map_err(io)?),
+            bytes: 0,
         };
-        put(encode([header(spec.kind, spec.tz)])?).await?;
+        out.put(encode([header(spec.kind, spec.tz)])?).await?;
         let total = match spec.kind {
             Kind::Stats => None,
             kind => Some(
@@ -532,7 +546,7 @@ impl Arcade {
                     .stat_days(&spec.activity_id, &spec.days.0, &spec.days.1)
                     .await?;
                 job.rows_done = days.len() as i64;
-                put(encode(days.iter().map(stat_record))?).await?;
+                out.put(encode(days.iter().map(stat_record))?).await?;
             }
             Kind::Outcomes => {
                 let mut after = String::new();
@@ -544,7 +558,8 @@ impl Arcade {
                     let Some(last) = page.last() else { break };
                     after = last.id.clone();
                     job.rows_done += page.len() as i64;
-                    put(encode(page.iter().map(|o| outcome_record(spec.tz, o)))?).await?;
+                    out.put(encode(page.iter().map(|o| outcome_record(spec.tz, o)))?)
+                        .await?;
                     self.export_heartbeat(job).await?;
                     if (page.len() as i64) < PAGE_ROWS {
                         break;
@@ -561,7 +576,8 @@ impl Arcade {
                     let Some(last) = page.last() else { break };
                     after = last.seq;
                     job.rows_done += page.len() as i64;
-                    put(encode(page.iter().map(|r| reward_record(spec.tz, r)))?).await?;
+                    out.put(encode(page.iter().map(|r| reward_record(spec.tz, r)))?)
+                        .await?;
                     self.export_heartbeat(job).await?;
                     if (page.len() as i64) < PAGE_ROWS {
                         break;
@@ -569,10 +585,9 @@ impl Arcade {
                 }
             }
         }
-        drop(put);
-        file.flush().await.map_err(io)?;
-        file.into_inner().sync_all().await.map_err(io)?;
-        Ok(bytes)
+        out.file.flush().await.map_err(io)?;
+        out.file.into_inner().sync_all().await.map_err(io)?;
+        Ok(out.bytes)
     }
 
     async fn export_heartbeat(&self, job: &ExportJob) -> Result<()> {
