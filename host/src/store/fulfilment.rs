@@ -132,7 +132,7 @@ macro_rules! impl_fulfilment_store {
                         .bind(tenant_id)
                         .fetch_optional(&self.read)
                         .await?
-                        .ok_or($crate::store::StoreError::NotFound("cursor"))?,
+                        .ok_or($crate::store::StoreError::NotFound("reward"))?,
                     };
                     let filter = if status == "pending" {
                         "s.tenant_id = $1 AND s.state = 'pending' AND f.reward_id IS NULL \
