@@ -214,6 +214,11 @@ pub struct ServeArgs {
     /// Key cache and tombstone sweeping.
     #[command(flatten)]
     pub upkeep: UpkeepArgs,
+    /// Directory for CSV export files (default: `exports` in the data
+    /// directory). Replicas behind one load balancer should share it, or
+    /// a download may reach a replica without the file.
+    #[arg(long, env = "ARCADE_EXPORT_DIR")]
+    pub export_dir: Option<PathBuf>,
 }
 
 /// Caches and background upkeep.

@@ -100,6 +100,13 @@ pub async fn assemble(
     let sandbox = Arc::new(Sandbox::new(sandbox)?);
     let arcade = Arcade::new(store, sandbox, admin_token, secret).await?;
     arcade.register_bundled(crate::bundled::PLUGINS).await?;
+    let interrupted = arcade.fail_interrupted_exports().await?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "exports left running by a stopped replica marked failed"
+        );
+    }
     Ok(Arc::new(arcade))
 }
 
@@ -125,6 +132,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         parse_secret(args.secret.as_deref())?,
     )
     .await?;
+    arcade.set_export_dir(
+        args.export_dir
+            .clone()
+            .unwrap_or_else(|| args.store.data_dir.join("exports")),
+    );
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

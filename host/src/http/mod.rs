@@ -5,6 +5,7 @@ mod body;
 mod conn;
 mod enablements;
 mod error;
+mod exports;
 mod extract;
 pub mod guard;
 mod keys;
@@ -52,6 +53,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/tenants", post(create_tenant))
         .merge(keys::routes())
         .merge(enablements::routes())
+        .merge(exports::routes())
         .route("/v1/plugins", get(list_plugins))
         .route(
             "/v1/plugins/{name}/{version}/limits",

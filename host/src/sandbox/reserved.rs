@@ -28,6 +28,8 @@ pub const RESERVED_PREFIXES: &[&str] = &[
     "route_",
     "key_",
     "body_",
+    "export_",
+    "fulfilment_",
 ];
 
 /// Host codes reserved whole.
@@ -61,6 +63,10 @@ pub const RESERVED_CODES: &[&str] = &[
     "tier_in_use",
     "invalid_reason",
     "invalid_range",
+    "invalid_kind",
+    "invalid_status",
+    "invalid_cursor",
+    "invalid_fulfilment",
     "config_unchanged",
     "stock_below_claimed",
     "stock_short",

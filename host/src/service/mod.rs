@@ -8,6 +8,8 @@ mod audit;
 mod auth;
 mod calls;
 mod enablements;
+mod exports;
+mod fulfilment;
 mod groups;
 mod idempotency;
 mod inline;
@@ -40,6 +42,10 @@ pub use activities::{ActivityView, Fairness, NewActivity};
 pub use audit::AuditPage;
 pub use auth::{KEY_CACHE_TTL, Principal, generate_api_key};
 pub use enablements::{Audience, BulkEnablement, EnablementSpec, EnablementView, StageRequest};
+pub use exports::{ExportFile, ExportView, NewExport};
+pub use fulfilment::{
+    FulfilmentPage, FulfilmentQuery, FulfilmentView, ShipRequest, Shipment, WriteOffRequest,
+};
 pub use groups::{GroupFilter, GroupPatch, NewGroup};
 pub use keys::{IssuedKey, KeyView};
 pub use ledger::{Balances, EventPage, EventView};
@@ -86,6 +92,8 @@ pub struct Arcade {
     loading: single_flight::SingleFlight,
     /// Plugins whose calls skip the inline attempt for now.
     offloads: inline::Offloads,
+    /// Where export files are written (`--export-dir`).
+    export_dir: RwLock<std::path::PathBuf>,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -127,6 +135,7 @@ impl Arcade {
             lanes: lane::Lanes::default(),
             loading: single_flight::SingleFlight::default(),
             offloads: inline::Offloads::default(),
+            export_dir: RwLock::new(std::env::temp_dir().join("arcade-exports")),
         })
     }
 

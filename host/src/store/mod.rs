@@ -18,6 +18,8 @@ use async_trait::async_trait;
 mod action;
 mod batch;
 pub mod enablements;
+pub mod exports;
+pub mod fulfilment;
 pub mod keys;
 pub mod postgres;
 mod records;
@@ -31,6 +33,8 @@ pub use action::{
     StateWrite, StoredResponse, TimerChange,
 };
 pub use enablements::{Announcement, Enablement, EnablementStore};
+pub use exports::{ExportJob, ExportStore, RewardExport};
+pub use fulfilment::{FulfilmentItem, FulfilmentStore, Refusal, Settlement};
 pub use keys::{KeyInfo, KeyStore, NewKey};
 pub use records::{
     Activity, ActivityStatus, ApiKey, AuditEntry, Conversion, DueTimer, EventRecord, EventRow,
@@ -86,7 +90,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The storage boundary the rest of the host talks to.
 #[async_trait]
-pub trait Store: KeyStore + TombstoneStore + EnablementStore + Send + Sync + 'static {
+pub trait Store:
+    KeyStore + TombstoneStore + EnablementStore + ExportStore + FulfilmentStore + Send + Sync + 'static
+{
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
 

@@ -396,6 +396,12 @@ super::enablements::impl_enablement_store!(
     sqlx::Postgres,
     event_lock = Some(TENANT_EVENT_LOCK)
 );
+super::exports::impl_export_store!(PgStore, sqlx::Postgres);
+super::fulfilment::impl_fulfilment_store!(
+    PgStore,
+    sqlx::Postgres,
+    event_lock = Some(TENANT_EVENT_LOCK)
+);
 
 super::sql::impl_store!(
     PgStore,

@@ -226,6 +226,8 @@ async fn commit_batch(write: SqlitePool, commits: Vec<ActionCommit>) -> Vec<Stor
 super::keys::impl_key_store!(SqliteStore, sqlx::Sqlite);
 super::sweep::impl_tombstone_store!(SqliteStore, sqlx::Sqlite);
 super::enablements::impl_enablement_store!(SqliteStore, sqlx::Sqlite, event_lock = None);
+super::exports::impl_export_store!(SqliteStore, sqlx::Sqlite);
+super::fulfilment::impl_fulfilment_store!(SqliteStore, sqlx::Sqlite, event_lock = None);
 
 super::sql::impl_store!(
     SqliteStore,
