@@ -28,6 +28,7 @@ pub const RESERVED_PREFIXES: &[&str] = &[
     "route_",
     "key_",
     "body_",
+    "simulation_",
 ];
 
 /// Host codes reserved whole.
@@ -63,6 +64,11 @@ pub const RESERVED_CODES: &[&str] = &[
     "invalid_range",
     "config_unchanged",
     "stock_below_claimed",
+    "over_budget",
+    "invalid_budget",
+    "invalid_audience",
+    "invalid_costs",
+    "invalid_simulation",
     "method_not_allowed",
     "uri_too_long",
     "headers_too_large",

@@ -19,6 +19,7 @@ mod output;
 mod plugins;
 mod replay;
 mod revisions;
+pub mod simulate;
 mod single_flight;
 pub mod stats;
 pub mod sweeper;
@@ -81,6 +82,8 @@ pub struct Arcade {
     loading: single_flight::SingleFlight,
     /// Plugins whose calls skip the inline attempt for now.
     offloads: inline::Offloads,
+    /// Background simulations on this replica.
+    simulations: simulate::Jobs,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -122,6 +125,7 @@ impl Arcade {
             lanes: lane::Lanes::default(),
             loading: single_flight::SingleFlight::default(),
             offloads: inline::Offloads::default(),
+            simulations: simulate::Jobs::default(),
         })
     }
 

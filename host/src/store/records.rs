@@ -177,6 +177,11 @@ pub struct Activity {
     pub revised_by: String,
     /// Creation time, ms since epoch.
     pub created_at: i64,
+    /// The reward budget in fen, if any.
+    pub budget_fen: Option<i64>,
+    /// Unit costs in fen by reward item (a JSON object) the budget is
+    /// counted in.
+    pub budget_costs: String,
 }
 
 /// A stock pool's level.

@@ -117,6 +117,8 @@ fn activity(id: &str) -> Activity {
         created_at: NOW,
         revision: 1,
         revised_by: "key-1".into(),
+        budget_fen: None,
+        budget_costs: "{}".into(),
     }
 }
 

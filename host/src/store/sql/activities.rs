@@ -7,7 +7,8 @@ use crate::store::{Activity, ActivityStatus, StockLevel, StoreError};
 macro_rules! activity_cols {
     () => {
         "id, tenant_id, group_id, plugin, plugin_version, plugin_sha256, config, timezone, \
-         starts_at, ends_at, status, key_commitment, created_at, revision, revised_by"
+         starts_at, ends_at, status, key_commitment, created_at, revision, revised_by, \
+         budget_fen, budget_costs"
     };
 }
 pub(in crate::store) use activity_cols;
@@ -30,6 +31,8 @@ pub(in crate::store) struct ActivityRow {
     created_at: i64,
     revision: i64,
     revised_by: String,
+    budget_fen: Option<i64>,
+    budget_costs: String,
 }
 
 impl TryFrom<ActivityRow> for Activity {
@@ -53,6 +56,8 @@ impl TryFrom<ActivityRow> for Activity {
             created_at: r.created_at,
             revision: r.revision,
             revised_by: r.revised_by,
+            budget_fen: r.budget_fen,
+            budget_costs: r.budget_costs,
         })
     }
 }
@@ -123,7 +128,7 @@ macro_rules! impl_activities {
                         "INSERT INTO activities (",
                         sql::activities::activity_cols!(),
                         ") \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $16)"
                     ))
                     .bind(&a.id)
                     .bind(&a.tenant_id)
@@ -139,6 +144,8 @@ macro_rules! impl_activities {
                     .bind(&a.key_commitment)
                     .bind(a.created_at)
                     .bind(&a.revised_by)
+                    .bind(a.budget_fen)
+                    .bind(&a.budget_costs)
                     .execute(&mut *tx)
                     .await
                     .map_err(sql::classify("activity"))?;
