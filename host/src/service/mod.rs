@@ -35,7 +35,7 @@ use crate::sandbox::{Limits, Plugin, Sandbox};
 use crate::store::{Activity, ApiKey, Store};
 
 pub use actions::{ActionRequest, PAYLOAD_LIMIT_BYTES};
-pub use activities::{ActivityView, Fairness, NewActivity};
+pub use activities::{ActivityView, DEFAULT_TIMEZONE, Fairness, NewActivity};
 pub use audit::AuditPage;
 pub use auth::{KEY_CACHE_TTL, Principal, generate_api_key};
 pub use groups::{GroupFilter, GroupPatch, NewGroup};
