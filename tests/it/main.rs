@@ -18,6 +18,7 @@ mod red_packet;
 mod replay;
 mod revisions;
 mod sandbox;
+mod simulate;
 mod stats;
 mod store;
 mod support;
