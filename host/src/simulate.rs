@@ -82,7 +82,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 std::thread::sleep(Duration::from_millis(500));
                 let (done, total) = (progress.done.load(Relaxed), progress.total.load(Relaxed));
                 if !finished.load(Relaxed) {
-                    let pct = if total == 0 { 100 } else { done * 100 / total };
+                    let pct = (done * 100).checked_div(total).unwrap_or(100);
                     eprintln!("simulated {done}/{total} actions ({pct}%)");
                 }
             }
