@@ -27,6 +27,9 @@ pub enum Command {
     /// Re-run a stored outcome and check it reproduces exactly; exits 0 on
     /// a match and 1 on a mismatch.
     Replay(ReplayArgs),
+    /// Simulate a draft config against an expected audience, without a
+    /// server: progress on stderr, the JSON report on stdout.
+    Simulate(SimulateArgs),
 }
 
 /// Where data lives.
@@ -249,6 +252,49 @@ pub struct ReplayArgs {
     #[arg(long, env = "ARCADE_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
     /// Sandbox limits.
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// `arcade simulate`.
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["plugin", "plugin_file"]))]
+pub struct SimulateArgs {
+    /// A bundled plugin, by name (`lucky-draw`, `group-buy`, ...).
+    #[arg(long, env = "ARCADE_SIMULATE_PLUGIN")]
+    pub plugin: Option<String>,
+    /// A plugin component file (`.wasm`) instead of a bundled one.
+    #[arg(long, env = "ARCADE_SIMULATE_PLUGIN_FILE")]
+    pub plugin_file: Option<PathBuf>,
+    /// The draft config, a JSON file.
+    #[arg(long, env = "ARCADE_SIMULATE_CONFIG")]
+    pub config: PathBuf,
+    /// The expected audience, a JSON file (as `audience` in
+    /// `POST /v1/activities/simulate`).
+    #[arg(long, env = "ARCADE_SIMULATE_AUDIENCE")]
+    pub audience: PathBuf,
+    /// Unit costs in fen by reward item, a JSON file (`{"p1": 5000}`).
+    #[arg(long, env = "ARCADE_SIMULATE_COSTS")]
+    pub costs: Option<PathBuf>,
+    /// The seed: the same seed gives the same report.
+    #[arg(long, env = "ARCADE_SIMULATE_SEED", default_value_t = 0)]
+    pub seed: u64,
+    /// Monte-Carlo runs.
+    #[arg(long, env = "ARCADE_SIMULATE_RUNS", default_value_t = crate::service::simulate::DEFAULT_RUNS)]
+    pub runs: u32,
+    /// Schedule start (RFC 3339; default: the current hour).
+    #[arg(long, env = "ARCADE_SIMULATE_STARTS_AT")]
+    pub starts_at: Option<String>,
+    /// Schedule end (RFC 3339; default: 24 hours after the start).
+    #[arg(long, env = "ARCADE_SIMULATE_ENDS_AT")]
+    pub ends_at: Option<String>,
+    /// IANA time zone.
+    #[arg(long, env = "ARCADE_SIMULATE_TIMEZONE", default_value = crate::service::DEFAULT_TIMEZONE)]
+    pub timezone: String,
+    /// Threads to run on (default: every core).
+    #[arg(long, env = "ARCADE_SIMULATE_THREADS")]
+    pub threads: Option<usize>,
+    /// Sandbox limits (the plugin cache is off unless `--cache-dir`).
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }

@@ -10,5 +10,6 @@ pub mod randomness;
 pub mod sandbox;
 pub mod server;
 pub mod service;
+pub mod simulate;
 pub mod store;
 pub mod text;

@@ -18,5 +18,8 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Simulate(args) => {
+            tokio::task::spawn_blocking(move || arcade_host::simulate::run(args)).await?
+        }
     }
 }

@@ -10,7 +10,7 @@ use crate::support::Db;
 
 both_backends!(
     an_activity_runs_in_the_groups_it_is_enabled_in,
-    audience_rules_follow_group_changes,
+    targeting_rules_follow_group_changes,
     a_group_share_of_stock_is_its_own,
     staged_mode_admits_only_the_test_group,
     schedule_boundaries_are_announced_once,
@@ -228,14 +228,14 @@ async fn an_activity_runs_in_the_groups_it_is_enabled_in(db: Db) {
     assert_eq!(r.status, 404, "{r:?}");
 }
 
-async fn audience_rules_follow_group_changes(db: Db) {
+async fn targeting_rules_follow_group_changes(db: Db) {
     let s = Server::start(db).await;
     let t = s.tenant("t").await;
     let vip = group(&s, &t, "vip", "初级", &["vip"]).await;
     let high = group(&s, &t, "high", "高级", &[]).await;
     let plain = group(&s, &t, "plain", "初级", &[]).await;
     let id = s.activity(&t, "lucky-draw", draw(1000)).await;
-    let path = format!("/v1/activities/{id}/audience");
+    let path = format!("/v1/activities/{id}/targeting");
 
     let r = put(
         &s,

@@ -21,6 +21,7 @@ mod red_packet;
 mod replay;
 mod revisions;
 mod sandbox;
+mod simulate;
 mod stats;
 mod store;
 mod support;

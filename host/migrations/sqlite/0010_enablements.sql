@@ -1,6 +1,6 @@
 -- One activity on many groups. An activity is enabled in its home group
 -- (activities.group_id) and in every group listed here: explicitly, or by
--- its audience rules (every group of a tier or with a tag), re-evaluated
+-- its targeting rules (every group of a tier or with a tag), re-evaluated
 -- whenever a group or the rules change. Each enablement may override the
 -- schedule, switch the group off, and carve a share of stock pools out
 -- for the group (a stock row named pool || char(31) || group_id).
@@ -18,8 +18,8 @@ CREATE TABLE activity_groups (
 );
 CREATE INDEX activity_groups_group ON activity_groups (group_id);
 
--- Audience rules (JSON arrays) and staged mode (only the test group acts).
-ALTER TABLE activities ADD COLUMN audience TEXT NOT NULL DEFAULT '{"tiers":[],"tags":[]}';
+-- Targeting rules (JSON arrays) and staged mode (only the test group acts).
+ALTER TABLE activities ADD COLUMN targeting TEXT NOT NULL DEFAULT '{"tiers":[],"tags":[]}';
 ALTER TABLE activities ADD COLUMN staged_group_id TEXT NULL;
 -- Schedule events announced by the schedule worker.
 ALTER TABLE activities ADD COLUMN announced TEXT NOT NULL DEFAULT '';

@@ -1,4 +1,4 @@
-//! One activity on many groups: enablements, bulk changes, audience
+//! One activity on many groups: enablements, bulk changes, targeting
 //! rules, staged mode, reward unit costs, and the conversions platforms
 //! report. Owners and operators change them; analysts read.
 
@@ -14,7 +14,7 @@ use super::AppState;
 use super::extract::{Caller, JsonBody, Path};
 use crate::error::Result;
 use crate::service::stats::NewConversion;
-use crate::service::{Arcade, Audience, BulkEnablement, EnablementSpec, StageRequest};
+use crate::service::{Arcade, BulkEnablement, EnablementSpec, StageRequest, Targeting};
 use crate::store::Role;
 
 /// The enablement routes.
@@ -27,8 +27,8 @@ pub(super) fn routes() -> Router<Arc<Arcade>> {
             put(enable).delete(remove),
         )
         .route(
-            "/v1/activities/{id}/audience",
-            get(audience).put(set_audience),
+            "/v1/activities/{id}/targeting",
+            get(targeting).put(set_targeting),
         )
         .route("/v1/activities/{id}/stage", post(stage))
         .route("/v1/activities/{id}/go-live", post(go_live))
@@ -123,26 +123,26 @@ async fn bulk(
     Ok(Json(json!({"changed": changed})).into_response())
 }
 
-async fn audience(
+async fn targeting(
     State(a): AppState,
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
-    Ok(Json(a.audience(tenant, &id).await?).into_response())
+    Ok(Json(a.targeting(tenant, &id).await?).into_response())
 }
 
-async fn set_audience(
+async fn set_targeting(
     State(a): AppState,
     Caller(c): Caller,
     Path(id): Path<String>,
-    JsonBody(b): JsonBody<Audience>,
+    JsonBody(b): JsonBody<Targeting>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
-    let audience = a.set_audience(tenant, &id, b).await?;
-    a.record_audit(&c, tenant, "activity.audience", &id, json!(audience))
+    let targeting = a.set_targeting(tenant, &id, b).await?;
+    a.record_audit(&c, tenant, "activity.targeting", &id, json!(targeting))
         .await?;
-    Ok(Json(audience).into_response())
+    Ok(Json(targeting).into_response())
 }
 
 async fn stage(

@@ -27,6 +27,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{Error, Result};
 use crate::sandbox::LimitOverrides;
+use crate::service::simulate::SimulationRequest;
 use crate::service::{
     ActionRequest, Arcade, ConfigChange, GroupFilter, GroupPatch, NewActivity, NewGroup,
     PAYLOAD_LIMIT_BYTES, StatsRange,
@@ -66,6 +67,8 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/activities", post(create_activity).get(list_activities))
         .route("/v1/activities/{id}", get(get_activity))
         .route("/v1/activities/pause-all", post(pause_all))
+        .route("/v1/activities/simulate", post(simulate))
+        .route("/v1/simulations/{id}", get(get_simulation))
         .route("/v1/activities/{id}/config", put(revise_config))
         .route("/v1/activities/{id}/revisions", get(list_revisions))
         .route(
@@ -287,6 +290,30 @@ async fn get_activity(
 ) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
     Ok(Json(a.activity_view(tenant, &id).await?).into_response())
+}
+
+/// A simulation changes nothing, so it leaves no audit entry; it runs
+/// plugin code at length, so only managers may start one.
+async fn simulate(
+    State(a): AppState,
+    Caller(c): Caller,
+    JsonBody(req): JsonBody<SimulationRequest>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::MANAGE)?;
+    if req.background {
+        let job = a.start_simulation(tenant, req).await?;
+        return Ok((StatusCode::ACCEPTED, Json(job)).into_response());
+    }
+    Ok(Json(a.simulate(tenant, req).await?).into_response())
+}
+
+async fn get_simulation(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::MANAGE)?;
+    Ok(Json(a.simulation(tenant, &id)?).into_response())
 }
 
 async fn pause_all(State(a): AppState, Caller(c): Caller) -> Result<Response> {

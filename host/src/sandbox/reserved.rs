@@ -30,6 +30,7 @@ pub const RESERVED_PREFIXES: &[&str] = &[
     "body_",
     "export_",
     "fulfilment_",
+    "simulation_",
 ];
 
 /// Host codes reserved whole.
@@ -74,6 +75,10 @@ pub const RESERVED_CODES: &[&str] = &[
     "invalid_selection",
     "invalid_costs",
     "invalid_conversion",
+    "over_budget",
+    "invalid_budget",
+    "invalid_audience",
+    "invalid_simulation",
     "method_not_allowed",
     "uri_too_long",
     "headers_too_large",

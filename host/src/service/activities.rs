@@ -8,11 +8,14 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::simulate::{Audience, BudgetCheck, BudgetScope};
 use super::{ACTIVITY_CACHE_TTL, Arcade, LoadedActivity, blocking};
 use crate::clock::{now_ms, parse_rfc3339, parse_timezone, to_rfc3339};
 use crate::error::{Error, Result};
 use crate::randomness;
-use crate::sandbox::{CallContext, CallIo, LimitOverrides, Mode};
+use crate::sandbox::{
+    CallContext, CallIo, LimitOverrides, Limits, Mode, Plugin, Sandbox, StockPools,
+};
 use crate::store::{Activity, ActivityStatus, StockLevel};
 
 /// Default time zone of an activity.
@@ -41,9 +44,21 @@ pub struct NewActivity {
     #[serde(default)]
     pub ends_at: Option<String>,
     /// Unit cost in fen of reward items (prize ids, coupon templates,
-    /// `points`, ticket names), for the cost and ROI statistics.
+    /// `points`, ticket names), for the cost and ROI statistics and the
+    /// budget check.
     #[serde(default)]
-    pub costs: Option<BTreeMap<String, i64>>,
+    pub costs: BTreeMap<String, i64>,
+    /// Reward budget in fen: the config is simulated first, and a P95
+    /// cost above it refused unless `accept_over_budget`.
+    #[serde(default)]
+    pub budget_fen: Option<i64>,
+    /// The audience to simulate the budget with (default: the group's
+    /// reported members, see `simulate/budget.rs`).
+    #[serde(default)]
+    pub audience: Option<Audience>,
+    /// Save even if the simulated P95 cost is above the budget.
+    #[serde(default)]
+    pub accept_over_budget: bool,
 }
 
 /// Most items a costs map may name.
@@ -120,6 +135,8 @@ pub struct ActivityView {
     pub staged_group_id: Option<String>,
     /// Unit costs in fen of reward items.
     pub costs: BTreeMap<String, i64>,
+    /// Reward budget in fen, if any.
+    pub budget_fen: Option<i64>,
 }
 
 /// A group's share of a stock pool.
@@ -197,7 +214,30 @@ impl Arcade {
             ));
         }
         let (config, stock) = self.validated_config(&rec, &req.config).await?;
-        let costs = check_costs(&req.costs.clone().unwrap_or_default())?;
+        let costs = check_costs(&req.costs)?;
+        if let Some(budget_fen) = req.budget_fen {
+            let scope = BudgetScope {
+                tenant_id,
+                group_id: &req.group_id,
+                plugin: &rec.name,
+                plugin_version: &rec.version,
+                timezone: tz_name,
+                starts_at,
+                ends_at,
+            };
+            let check = BudgetCheck {
+                budget_fen,
+                costs: req.costs.clone(),
+                audience: req.audience.clone(),
+                accept_over_budget: req.accept_over_budget,
+            };
+            self.check_budget(&scope, &req.config, &check).await?;
+        } else if req.audience.is_some() || req.accept_over_budget {
+            return Err(Error::invalid(
+                "invalid_budget",
+                "audience and accept_over_budget go with a budget_fen",
+            ));
+        }
 
         let id = uuid::Uuid::now_v7().to_string();
         let activity = Activity {
@@ -216,9 +256,10 @@ impl Arcade {
             ends_at,
             status: ActivityStatus::Active,
             created_at: now_ms(),
-            audience: r#"{"tiers":[],"tags":[]}"#.to_owned(),
+            targeting: r#"{"tiers":[],"tags":[]}"#.to_owned(),
             staged_group_id: None,
             costs,
+            budget_fen: req.budget_fen,
         };
         self.store.create_activity(&activity, &stock).await?;
         self.activity_view(tenant_id, &activity.id).await
@@ -231,28 +272,11 @@ impl Arcade {
         rec: &crate::store::PluginRecord,
         config: &serde_json::Value,
     ) -> Result<(String, Vec<(String, i64)>)> {
-        if !config.is_object() {
-            return Err(Error::invalid(
-                "invalid_config",
-                "config must be a JSON object",
-            ));
-        }
-        crate::text::check_json("config", config)?;
-        // Before the plugin sees it: numbers must fit the i64 columns and
-        // s64 fields they may end up in, whatever the plugin makes of them.
-        let out_of_range = crate::text::out_of_range(config);
-        if !out_of_range.is_empty() {
-            return Err(Error::InvalidConfig(out_of_range));
-        }
-        let config = config.to_string();
         let plugin = self.compiled(&rec.sha256).await?;
         let overrides: LimitOverrides = serde_json::from_str(&rec.limits).unwrap_or_default();
         let limits = self.sandbox.limits_for(&plugin.manifest.budget, &overrides);
-        let (sandbox, p, cfg) = (self.sandbox.clone(), plugin.clone(), config.clone());
-        let stock = blocking(move || sandbox.validate_config(&p, &limits, &cfg))
-            .await??
-            .map_err(Error::InvalidConfig)?;
-        Ok((config, stock))
+        let (sandbox, cfg) = (self.sandbox.clone(), config.clone());
+        blocking(move || checked_config(&sandbox, &plugin, &limits, &cfg)).await?
     }
 
     /// Load an activity for running, from the cache when fresh. Foreign
@@ -455,6 +479,34 @@ impl Arcade {
     }
 }
 
+/// `config` as stored, with its stock pools, once the host's checks and
+/// `plugin`'s `validate-config` accept it (blocking).
+pub(crate) fn checked_config(
+    sandbox: &Sandbox,
+    plugin: &Plugin,
+    limits: &Limits,
+    config: &serde_json::Value,
+) -> Result<(String, StockPools)> {
+    if !config.is_object() {
+        return Err(Error::invalid(
+            "invalid_config",
+            "config must be a JSON object",
+        ));
+    }
+    crate::text::check_json("config", config)?;
+    // Before the plugin sees it: numbers must fit the i64 columns and
+    // s64 fields they may end up in, whatever the plugin makes of them.
+    let out_of_range = crate::text::out_of_range(config);
+    if !out_of_range.is_empty() {
+        return Err(Error::InvalidConfig(out_of_range));
+    }
+    let config = config.to_string();
+    let stock = sandbox
+        .validate_config(plugin, limits, &config)?
+        .map_err(Error::InvalidConfig)?;
+    Ok((config, stock))
+}
+
 /// User ids are the platform's; they must be short and printable.
 pub(crate) fn check_user_id(user_id: &str) -> Result<()> {
     if user_id.is_empty()
@@ -507,5 +559,6 @@ fn view_of(a: Activity, all_stock: Vec<StockLevel>, now: i64) -> ActivityView {
         group_shares,
         staged_group_id: a.staged_group_id,
         costs: serde_json::from_str(&a.costs).unwrap_or_default(),
+        budget_fen: a.budget_fen,
     }
 }

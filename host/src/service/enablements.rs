@@ -1,7 +1,7 @@
 //! One activity on many groups. An activity is always enabled in its home
 //! group (the one it was created in) unless an enablement row for that
 //! group says otherwise, and in every other group that has a row: set by
-//! an operator (`explicit`), or by the activity's audience rules (`rule`:
+//! an operator (`explicit`), or by the activity's targeting rules (`rule`:
 //! every group of some tiers or with some tags, re-evaluated whenever a
 //! group is created or changed and whenever the rules change). A row may
 //! switch its group off, override the schedule, and reserve a share of
@@ -57,11 +57,11 @@ pub struct BulkEnablement {
     pub enabled: bool,
 }
 
-/// An activity's audience rules: enabled in every group of one of `tiers`
+/// An activity's targeting rules: enabled in every group of one of `tiers`
 /// or with one of `tags`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Audience {
+pub struct Targeting {
     /// Tiers, from the tenant's list.
     #[serde(default)]
     pub tiers: Vec<String>,
@@ -70,7 +70,7 @@ pub struct Audience {
     pub tags: Vec<String>,
 }
 
-impl Audience {
+impl Targeting {
     fn matches(&self, g: &Group) -> bool {
         self.tiers.contains(&g.tier) || g.tags.iter().any(|t| self.tags.contains(t))
     }
@@ -290,7 +290,7 @@ impl Arcade {
 
     /// Remove a group's enablement (its unclaimed shares go back to the
     /// shared pools). The home group returns to its default: enabled on
-    /// the activity's schedule. A group an audience rule matches gets its
+    /// the activity's schedule. A group an targeting rule matches gets its
     /// rule enablement back.
     pub async fn remove_group(&self, tenant_id: &str, id: &str, group_id: &str) -> Result<()> {
         let a = self.tenant_activity(tenant_id, id).await?;
@@ -298,7 +298,7 @@ impl Arcade {
             return Err(Error::not_found("group enablement", group_id));
         }
         self.forget_activity(id);
-        self.sync_audience(&a).await
+        self.sync_targeting(&a).await
     }
 
     /// Enable or disable in bulk; returns the groups changed.
@@ -365,62 +365,62 @@ impl Arcade {
             .collect())
     }
 
-    /// Replace the activity's audience rules and apply them at once.
-    pub async fn set_audience(
+    /// Replace the activity's targeting rules and apply them at once.
+    pub async fn set_targeting(
         &self,
         tenant_id: &str,
         id: &str,
-        audience: Audience,
-    ) -> Result<Audience> {
+        targeting: Targeting,
+    ) -> Result<Targeting> {
         let mut a = self.tenant_activity(tenant_id, id).await?;
         let tiers = self.tiers(tenant_id).await?;
-        if let Some(t) = audience.tiers.iter().find(|t| !tiers.contains(t)) {
+        if let Some(t) = targeting.tiers.iter().find(|t| !tiers.contains(t)) {
             return Err(Error::invalid(
                 "invalid_tier",
                 format!("{t:?} is not one of the tenant's tiers {tiers:?}"),
             ));
         }
-        let audience = Audience {
+        let targeting = Targeting {
             tiers: {
-                let mut t = audience.tiers;
+                let mut t = targeting.tiers;
                 t.sort();
                 t.dedup();
                 t
             },
-            tags: check_tags(&audience.tags)?,
+            tags: check_tags(&targeting.tags)?,
         };
-        a.audience = serde_json::to_string(&audience).expect("audience serializes");
-        self.store.set_audience(id, &a.audience).await?;
-        self.sync_audience(&a).await?;
+        a.targeting = serde_json::to_string(&targeting).expect("targeting serializes");
+        self.store.set_targeting(id, &a.targeting).await?;
+        self.sync_targeting(&a).await?;
         self.forget_activity(id);
-        Ok(audience)
+        Ok(targeting)
     }
 
-    /// The activity's audience rules.
-    pub async fn audience(&self, tenant_id: &str, id: &str) -> Result<Audience> {
+    /// The activity's targeting rules.
+    pub async fn targeting(&self, tenant_id: &str, id: &str) -> Result<Targeting> {
         let a = self.tenant_activity(tenant_id, id).await?;
-        Ok(parse_audience(&a))
+        Ok(parse_targeting(&a))
     }
 
-    /// Re-evaluate the audience rules of every activity of the tenant (a
+    /// Re-evaluate the targeting rules of every activity of the tenant (a
     /// group was created or changed).
-    pub(crate) async fn sync_audiences(&self, tenant_id: &str) -> Result<()> {
+    pub(crate) async fn sync_targetings(&self, tenant_id: &str) -> Result<()> {
         for a in self.store.activities(tenant_id, None).await? {
-            if !parse_audience(&a).is_empty() {
-                self.sync_audience(&a).await?;
+            if !parse_targeting(&a).is_empty() {
+                self.sync_targeting(&a).await?;
                 self.forget_activity(&a.id);
             }
         }
         Ok(())
     }
 
-    async fn sync_audience(&self, a: &Activity) -> Result<()> {
-        let audience = parse_audience(a);
+    async fn sync_targeting(&self, a: &Activity) -> Result<()> {
+        let targeting = parse_targeting(a);
         let groups = self.store.groups(&a.tenant_id).await?;
         let rows = self.store.enablements(&a.id).await?;
         let add: Vec<String> = groups
             .iter()
-            .filter(|g| audience.matches(g) && !rows.iter().any(|e| e.group_id == g.id))
+            .filter(|g| targeting.matches(g) && !rows.iter().any(|e| e.group_id == g.id))
             .map(|g| g.id.clone())
             .collect();
         let remove: Vec<String> = rows
@@ -429,7 +429,7 @@ impl Arcade {
             .filter(|e| {
                 !groups
                     .iter()
-                    .any(|g| g.id == e.group_id && audience.matches(g))
+                    .any(|g| g.id == e.group_id && targeting.matches(g))
             })
             .map(|e| e.group_id.clone())
             .collect();
@@ -454,8 +454,8 @@ impl Arcade {
     }
 }
 
-fn parse_audience(a: &Activity) -> Audience {
-    serde_json::from_str(&a.audience).unwrap_or_default()
+fn parse_targeting(a: &Activity) -> Targeting {
+    serde_json::from_str(&a.targeting).unwrap_or_default()
 }
 
 fn home_view(a: &Activity) -> EnablementView {

@@ -181,7 +181,7 @@ impl Arcade {
             created_at: now_ms(),
         };
         self.store.create_group(tenant_id, &group).await?;
-        self.sync_audiences(tenant_id).await?;
+        self.sync_targetings(tenant_id).await?;
         Ok(group)
     }
 
@@ -205,7 +205,7 @@ impl Arcade {
         if !self.store.update_group(tenant_id, &group).await? {
             return Err(Error::not_found("group", id));
         }
-        self.sync_audiences(tenant_id).await?;
+        self.sync_targetings(tenant_id).await?;
         Ok(group)
     }
 

@@ -23,6 +23,7 @@ mod plugins;
 mod replay;
 mod revisions;
 pub mod schedule;
+pub mod simulate;
 mod single_flight;
 pub mod stats;
 pub mod sweeper;
@@ -38,10 +39,10 @@ use crate::sandbox::{Limits, Plugin, Sandbox};
 use crate::store::{Activity, ApiKey, Store};
 
 pub use actions::{ActionRequest, PAYLOAD_LIMIT_BYTES};
-pub use activities::{ActivityView, Fairness, NewActivity};
+pub use activities::{ActivityView, DEFAULT_TIMEZONE, Fairness, NewActivity};
 pub use audit::AuditPage;
 pub use auth::{KEY_CACHE_TTL, Principal, generate_api_key};
-pub use enablements::{Audience, BulkEnablement, EnablementSpec, EnablementView, StageRequest};
+pub use enablements::{BulkEnablement, EnablementSpec, EnablementView, StageRequest, Targeting};
 pub use exports::{ExportFile, ExportView, NewExport};
 pub use fulfilment::{
     FulfilmentPage, FulfilmentQuery, FulfilmentView, ShipRequest, Shipment, WriteOffRequest,
@@ -94,6 +95,8 @@ pub struct Arcade {
     offloads: inline::Offloads,
     /// Where export files are written (`--export-dir`).
     export_dir: RwLock<std::path::PathBuf>,
+    /// Background simulations on this replica.
+    simulations: simulate::Jobs,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -136,6 +139,7 @@ impl Arcade {
             loading: single_flight::SingleFlight::default(),
             offloads: inline::Offloads::default(),
             export_dir: RwLock::new(std::env::temp_dir().join("arcade-exports")),
+            simulations: simulate::Jobs::default(),
         })
     }
 

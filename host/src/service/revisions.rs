@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::store::{Revision, StoreError};
 
 use super::activities::ActivityView;
+use super::simulate::{Audience, BudgetCheck, BudgetScope};
 
 /// Longest reason, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
@@ -33,6 +34,14 @@ pub struct ConfigChange {
     /// do not overwrite each other unseen.
     #[serde(default)]
     pub base_revision: Option<i64>,
+    /// For an activity with a budget: the audience to simulate the new
+    /// config with (default: the group's reported members).
+    #[serde(default)]
+    pub audience: Option<Audience>,
+    /// Save even if the new config's simulated P95 cost is above the
+    /// activity's budget.
+    #[serde(default)]
+    pub accept_over_budget: bool,
 }
 
 /// A revision as the API shows it.
@@ -125,6 +134,10 @@ impl Arcade {
                 format!("reason must be 1 to {MAX_REASON_CHARS} characters"),
             ));
         }
+        let budget = BudgetInputs {
+            audience: change.audience,
+            accept_over_budget: change.accept_over_budget,
+        };
         self.apply_revision(
             tenant_id,
             id,
@@ -132,6 +145,7 @@ impl Arcade {
             reason,
             author,
             change.base_revision,
+            Some(budget),
         )
         .await
     }
@@ -153,7 +167,9 @@ impl Arcade {
         let config: Value = serde_json::from_str(&old.config)
             .map_err(|e| Error::Internal(format!("stored revision is not JSON: {e}")))?;
         let reason = format!("rollback to revision {to}");
-        self.apply_revision(tenant_id, id, &config, &reason, author, None)
+        // A rollback restores a config that was accepted before; it is not
+        // held up by the budget check again.
+        self.apply_revision(tenant_id, id, &config, &reason, author, None, None)
             .await
     }
 
@@ -170,6 +186,7 @@ impl Arcade {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn apply_revision(
         &self,
         tenant_id: &str,
@@ -178,6 +195,7 @@ impl Arcade {
         reason: &str,
         author: &str,
         base: Option<i64>,
+        budget: Option<BudgetInputs>,
     ) -> Result<ActivityView> {
         let current = match self.store.activity(id).await? {
             Some(a) if a.tenant_id == tenant_id => a,
@@ -202,6 +220,33 @@ impl Arcade {
                 "the config is the same as the current revision's",
             ));
         }
+        match (current.budget_fen, budget) {
+            (Some(budget_fen), Some(inputs)) => {
+                let scope = BudgetScope {
+                    tenant_id,
+                    group_id: &current.group_id,
+                    plugin: &current.plugin,
+                    plugin_version: &current.plugin_version,
+                    timezone: &current.timezone,
+                    starts_at: current.starts_at,
+                    ends_at: current.ends_at,
+                };
+                let check = BudgetCheck {
+                    budget_fen,
+                    costs: serde_json::from_str(&current.costs).unwrap_or_default(),
+                    audience: inputs.audience,
+                    accept_over_budget: inputs.accept_over_budget,
+                };
+                self.check_budget(&scope, config, &check).await?;
+            }
+            (None, Some(inputs)) if inputs.audience.is_some() || inputs.accept_over_budget => {
+                return Err(Error::invalid(
+                    "invalid_budget",
+                    "the activity has no budget; audience and accept_over_budget do not apply",
+                ));
+            }
+            _ => {}
+        }
         let revision = Revision {
             activity_id: id.to_owned(),
             revision: current.revision + 1,
@@ -225,6 +270,12 @@ impl Arcade {
         self.forget_activity(id);
         self.activity_view(tenant_id, id).await
     }
+}
+
+/// The budget part of a config change.
+struct BudgetInputs {
+    audience: Option<Audience>,
+    accept_over_budget: bool,
 }
 
 fn revision_conflict(current: i64) -> Error {

@@ -1,5 +1,5 @@
 //! One activity on many groups: enablements with their overrides, the
-//! stock shares carved out for a group, audience rules, staged mode and
+//! stock shares carved out for a group, targeting rules, staged mode and
 //! the schedule announcements. [`impl_enablement_store!`] expands the same
 //! statements for both backends.
 //!
@@ -42,7 +42,7 @@ pub struct Enablement {
     pub activity_id: String,
     /// The group.
     pub group_id: String,
-    /// `explicit` (set by an operator) or `rule` (an audience rule
+    /// `explicit` (set by an operator) or `rule` (an targeting rule
     /// matches the group).
     pub source: String,
     /// Off: the group refuses actions (`group_disabled`).
@@ -99,8 +99,8 @@ pub trait EnablementStore {
         remove: &[String],
         now: i64,
     ) -> StoreResult<()>;
-    /// Store an activity's audience rules (JSON).
-    async fn set_audience(&self, activity_id: &str, audience: &str) -> StoreResult<()>;
+    /// Store an activity's targeting rules (JSON).
+    async fn set_targeting(&self, activity_id: &str, targeting: &str) -> StoreResult<()>;
     /// Put an activity in staged mode in `group`, or take it live (`None`).
     async fn set_staged(&self, activity_id: &str, group: Option<&str>) -> StoreResult<()>;
     /// Schedule boundaries passed by `now` and not yet announced.
@@ -376,10 +376,10 @@ macro_rules! impl_enablement_store {
                     Ok(())
                 }
 
-                async fn set_audience(&self, activity_id: &str, audience: &str) -> StoreResult<()> {
-                    let done = sqlx::query::<$db>("UPDATE activities SET audience = $2 WHERE id = $1")
+                async fn set_targeting(&self, activity_id: &str, targeting: &str) -> StoreResult<()> {
+                    let done = sqlx::query::<$db>("UPDATE activities SET targeting = $2 WHERE id = $1")
                         .bind(activity_id)
-                        .bind(audience)
+                        .bind(targeting)
                         .execute(&self.write)
                         .await?;
                     if done.rows_affected() == 0 {

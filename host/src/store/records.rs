@@ -177,13 +177,16 @@ pub struct Activity {
     pub revised_by: String,
     /// Creation time, ms since epoch.
     pub created_at: i64,
-    /// Audience rules, JSON `{"tiers": [...], "tags": [...]}`: the
+    /// Targeting rules, JSON `{"tiers": [...], "tags": [...]}`: the
     /// activity is enabled in every group they match.
-    pub audience: String,
+    pub targeting: String,
     /// In staged mode, the only group whose members may act.
     pub staged_group_id: Option<String>,
     /// Unit cost in fen of reward items, JSON map item id -> fen.
     pub costs: String,
+    /// The reward budget in fen, if any: configs are simulated against
+    /// it (in `costs`) on creation and on every config change.
+    pub budget_fen: Option<i64>,
 }
 
 /// A stock pool's level.

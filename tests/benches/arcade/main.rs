@@ -14,7 +14,9 @@
 //! (e) the hostile neighbour: one tenant's keyed draws alone and while
 //!     another floods a looping plugin, on both stores;
 //! (f) the operators' dashboard with 1,000,000 outcomes stored: how fast
-//!     the statistics rollup counts them, and `GET .../stats` under load.
+//!     the statistics rollup counts them, and `GET .../stats` under load;
+//! (g) the launch simulator: 100,000 simulated lucky draws through the
+//!     sandbox, against its target of 10 s (printed after (a)).
 //!
 //! The servers run in this process; the load comes from the `loadgen`
 //! binary of this crate, a separate process, with one keep-alive
@@ -30,7 +32,8 @@
 //! keyed, the baseline and pgbench back to back, so slow drift of the
 //! machine hits all four alike, and the table shows each one's median;
 //! `ARCADE_BENCH_OUTCOMES` the outcomes of (f) (default 1,000,000);
-//! `ARCADE_BENCH_SANDBOX_ONLY=1` runs (a) alone. No tracing subscriber is
+//! `ARCADE_BENCH_SIMULATED` the actions of (g) (default 100,000);
+//! `ARCADE_BENCH_SANDBOX_ONLY=1` runs (a) and (g) alone. No tracing subscriber is
 //! installed, so the host's logging costs next to nothing.
 
 mod baseline;
@@ -42,6 +45,7 @@ mod pg;
 mod report;
 mod sandbox;
 mod server;
+mod simulate;
 
 /// The allocator `arcade` itself uses, so the in-process server is measured as shipped.
 #[global_allocator]
@@ -339,6 +343,9 @@ fn main() -> anyhow::Result<()> {
     eprintln!("(a) sandbox vs native, {iters} iterations ...");
     let sandbox = sandbox::bench_sandbox(iters)?;
     sandbox::print_sandbox(&sandbox, cores);
+    let simulated = env_num("ARCADE_BENCH_SIMULATED", 100_000);
+    eprintln!("(g) launch simulator, {simulated} actions ...");
+    simulate::print_simulate(&simulate::bench_simulate(simulated)?);
     if std::env::var_os("ARCADE_BENCH_SANDBOX_ONLY").is_some() {
         return Ok(());
     }

@@ -117,9 +117,10 @@ fn activity(id: &str) -> Activity {
         created_at: NOW,
         revision: 1,
         revised_by: "key-1".into(),
-        audience: r#"{"tiers":[],"tags":[]}"#.into(),
+        targeting: r#"{"tiers":[],"tags":[]}"#.into(),
         staged_group_id: None,
         costs: "{}".into(),
+        budget_fen: None,
     }
 }
 

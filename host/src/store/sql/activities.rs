@@ -7,8 +7,8 @@ use crate::store::{Activity, ActivityStatus, StockLevel, StoreError};
 macro_rules! activity_cols {
     () => {
         "id, tenant_id, group_id, plugin, plugin_version, plugin_sha256, config, timezone, \
-         starts_at, ends_at, status, key_commitment, created_at, revision, revised_by, audience, \
-         staged_group_id, costs"
+         starts_at, ends_at, status, key_commitment, created_at, revision, revised_by, targeting, \
+         staged_group_id, costs, budget_fen"
     };
 }
 pub(in crate::store) use activity_cols;
@@ -31,9 +31,10 @@ pub(in crate::store) struct ActivityRow {
     created_at: i64,
     revision: i64,
     revised_by: String,
-    audience: String,
+    targeting: String,
     staged_group_id: Option<String>,
     costs: String,
+    budget_fen: Option<i64>,
 }
 
 impl TryFrom<ActivityRow> for Activity {
@@ -57,9 +58,10 @@ impl TryFrom<ActivityRow> for Activity {
             created_at: r.created_at,
             revision: r.revision,
             revised_by: r.revised_by,
-            audience: r.audience,
+            targeting: r.targeting,
             staged_group_id: r.staged_group_id,
             costs: r.costs,
+            budget_fen: r.budget_fen,
         })
     }
 }
@@ -130,7 +132,7 @@ macro_rules! impl_activities {
                         "INSERT INTO activities (",
                         sql::activities::activity_cols!(),
                         ") \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $16, $17)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $16, $17, $18)"
                     ))
                     .bind(&a.id)
                     .bind(&a.tenant_id)
@@ -146,9 +148,10 @@ macro_rules! impl_activities {
                     .bind(&a.key_commitment)
                     .bind(a.created_at)
                     .bind(&a.revised_by)
-                    .bind(&a.audience)
+                    .bind(&a.targeting)
                     .bind(&a.staged_group_id)
                     .bind(&a.costs)
+                    .bind(a.budget_fen)
                     .execute(&mut *tx)
                     .await
                     .map_err(sql::classify("activity"))?;
