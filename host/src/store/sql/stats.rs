@@ -119,12 +119,17 @@ macro_rules! impl_stats {
 
             impl $store {
                 async fn sql_stats_pending(&self, limit: i64) -> StoreResult<Vec<StatPending>> {
+                    // The queue's first rows are taken before the joins:
+                    // joined directly, SQLite's planner scanned every
+                    // outcome for each batch.
                     let rows = sqlx::query_as::<$db, PendingRow>(
                         "SELECT q.outcome_id, o.activity_id, COALESCE(o.group_id, a.group_id) AS group_id, a.timezone, o.user_id, \
                          o.rewards, o.created_at, a.costs, q.events \
-                         FROM stat_queue q JOIN outcomes o ON o.id = q.outcome_id \
+                         FROM (SELECT outcome_id, events FROM stat_queue \
+                               ORDER BY outcome_id LIMIT $1) q \
+                         JOIN outcomes o ON o.id = q.outcome_id \
                          JOIN activities a ON a.id = o.activity_id \
-                         ORDER BY q.outcome_id LIMIT $1",
+                         ORDER BY q.outcome_id",
                     )
                     .bind(limit)
                     .fetch_all(&self.read)
