@@ -142,7 +142,8 @@ async fn exports_equal_the_api(db: Db) {
             "fuel_used",
             "payload",
             "result",
-            "rewards"
+            "rewards",
+            "group_id"
         ]
     );
     assert_eq!(rows.len(), outcomes.len());
@@ -158,6 +159,7 @@ async fn exports_equal_the_api(db: Db) {
         assert_eq!(result, o["result"]);
         let granted: Value = serde_json::from_str(&row[7]).unwrap();
         assert_eq!(granted, o["rewards"]);
+        assert_eq!(row[8], o["group_id"].as_str().unwrap());
         rewards += granted.as_array().unwrap().len();
     }
     assert!(rewards > 0);
@@ -198,6 +200,7 @@ async fn exports_equal_the_api(db: Db) {
     let (header, rows) = download(&s, &analyst, &job).await;
     assert_eq!(header[0], "day (Asia/Shanghai)");
     assert_eq!(header[1], "actions");
+    assert_eq!(header[8..], ["cost_fen", "winners"]);
     let actions: i64 = rows.iter().map(|r| r[1].parse::<i64>().unwrap()).sum();
     assert_eq!(actions, 30);
 

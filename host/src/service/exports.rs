@@ -184,7 +184,13 @@ fn header(kind: Kind, tz: Tz) -> Vec<String> {
         Kind::Outcomes => {
             let mut h = plain(&["id", "user_id", "action"]);
             h.push(at("created_at"));
-            h.extend(plain(&["fuel_used", "payload", "result", "rewards"]));
+            h.extend(plain(&[
+                "fuel_used",
+                "payload",
+                "result",
+                "rewards",
+                "group_id",
+            ]));
             h
         }
         Kind::Rewards => {
@@ -216,6 +222,8 @@ fn header(kind: Kind, tz: Tz) -> Vec<String> {
                 "coupons",
                 "points",
                 "tickets",
+                "cost_fen",
+                "winners",
             ]));
             h
         }
@@ -232,6 +240,7 @@ fn outcome_record(tz: Tz, o: &OutcomeRecord) -> Vec<String> {
         text(&o.payload).into_owned(),
         text(&o.result).into_owned(),
         text(&o.rewards).into_owned(),
+        text(&o.group_id).into_owned(),
     ]
 }
 
@@ -265,6 +274,8 @@ fn stat_record(d: &StatDay) -> Vec<String> {
         d.coupons.to_string(),
         d.points.to_string(),
         d.tickets.to_string(),
+        d.cost_fen.to_string(),
+        d.winners.to_string(),
     ]
 }
 
