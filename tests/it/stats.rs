@@ -14,7 +14,8 @@ both_backends!(
     rollups_equal_a_recount_from_outcomes,
     stats_read_rules,
     costs_win_rates_and_roi,
-    completion_of_a_group_buy
+    completion_of_a_group_buy,
+    fission_counts_each_invitee_once_by_level
 );
 
 const HOUR_MS: i64 = 3_600_000;
@@ -423,4 +424,56 @@ async fn completion_of_a_group_buy(db: Db) {
     // A lucky draw has no completion measure.
     let draw = s.activity(&t, "lucky-draw", draw_config()).await;
     assert_eq!(stats(&s, &t, &draw, "").await["completion"], Value::Null);
+}
+
+/// Fission from `invite.accepted` events: each invitee counts once, at
+/// the level below its inviter, self-invites never, and levels carry
+/// across rollup batches.
+async fn fission_counts_each_invitee_once_by_level(db: Db) {
+    let s = Server::start(db).await;
+    let wasm = std::fs::read(env!("REFERRAL_WASM")).expect("referral plugin was built");
+    s.arcade.upload_plugin(wasm).await.expect("upload referral");
+    let t = s.tenant("t").await;
+    let id = s.activity(&t, "referral", json!({})).await;
+    let join = |user: &'static str, code: Option<&'static str>| {
+        let payload = code.map_or(json!({}), |c| json!({"invite_code": c}));
+        let (s, t, id) = (&s, &t, &id);
+        async move {
+            let r = s.act_with(t, id, user, "join", payload).await;
+            assert_eq!(r.status, 200, "{user}: {r:?}");
+        }
+    };
+    // s1 (never invited) invites a1 and a2; a1 invites b1.
+    join("a1", Some("s1")).await;
+    join("a2", Some("s1")).await;
+    join("b1", Some("a1")).await;
+    s.arcade.roll_up_stats().await.unwrap();
+    let first = stats(&s, &t, &id, "").await;
+    assert_eq!(
+        first["fission"],
+        json!({"invites": 3, "level_1": 2, "level_2": 1, "level_3": 0,
+               "invites_per_participant": 1.0}),
+        "{first}"
+    );
+    // Counted in a later batch: b1's invitee is level 3, and deeper
+    // levels count as 3. A self-invite and a second invite of b1 do not
+    // count; a join without a code is a participant, not an invite.
+    join("c1", Some("b1")).await;
+    join("d1", Some("c1")).await;
+    join("a2", Some("a2")).await;
+    join("b1", Some("a2")).await;
+    join("x", None).await;
+    s.arcade.roll_up_stats().await.unwrap();
+    let got = stats(&s, &t, &id, "").await;
+    assert_eq!(got["totals"]["users"], 6, "{got}");
+    assert_eq!(
+        got["events"]["invite.accepted"], 7,
+        "every event is kept: {got}"
+    );
+    assert_eq!(
+        got["fission"],
+        json!({"invites": 5, "level_1": 2, "level_2": 1, "level_3": 2,
+               "invites_per_participant": 5.0 / 6.0}),
+        "{got}"
+    );
 }

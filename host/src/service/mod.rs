@@ -97,6 +97,8 @@ pub struct Arcade {
     export_dir: RwLock<std::path::PathBuf>,
     /// Background simulations on this replica.
     simulations: simulate::Jobs,
+    /// The statistics backlog last counted, and when (`stats.rs`).
+    backlog: std::sync::Mutex<Option<(Instant, i64)>>,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -140,6 +142,7 @@ impl Arcade {
             offloads: inline::Offloads::default(),
             export_dir: RwLock::new(std::env::temp_dir().join("arcade-exports")),
             simulations: simulate::Jobs::default(),
+            backlog: std::sync::Mutex::new(None),
         })
     }
 

@@ -5,7 +5,7 @@
 //! whichever replica takes it. Dashboards read only those rollups.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -17,6 +17,8 @@ use crate::store::{RewardRow, StatDay, StatFact, StatPending, StatTotals, StockL
 
 /// Outcomes counted per rollup transaction.
 pub const ROLLUP_BATCH: i64 = 500;
+/// How long a dashboard's `pending` count is reused.
+pub const BACKLOG_TTL: Duration = Duration::from_secs(1);
 /// How long the worker sleeps when nothing is queued.
 pub const ROLLUP_IDLE: Duration = Duration::from_millis(200);
 
@@ -41,6 +43,11 @@ pub fn dictionary() -> Value {
         {"name": "conversion_fen", "label": "Conversion value (fen)", "definition": "The reported value of those goal events.", "formula": "sum(value_fen)"},
         {"name": "roi", "label": "ROI", "definition": "Conversion value net of reward cost, over reward cost; null until both are known.", "formula": "(conversion_fen - cost_fen) / cost_fen"},
         {"name": "completion", "label": "Completion", "definition": "The mechanic's own measure over the whole activity: group-buy teams succeeded per team opened; price-cut bargains completed per bargain started; quiz attempts submitted per participant; check-in days per participant. Null for other mechanics.", "formula": "team.succeeded / team.opened; bargain.completed / bargain.started; quiz.attempt_submitted / users; check-ins / users"},
+        {"name": "fission.invites", "label": "Invites", "definition": "Invitees a mechanic reported with an invite.accepted event (subject the invitee, data {\"inviter\": user}); each invitee counts once per activity, self-invites never. Whole activity, whatever the range.", "formula": "count(distinct invitee)"},
+        {"name": "fission.level_1", "label": "Fission level 1", "definition": "Invitees whose inviter nobody invited (the seed users' direct invites).", "formula": "count(invitees at level 1)"},
+        {"name": "fission.level_2", "label": "Fission level 2", "definition": "Invitees whose inviter is a level-1 invitee.", "formula": "count(invitees at level 2)"},
+        {"name": "fission.level_3", "label": "Fission level 3+", "definition": "Invitees whose inviter is at level 2 or deeper. A level is fixed when the invite is counted.", "formula": "count(invitees at level >= 3)"},
+        {"name": "fission.invites_per_participant", "label": "Invites per participant", "definition": "Invites over the activity's distinct users; null before anyone took part.", "formula": "invites / users"},
         {"name": "events", "label": "Events", "definition": "Events the activity's outcomes appended, by type.", "formula": "count(events) by type"},
         {"name": "claimed", "label": "Claimed", "definition": "Units taken from a stock pool.", "formula": "initial - remaining"},
         {"name": "runs_out_at", "label": "Runs out", "definition": "When the pool would be empty if claims went on at their average rate since the activity started; null if nothing was claimed or it is empty.", "formula": "now + remaining / (claimed / (now - start))"},
@@ -100,6 +107,7 @@ fn fact_of(p: &StatPending) -> StatFact {
             .filter(|k| !k.is_empty())
             .map(str::to_owned)
             .collect(),
+        invites: serde_json::from_str::<Vec<(String, String)>>(&p.invites).unwrap_or_default(),
         outcome_id: p.outcome_id.clone(),
         activity_id: p.activity_id.clone(),
         group_id: p.group_id.clone(),
@@ -179,9 +187,27 @@ pub struct ActivityStats {
     pub groups: Vec<ActivityGroupStats>,
     /// Per tier, summed over the activity's groups of that tier.
     pub tiers: Vec<TierStats>,
+    /// Fission, for the whole activity whatever the range.
+    pub fission: Fission,
     /// Outcomes (of any activity) committed but not yet counted: the
-    /// numbers lag by this much.
+    /// numbers lag by this much (counted at most a second ago).
     pub pending: i64,
+}
+
+/// Fission (裂变): the invites mechanics reported with `invite.accepted`
+/// events, each invitee counted once, by level.
+#[derive(Debug, Default, Serialize)]
+pub struct Fission {
+    /// Invitees counted.
+    pub invites: i64,
+    /// Invited by a user nobody invited.
+    pub level_1: i64,
+    /// Invited by a level-1 invitee.
+    pub level_2: i64,
+    /// Invited by a level-2 invitee or deeper.
+    pub level_3: i64,
+    /// Invites per participant (UV); `null` before anyone took part.
+    pub invites_per_participant: Option<f64>,
 }
 
 /// A mechanic's completion: `numerator / denominator`.
@@ -302,6 +328,9 @@ impl Arcade {
         loop {
             let pending = self.store.stats_pending(ROLLUP_BATCH).await?;
             if pending.is_empty() {
+                if counted > 0 {
+                    *self.backlog.lock().expect("backlog lock") = None;
+                }
                 return Ok(counted);
             }
             let facts: Vec<StatFact> = pending.iter().map(fact_of).collect();
@@ -312,6 +341,21 @@ impl Arcade {
                 tokio::time::sleep(ROLLUP_IDLE).await;
             }
         }
+    }
+
+    /// Outcomes committed and not yet counted, as of at most
+    /// [`BACKLOG_TTL`] ago. Counting the queue is not free: right after a
+    /// burst, Postgres walks every row the rollup deleted until vacuum
+    /// reclaims them (tens of milliseconds at 1,000,000), so dashboards
+    /// share one count a second. A rollup on this replica forgets it.
+    async fn stats_backlog(&self) -> Result<i64> {
+        let fresh = |b: &Option<(Instant, i64)>| b.filter(|(at, _)| at.elapsed() < BACKLOG_TTL);
+        if let Some((_, n)) = fresh(&self.backlog.lock().expect("backlog lock")) {
+            return Ok(n);
+        }
+        let n = self.store.stats_backlog().await?;
+        *self.backlog.lock().expect("backlog lock") = Some((Instant::now(), n));
+        Ok(n)
     }
 
     /// An activity's dashboard.
@@ -386,7 +430,19 @@ impl Arcade {
             .then(|| (whole.conversion_fen - totals.cost_fen) as f64 / totals.cost_fen as f64);
         let events: std::collections::BTreeMap<String, i64> =
             self.store.stat_events(id).await?.into_iter().collect();
+        let mut fission = Fission::default();
+        for (level, n) in self.store.stat_fission(id).await? {
+            match level {
+                1 => fission.level_1 += n,
+                2 => fission.level_2 += n,
+                _ => fission.level_3 += n,
+            }
+            fission.invites += n;
+        }
+        fission.invites_per_participant =
+            (whole.users > 0).then(|| fission.invites as f64 / whole.users as f64);
         Ok(ActivityStats {
+            fission,
             completion: completion(&a.plugin, &events, &whole),
             events,
             cost_per_participant_fen: (totals.users > 0)
@@ -404,7 +460,7 @@ impl Arcade {
             stock,
             groups,
             tiers,
-            pending: self.store.stats_backlog().await?,
+            pending: self.stats_backlog().await?,
         })
     }
 

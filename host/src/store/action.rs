@@ -123,6 +123,35 @@ pub struct ActionCommit {
     pub idempotency: Option<IdempotencyRecord>,
 }
 
+/// The event type by which a mechanic reports an invite it let count
+/// (fission, 裂变): subject the invitee, data `{"inviter": user}`.
+pub const INVITE_ACCEPTED: &str = "invite.accepted";
+
+impl ActionCommit {
+    /// The commit's invites for the statistics' outbox: a JSON array of
+    /// `[invitee, inviter]` from its [`INVITE_ACCEPTED`] events, or `""`
+    /// when there are none. Self-invites and events without an inviter
+    /// are left out.
+    pub fn stat_invites(&self) -> String {
+        let pairs: Vec<[String; 2]> = self
+            .events
+            .iter()
+            .filter(|e| e.kind == INVITE_ACCEPTED)
+            .filter_map(|e| {
+                let data: serde_json::Value = serde_json::from_str(&e.data).ok()?;
+                let inviter = data.get("inviter")?.as_str()?;
+                let invitee = e.subject.as_str();
+                (!inviter.is_empty() && !invitee.is_empty() && inviter != invitee)
+                    .then(|| [invitee.to_owned(), inviter.to_owned()])
+            })
+            .collect();
+        if pairs.is_empty() {
+            return String::new();
+        }
+        serde_json::to_string(&pairs).expect("pairs serialize")
+    }
+}
+
 /// An idempotency key as committed with its action's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {

@@ -158,6 +158,9 @@ pub trait Store:
     async fn record_conversion(&self, c: &Conversion) -> StoreResult<bool>;
     /// Outcomes waiting to be counted.
     async fn stats_backlog(&self) -> StoreResult<i64>;
+    /// An activity's fission: invites counted per level (1, 2, and 3 for
+    /// 3 and deeper), in level order.
+    async fn stat_fission(&self, activity_id: &str) -> StoreResult<Vec<(i64, i64)>>;
     /// Append to a tenant's audit log (`seq` is assigned).
     async fn append_audit(&self, tenant_id: &str, entry: &AuditEntry) -> StoreResult<()>;
     /// A tenant's audit log after `after`, oldest first, at most `limit`.

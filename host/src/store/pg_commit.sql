@@ -154,9 +154,10 @@ BEGIN
             o ->> 'result', o ->> 'rewards', o ->> 'inputs', o ->> 'effects_hash',
             o ->> 'plugin_sha256', (o ->> 'fuel_used')::bigint, at, o ->> 'group_id');
     -- The statistics' outbox (host/src/store/sql/stats.rs).
-    INSERT INTO stat_queue (outcome_id, events)
+    INSERT INTO stat_queue (outcome_id, events, invites)
     VALUES (o ->> 'id', COALESCE((SELECT string_agg(ev ->> 'kind', ',')
-                                  FROM jsonb_array_elements(c -> 'events') ev), ''));
+                                  FROM jsonb_array_elements(c -> 'events') ev), ''),
+            COALESCE(c ->> 'stat_invites', ''));
 
 END;
 $$;

@@ -229,6 +229,7 @@ fn commit_input(c: &ActionCommit) -> String {
         "timers": timers,
         "rewards": c.rewards,
         "events": c.events,
+        "stat_invites": c.stat_invites(),
         "idempotency": c.idempotency.as_ref().map(|k| json!({
             "key": k.key, "request_hash": k.request_hash, "response": k.response,
         })),

@@ -367,6 +367,8 @@ pub struct StatPending {
     pub costs: String,
     /// The kinds of the events the outcome appended, comma-separated.
     pub events: String,
+    /// Its invites, a JSON array of `[invitee, inviter]` (or `""`).
+    pub invites: String,
 }
 
 /// What one outcome adds to the statistics.
@@ -396,6 +398,8 @@ pub struct StatFact {
     pub winner: i64,
     /// The kinds of the events it appended.
     pub events: Vec<String>,
+    /// The invites it reported: (invitee, inviter).
+    pub invites: Vec<(String, String)>,
 }
 
 /// One activity's counts for one business day.

@@ -33,7 +33,9 @@
 //! machine hits all four alike, and the table shows each one's median;
 //! `ARCADE_BENCH_OUTCOMES` the outcomes of (f) (default 1,000,000);
 //! `ARCADE_BENCH_SIMULATED` the actions of (g) (default 100,000);
-//! `ARCADE_BENCH_SANDBOX_ONLY=1` runs (a) and (g) alone. No tracing subscriber is
+//! `ARCADE_BENCH_SANDBOX_ONLY=1` runs (a) and (g) alone;
+//! `ARCADE_BENCH_DASHBOARD_ONLY=1` runs (f) alone (without its ratio to
+//! the draws of (b)). No tracing subscriber is
 //! installed, so the host's logging costs next to nothing.
 
 mod baseline;
@@ -339,6 +341,9 @@ fn main() -> anyhow::Result<()> {
     let hot = env_num("ARCADE_BENCH_HOT", 1_000) as usize;
     let rounds = env_num("ARCADE_BENCH_ROUNDS", 3) as usize;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if std::env::var_os("ARCADE_BENCH_DASHBOARD_ONLY").is_some() {
+        return dashboard_only(secs);
+    }
 
     eprintln!("(a) sandbox vs native, {iters} iterations ...");
     let sandbox = sandbox::bench_sandbox(iters)?;
@@ -356,5 +361,36 @@ fn main() -> anyhow::Result<()> {
     let runs = runtime.block_on(bench_http(secs, hot, rounds))?;
     runtime.shutdown_timeout(Duration::from_secs(5));
     report::print(&runs);
+    Ok(())
+}
+
+/// (f) alone, on SQLite and, when `DATABASE_URL` is set, on Postgres.
+fn dashboard_only(secs: u64) -> anyhow::Result<()> {
+    let measure = Duration::from_secs(secs);
+    let shape = Shape::Timed {
+        warmup: Duration::from_secs((secs / 5).max(1)),
+        measure,
+    };
+    let outcomes = env_num("ARCADE_BENCH_OUTCOMES", 1_000_000) as i64;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let path =
+            std::env::temp_dir().join(format!("arcade-bench-{}.db", uuid::Uuid::new_v4().simple()));
+        eprintln!("(f) SQLite: the dashboard with {outcomes} outcomes ...");
+        let run = dashboard::sqlite(&path, outcomes, shape).await;
+        remove_sqlite(&path);
+        report::print_dashboard("SQLite", &run?);
+        if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            eprintln!("(f) Postgres: the dashboard with {outcomes} outcomes ...");
+            report::print_dashboard(
+                "Postgres",
+                &dashboard::postgres(&url, outcomes, shape).await?,
+            );
+        }
+        anyhow::Ok(())
+    })?;
+    runtime.shutdown_timeout(Duration::from_secs(5));
     Ok(())
 }

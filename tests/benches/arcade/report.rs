@@ -278,3 +278,22 @@ fn dashboard_rows(runs: &Runs) {
     );
     println!();
 }
+
+/// (f) of one store alone (`ARCADE_BENCH_DASHBOARD_ONLY`), without the
+/// ratio to the draws it was not run beside.
+pub fn print_dashboard(store: &str, d: &crate::dashboard::DashboardRun) {
+    let r = &d.get;
+    let met = r.latency_ms.p95 < 50.0 && failures(r) == 0;
+    println!(
+        "(f) {store}, {} outcomes: rollup {:.0}/s; GET /v1/activities/{{id}}/stats from {} clients: {:.0}/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms ({} p95 < 50 ms); {}",
+        d.outcomes,
+        d.rollup_per_sec,
+        crate::dashboard::DASHBOARD_CLIENTS,
+        r.ok_per_sec,
+        r.latency_ms.p50,
+        r.latency_ms.p95,
+        r.latency_ms.p99,
+        verdict(met),
+        d.check
+    );
+}

@@ -326,9 +326,12 @@ macro_rules! impl_commit {
                     .map_err(&conflict)?;
                     // The statistics' outbox (see stats.rs).
                     let kinds: Vec<&str> = c.events.iter().map(|e| e.kind.as_str()).collect();
-                    sqlx::query::<$db>("INSERT INTO stat_queue (outcome_id, events) VALUES ($1, $2)")
+                    sqlx::query::<$db>(
+                        "INSERT INTO stat_queue (outcome_id, events, invites) VALUES ($1, $2, $3)",
+                    )
                         .bind(&o.id)
                         .bind(kinds.join(","))
+                        .bind(c.stat_invites())
                         .execute(&mut *tx)
                         .await
                         .map_err(&conflict)?;

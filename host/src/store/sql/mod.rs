@@ -213,6 +213,10 @@ macro_rules! impl_store {
                     self.sql_stats_backlog().await
                 }
 
+                async fn stat_fission(&self, activity_id: &str) -> StoreResult<Vec<(i64, i64)>> {
+                    self.sql_stat_fission(activity_id).await
+                }
+
                 async fn append_audit(&self, tenant_id: &str, e: &AuditEntry) -> StoreResult<()> {
                     self.sql_append_audit(tenant_id, e).await
                 }

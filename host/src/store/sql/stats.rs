@@ -15,6 +15,7 @@ pub(in crate::store) struct PendingRow {
     pub(in crate::store) created_at: i64,
     pub(in crate::store) costs: String,
     pub(in crate::store) events: String,
+    pub(in crate::store) invites: String,
 }
 
 /// A row of `stat_days`.
@@ -119,16 +120,19 @@ macro_rules! impl_stats {
 
             impl $store {
                 async fn sql_stats_pending(&self, limit: i64) -> StoreResult<Vec<StatPending>> {
-                    // The queue's first rows are taken before the joins:
-                    // joined directly, SQLite's planner scanned every
-                    // outcome for each batch.
+                    // The queue's first rows are taken first, then their
+                    // outcomes looked up by id. SQLite joins tables in the
+                    // order a CROSS JOIN names them; with a plain JOIN its
+                    // planner (3.46) put outcomes outside and scanned all of
+                    // them for every batch, so the rollup slowed as outcomes
+                    // accumulated. Postgres plans cross joins freely.
                     let rows = sqlx::query_as::<$db, PendingRow>(
                         "SELECT q.outcome_id, o.activity_id, COALESCE(o.group_id, a.group_id) AS group_id, a.timezone, o.user_id, \
-                         o.rewards, o.created_at, a.costs, q.events \
-                         FROM (SELECT outcome_id, events FROM stat_queue \
+                         o.rewards, o.created_at, a.costs, q.events, q.invites \
+                         FROM (SELECT outcome_id, events, invites FROM stat_queue \
                                ORDER BY outcome_id LIMIT $1) q \
-                         JOIN outcomes o ON o.id = q.outcome_id \
-                         JOIN activities a ON a.id = o.activity_id \
+                         CROSS JOIN outcomes o CROSS JOIN activities a \
+                         WHERE o.id = q.outcome_id AND a.id = o.activity_id \
                          ORDER BY q.outcome_id",
                     )
                     .bind(limit)
@@ -146,6 +150,7 @@ macro_rules! impl_stats {
                             created_at: r.created_at,
                             costs: r.costs,
                             events: r.events,
+                            invites: r.invites,
                         })
                         .collect())
                 }
@@ -264,6 +269,57 @@ macro_rules! impl_stats {
                         )
                         .bind(activity)
                         .bind(kind)
+                        .bind(n)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+
+                    // Fission: each invitee counts once per activity, at
+                    // the level below its inviter's (1 if nobody invited
+                    // the inviter). Facts are in outcome order, so an
+                    // inviter's own invite is normally counted first.
+                    let mut levels: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+                    let mut fission: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+                    for f in &facts {
+                        for (invitee, inviter) in &f.invites {
+                            let inviter_level = match levels.get(&(f.activity_id.as_str(), inviter.as_str())) {
+                                Some(l) => *l,
+                                None => sqlx::query_as::<$db, (i64,)>(
+                                    "SELECT level FROM stat_invites WHERE activity_id = $1 AND invitee = $2",
+                                )
+                                .bind(&f.activity_id)
+                                .bind(inviter)
+                                .fetch_optional(&mut *tx)
+                                .await?
+                                .map_or(0, |(l,)| l),
+                            };
+                            let level = inviter_level + 1;
+                            let new = sqlx::query::<$db>(
+                                "INSERT INTO stat_invites (activity_id, invitee, inviter, level) \
+                                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                            )
+                            .bind(&f.activity_id)
+                            .bind(invitee)
+                            .bind(inviter)
+                            .bind(level)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                                > 0;
+                            if new {
+                                levels.insert((f.activity_id.as_str(), invitee.as_str()), level);
+                                *fission.entry((f.activity_id.as_str(), level.min(3))).or_default() += 1;
+                            }
+                        }
+                    }
+                    for ((activity, level), n) in &fission {
+                        sqlx::query::<$db>(
+                            "INSERT INTO stat_fission (activity_id, level, invites) VALUES ($1, $2, $3) \
+                             ON CONFLICT (activity_id, level) DO UPDATE SET \
+                             invites = stat_fission.invites + excluded.invites",
+                        )
+                        .bind(activity)
+                        .bind(level)
                         .bind(n)
                         .execute(&mut *tx)
                         .await?;
@@ -443,6 +499,15 @@ macro_rules! impl_stats {
                 async fn sql_stat_events(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>> {
                     Ok(sqlx::query_as::<$db, (String, i64)>(
                         "SELECT kind, n FROM stat_events WHERE activity_id = $1 ORDER BY kind",
+                    )
+                    .bind(activity_id)
+                    .fetch_all(&self.read)
+                    .await?)
+                }
+
+                async fn sql_stat_fission(&self, activity_id: &str) -> StoreResult<Vec<(i64, i64)>> {
+                    Ok(sqlx::query_as::<$db, (i64, i64)>(
+                        "SELECT level, invites FROM stat_fission WHERE activity_id = $1 ORDER BY level",
                     )
                     .bind(activity_id)
                     .fetch_all(&self.read)
