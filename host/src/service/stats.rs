@@ -376,34 +376,45 @@ impl Arcade {
         }
         let from = range.from.clone().unwrap_or_else(|| "0000-01-01".into());
         let to = range.to.clone().unwrap_or_else(|| "9999-12-31".into());
-        let days = self.store.stat_days(id, &from, &to).await?;
         let ranged = range.from.is_some() || range.to.is_some();
-        let totals = if ranged {
-            let mut t = StatTotals {
-                users: self.store.stat_range_users(id, &from, &to).await?,
-                ..StatTotals::default()
-            };
-            for d in &days {
-                t.actions += d.actions;
-                t.prizes += d.prizes;
-                t.coupons += d.coupons;
-                t.points += d.points;
-                t.tickets += d.tickets;
-                t.cost_fen += d.cost_fen;
-                t.winners += d.winners;
+        // Independent reads, run at once: a page load costs one round trip
+        // of each, not their sum.
+        let (days, range_users, (groups, tiers, whole), levels, counts, pending) = tokio::try_join!(
+            async { Ok::<_, Error>(self.store.stat_days(id, &from, &to).await?) },
+            async {
+                Ok::<_, Error>(match ranged {
+                    true => Some(self.store.stat_range_users(id, &from, &to).await?),
+                    false => None,
+                })
+            },
+            self.per_group(tenant_id, &a),
+            async { Ok::<_, Error>(self.store.stock(id).await?) },
+            async { Ok::<_, Error>(self.store.stat_counts(id).await?) },
+            self.stats_backlog(),
+        )?;
+        let totals = match range_users {
+            Some(users) => {
+                let mut t = StatTotals {
+                    users,
+                    ..StatTotals::default()
+                };
+                for d in &days {
+                    t.actions += d.actions;
+                    t.prizes += d.prizes;
+                    t.coupons += d.coupons;
+                    t.points += d.points;
+                    t.tickets += d.tickets;
+                    t.cost_fen += d.cost_fen;
+                    t.winners += d.winners;
+                }
+                t
             }
-            t
-        } else {
-            self.store.stat_totals(&format!("activity:{id}")).await?
+            None => whole.clone(),
         };
-        let (groups, tiers) = self.per_group(tenant_id, &a).await?;
         let members = groups.iter().filter_map(|g| g.members).reduce(|x, y| x + y);
         let now = self.now();
         let start = a.starts_at.unwrap_or(a.created_at).min(now);
-        let stock = self
-            .store
-            .stock(id)
-            .await?
+        let stock = levels
             .into_iter()
             .map(|s: StockLevel| {
                 let claimed = s.initial - s.remaining;
@@ -425,13 +436,11 @@ impl Arcade {
             .collect();
         let config: Value = serde_json::from_str(&a.config).unwrap_or(Value::Null);
         // Conversions are reported against the activity, not a day.
-        let whole = self.store.stat_totals(&format!("activity:{id}")).await?;
         let roi = (totals.cost_fen > 0 && whole.conversions > 0)
             .then(|| (whole.conversion_fen - totals.cost_fen) as f64 / totals.cost_fen as f64);
-        let events: std::collections::BTreeMap<String, i64> =
-            self.store.stat_events(id).await?.into_iter().collect();
+        let events: std::collections::BTreeMap<String, i64> = counts.events.into_iter().collect();
         let mut fission = Fission::default();
-        for (level, n) in self.store.stat_fission(id).await? {
+        for (level, n) in counts.fission {
             match level {
                 1 => fission.level_1 += n,
                 2 => fission.level_2 += n,
@@ -460,30 +469,41 @@ impl Arcade {
             stock,
             groups,
             tiers,
-            pending: self.stats_backlog().await?,
+            pending,
         })
     }
 
     /// The activity's numbers per group (home first) and per tier (in the
-    /// tenant's order).
+    /// tenant's order), and its running totals.
     async fn per_group(
         &self,
         tenant_id: &str,
         a: &crate::store::Activity,
-    ) -> Result<(Vec<ActivityGroupStats>, Vec<TierStats>)> {
+    ) -> Result<(Vec<ActivityGroupStats>, Vec<TierStats>, StatTotals)> {
+        let (enablements, tenant_tiers) = tokio::try_join!(
+            async { Ok::<_, Error>(self.store.enablements(&a.id).await?) },
+            self.tiers(tenant_id),
+        )?;
         let mut ids = vec![a.group_id.clone()];
-        for e in self.store.enablements(&a.id).await? {
-            if e.group_id != a.group_id {
-                ids.push(e.group_id);
-            }
-        }
+        ids.extend(
+            enablements
+                .into_iter()
+                .map(|e| e.group_id)
+                .filter(|g| *g != a.group_id),
+        );
+        let mut scopes = vec![format!("activity:{}", a.id)];
+        scopes.extend(ids.iter().map(|g| format!("activity:{}:group:{g}", a.id)));
+        let (found, mut totals) = tokio::try_join!(
+            async {
+                let each = ids.iter().map(|g| self.store.group(tenant_id, g));
+                Ok::<_, Error>(futures::future::try_join_all(each).await?)
+            },
+            async { Ok::<_, Error>(self.store.stat_totals_of(&scopes).await?) },
+        )?;
+        let whole = totals.remove(0);
         let mut groups = Vec::with_capacity(ids.len());
-        for id in ids {
-            let Some(g) = self.store.group(tenant_id, &id).await? else {
-                continue;
-            };
-            let scope = format!("activity:{}:group:{id}", a.id);
-            let totals = self.store.stat_totals(&scope).await?;
+        for (g, totals) in found.into_iter().zip(totals) {
+            let Some(g) = g else { continue };
             groups.push(ActivityGroupStats {
                 participation_rate: rate(totals.users, g.members),
                 group_id: g.id,
@@ -493,7 +513,7 @@ impl Arcade {
             });
         }
         let mut tiers = Vec::new();
-        for tier in self.tiers(tenant_id).await? {
+        for tier in tenant_tiers {
             let of_tier: Vec<&ActivityGroupStats> =
                 groups.iter().filter(|g| g.tier == tier).collect();
             if of_tier.is_empty() {
@@ -522,7 +542,7 @@ impl Arcade {
                 totals,
             });
         }
-        Ok((groups, tiers))
+        Ok((groups, tiers, whole))
     }
 
     /// A group's numbers.

@@ -39,7 +39,7 @@ pub use keys::{KeyInfo, KeyStore, NewKey};
 pub use records::{
     Activity, ActivityStatus, ApiKey, AuditEntry, Conversion, DueTimer, EventRecord, EventRow,
     Group, LedgerEntry, OutcomePage, OutcomeRecord, PluginRecord, Revision, RewardRow, Role,
-    StatDay, StatFact, StatPending, StatTotals, StockLevel,
+    StatCounts, StatDay, StatFact, StatPending, StatTotals, StockLevel,
 };
 pub use sweep::TombstoneStore;
 
@@ -148,9 +148,11 @@ pub trait Store:
     -> StoreResult<Vec<StatDay>>;
     /// Distinct users of an activity from `from` to `to`.
     async fn stat_range_users(&self, activity_id: &str, from: &str, to: &str) -> StoreResult<i64>;
-    /// How many events of each kind an activity's counted outcomes
-    /// appended, by kind.
-    async fn stat_events(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// Running totals of each scope, in the order given (zeros if none),
+    /// in one query.
+    async fn stat_totals_of(&self, scopes: &[String]) -> StoreResult<Vec<StatTotals>>;
+    /// An activity's event and fission counts, in one query.
+    async fn stat_counts(&self, activity_id: &str) -> StoreResult<StatCounts>;
     /// Replace an activity's reward unit costs (JSON map item -> fen).
     async fn set_activity_costs(&self, activity_id: &str, costs: &str) -> StoreResult<()>;
     /// Record a conversion and add it to its activity's totals in one
@@ -158,9 +160,6 @@ pub trait Store:
     async fn record_conversion(&self, c: &Conversion) -> StoreResult<bool>;
     /// Outcomes waiting to be counted.
     async fn stats_backlog(&self) -> StoreResult<i64>;
-    /// An activity's fission: invites counted per level (1, 2, and 3 for
-    /// 3 and deeper), in level order.
-    async fn stat_fission(&self, activity_id: &str) -> StoreResult<Vec<(i64, i64)>>;
     /// Append to a tenant's audit log (`seq` is assigned).
     async fn append_audit(&self, tenant_id: &str, entry: &AuditEntry) -> StoreResult<()>;
     /// A tenant's audit log after `after`, oldest first, at most `limit`.

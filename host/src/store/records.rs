@@ -427,6 +427,16 @@ pub struct StatDay {
     pub winners: i64,
 }
 
+/// An activity's event and fission counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatCounts {
+    /// How many events of each kind its counted outcomes appended, by kind.
+    pub events: Vec<(String, i64)>,
+    /// Invites counted per level (1, 2, and 3 for 3 and deeper), in level
+    /// order.
+    pub fission: Vec<(i64, i64)>,
+}
+
 /// Running totals of an activity or a group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct StatTotals {

@@ -35,7 +35,7 @@
 //! `ARCADE_BENCH_SIMULATED` the actions of (g) (default 100,000);
 //! `ARCADE_BENCH_SANDBOX_ONLY=1` runs (a) and (g) alone;
 //! `ARCADE_BENCH_DASHBOARD_ONLY=1` runs (f) alone (without its ratio to
-//! the draws of (b)). No tracing subscriber is
+//! the draws of (b)), `=sqlite` or `=postgres` on that store alone. No tracing subscriber is
 //! installed, so the host's logging costs next to nothing.
 
 mod baseline;

@@ -193,8 +193,15 @@ macro_rules! impl_store {
                     self.sql_stat_range_users(activity_id, from, to).await
                 }
 
-                async fn stat_events(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>> {
-                    self.sql_stat_events(activity_id).await
+                async fn stat_totals_of(&self, scopes: &[String]) -> StoreResult<Vec<StatTotals>> {
+                    self.sql_stat_totals_of(scopes).await
+                }
+
+                async fn stat_counts(
+                    &self,
+                    activity_id: &str,
+                ) -> StoreResult<$crate::store::StatCounts> {
+                    self.sql_stat_counts(activity_id).await
                 }
 
                 async fn set_activity_costs(
@@ -211,10 +218,6 @@ macro_rules! impl_store {
 
                 async fn stats_backlog(&self) -> StoreResult<i64> {
                     self.sql_stats_backlog().await
-                }
-
-                async fn stat_fission(&self, activity_id: &str) -> StoreResult<Vec<(i64, i64)>> {
-                    self.sql_stat_fission(activity_id).await
                 }
 
                 async fn append_audit(&self, tenant_id: &str, e: &AuditEntry) -> StoreResult<()> {

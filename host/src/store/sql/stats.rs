@@ -82,6 +82,14 @@ impl From<TotalsRow> for StatTotals {
     }
 }
 
+/// A row of `stat_totals` with its scope.
+#[derive(sqlx::FromRow)]
+pub(in crate::store) struct ScopedTotalsRow {
+    pub(in crate::store) scope: String,
+    #[sqlx(flatten)]
+    pub(in crate::store) totals: TotalsRow,
+}
+
 /// Counts to add to one `stat_days` or `stat_totals` row.
 #[derive(Default)]
 pub(in crate::store) struct Add {
@@ -115,7 +123,7 @@ macro_rules! impl_stats {
         const _: () = {
             use std::collections::BTreeMap;
 
-            use $crate::store::sql::stats::{Add, DayRow, PendingRow, TotalsRow};
+            use $crate::store::sql::stats::{Add, DayRow, PendingRow, ScopedTotalsRow, TotalsRow};
             use $crate::store::{StatDay, StatFact, StatPending, StatTotals, StoreResult};
 
             impl $store {
@@ -496,22 +504,47 @@ macro_rules! impl_stats {
                     Ok(true)
                 }
 
-                async fn sql_stat_events(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>> {
-                    Ok(sqlx::query_as::<$db, (String, i64)>(
-                        "SELECT kind, n FROM stat_events WHERE activity_id = $1 ORDER BY kind",
+                async fn sql_stat_counts(&self, activity_id: &str) -> StoreResult<$crate::store::StatCounts> {
+                    let rows = sqlx::query_as::<$db, (String, String, i64, i64)>(
+                        "SELECT 'event' AS src, kind, CAST(0 AS BIGINT) AS level, n FROM stat_events \
+                         WHERE activity_id = $1 \
+                         UNION ALL SELECT 'fission', '', level, invites FROM stat_fission \
+                         WHERE activity_id = $1 ORDER BY 1, 2, 3",
                     )
                     .bind(activity_id)
                     .fetch_all(&self.read)
-                    .await?)
+                    .await?;
+                    let mut counts = $crate::store::StatCounts::default();
+                    for (src, kind, level, n) in rows {
+                        match src.as_str() {
+                            "event" => counts.events.push((kind, n)),
+                            _ => counts.fission.push((level, n)),
+                        }
+                    }
+                    Ok(counts)
                 }
 
-                async fn sql_stat_fission(&self, activity_id: &str) -> StoreResult<Vec<(i64, i64)>> {
-                    Ok(sqlx::query_as::<$db, (i64, i64)>(
-                        "SELECT level, invites FROM stat_fission WHERE activity_id = $1 ORDER BY level",
-                    )
-                    .bind(activity_id)
+                async fn sql_stat_totals_of(&self, scopes: &[String]) -> StoreResult<Vec<StatTotals>> {
+                    let list = if $backend == "sqlite" {
+                        "SELECT value FROM json_each($1)"
+                    } else {
+                        "SELECT jsonb_array_elements_text($1::jsonb)"
+                    };
+                    let rows = sqlx::query_as::<$db, ScopedTotalsRow>(&format!(
+                        "SELECT scope, actions, users, prizes, coupons, points, tickets, cost_fen, winners, \
+                         conversions, conversion_fen FROM stat_totals WHERE scope IN ({list})"
+                    ))
+                    .bind(serde_json::to_string(scopes).expect("scopes serialize"))
                     .fetch_all(&self.read)
-                    .await?)
+                    .await?;
+                    let mut by_scope: std::collections::HashMap<String, StatTotals> = rows
+                        .into_iter()
+                        .map(|r| (r.scope, StatTotals::from(r.totals)))
+                        .collect();
+                    Ok(scopes
+                        .iter()
+                        .map(|s| by_scope.remove(s).unwrap_or_default())
+                        .collect())
                 }
 
                 async fn sql_stats_backlog(&self) -> StoreResult<i64> {
