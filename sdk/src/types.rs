@@ -182,6 +182,20 @@ impl Outcome {
         });
         self
     }
+
+    /// Report that `inviter` invited `invitee` and the invite counts: the
+    /// `invite.accepted` event (subject the invitee, data
+    /// `{"inviter": ...}`) from which the host counts fission levels.
+    /// The host counts each invitee once per activity and ignores
+    /// self-invites; whether an invite counts at all (a new user, a valid
+    /// code) is the mechanic's rule.
+    pub fn invite_accepted(self, invitee: &str, inviter: &str) -> Self {
+        self.event(
+            "invite.accepted",
+            invitee,
+            serde_json::json!({ "inviter": inviter }),
+        )
+    }
 }
 
 /// Classes of refusal; they decide the HTTP status.

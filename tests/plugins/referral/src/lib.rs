@@ -49,8 +49,7 @@ impl Mechanic for Referral {
                 let join: Join = action.parse()?;
                 let mut outcome = Outcome::new(json!({"joined": ctx.user_id}));
                 if let Some(inviter) = join.invite_code {
-                    outcome =
-                        outcome.event("invite.accepted", &ctx.user_id, json!({"inviter": inviter}));
+                    outcome = outcome.invite_accepted(&ctx.user_id, &inviter);
                 }
                 Ok(outcome)
             }
