@@ -621,3 +621,46 @@ impl Arcade {
 
 /// Largest value one conversion may carry: 100 million yuan.
 pub const MAX_CONVERSION_FEN: i64 = 10_000_000_000;
+
+/// The metric dictionary as a Markdown table (`docs/metrics.md`).
+pub fn dictionary_markdown() -> String {
+    let mut out = String::from(
+        "# Metric dictionary\n\n\
+         One definition of every statistic, shared by the API \
+         (`GET /v1/activities/{id}/stats`), the exports and the console. \
+         The service serves the same list at `GET /v1/metrics/dictionary`; \
+         this file is generated from it (`ARCADE_UPDATE_DOCS=1 cargo test -p arcade-host dictionary`) \
+         and a test keeps the two equal.\n\n\
+         | Name | Label | Definition | Formula |\n|---|---|---|---|\n",
+    );
+    let cell = |v: &Value| v.as_str().unwrap_or_default().replace('|', "\\|");
+    for m in dictionary()["metrics"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | `{}` |\n",
+            cell(&m["name"]),
+            cell(&m["label"]),
+            cell(&m["definition"]),
+            cell(&m["formula"]),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod dictionary_tests {
+    /// `docs/metrics.md` is the served dictionary, word for word.
+    #[test]
+    fn dictionary_doc_matches_the_served_dictionary() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/metrics.md");
+        let want = super::dictionary_markdown();
+        if std::env::var_os("ARCADE_UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &want).expect("write docs/metrics.md");
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/metrics.md differs from the served dictionary; regenerate it with \
+             ARCADE_UPDATE_DOCS=1 cargo test -p arcade-host dictionary"
+        );
+    }
+}
