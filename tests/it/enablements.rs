@@ -1,6 +1,7 @@
 //! One activity on many groups: explicit and rule enablements, per-group
 //! overrides (on/off, schedule, stock share), bulk changes, staged mode,
-//! schedule events, and statistics per group and tier.
+//! schedule events (the activity's and each group override's), and
+//! statistics per group and tier.
 
 use serde_json::{Value, json};
 
@@ -14,6 +15,7 @@ both_backends!(
     a_group_share_of_stock_is_its_own,
     staged_mode_admits_only_the_test_group,
     schedule_boundaries_are_announced_once,
+    group_schedule_overrides_are_announced_once_each,
     statistics_per_group_and_tier
 );
 
@@ -485,6 +487,101 @@ async fn schedule_boundaries_are_announced_once(db: Db) {
     );
     let r = s.act(&t, &id, "u2", "draw").await;
     assert_eq!(code(&r), (409, "activity_ended"), "{r:?}");
+}
+
+async fn group_schedule_overrides_are_announced_once_each(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let base = s.arcade.now();
+    let at = |h: i64| {
+        chrono::DateTime::from_timestamp_millis(base + h * HOUR_MS)
+            .unwrap()
+            .to_rfc3339()
+    };
+    let vip = group(&s, &t, "vip", "高级", &[]).await;
+    let plain = group(&s, &t, "plain", "初级", &[]).await;
+    // The activity has no schedule of its own: every event here is a
+    // group's.
+    let id = s.activity(&t, "lucky-draw", draw(100)).await;
+    let enable = |group: String, body: Value| {
+        let path = format!("/v1/activities/{id}/groups/{group}");
+        let (s, t) = (&s, &t);
+        async move {
+            let r = put(s, &t.operator, &path, body).await;
+            assert_eq!(r.status, 200, "{r:?}");
+        }
+    };
+    enable(vip.clone(), json!({"starts_at": at(1), "ends_at": at(3)})).await;
+    enable(plain.clone(), json!({})).await;
+    // (type, group, boundary in hours from base) of the activity's events.
+    let announced = || async {
+        s.all_events(&t)
+            .await
+            .iter()
+            .filter(|e| {
+                e["activity_id"] == id.as_str()
+                    && e["type"].as_str().unwrap().starts_with("activity.")
+            })
+            .map(|e| {
+                assert_eq!(
+                    e["subject"],
+                    id.as_str(),
+                    "the subject is the activity: {e}"
+                );
+                assert_eq!(e["outcome_id"], "", "{e}");
+                assert_eq!(e["data"]["activity_id"], id.as_str(), "{e}");
+                let when = chrono::DateTime::parse_from_rfc3339(e["data"]["at"].as_str().unwrap())
+                    .unwrap()
+                    .timestamp_millis();
+                (
+                    e["type"].as_str().unwrap().to_owned(),
+                    e["data"]["group_id"].as_str().unwrap_or("").to_owned(),
+                    (when - base) / HOUR_MS,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let started = |h: i64| ("activity.started".to_owned(), vip.clone(), h);
+    let ended = |h: i64| ("activity.ended".to_owned(), vip.clone(), h);
+
+    assert_eq!(s.arcade.announce_schedules().await.unwrap(), 0);
+    let r = act_from(&s, &t, &id, "u1", &vip).await;
+    assert_eq!(code(&r), (409, "activity_not_started"), "{r:?}");
+    s.arcade.advance_clock(HOUR_MS);
+    // Two workers at once announce the group's start once.
+    let (a, b) = tokio::join!(s.arcade.announce_schedules(), s.arcade.announce_schedules());
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(s.arcade.announce_schedules().await.unwrap(), 0);
+    assert_eq!(announced().await, [started(1)]);
+    assert_eq!(act_from(&s, &t, &id, "u1", &vip).await.status, 200);
+    s.arcade.advance_clock(2 * HOUR_MS);
+    let (a, b) = tokio::join!(s.arcade.announce_schedules(), s.arcade.announce_schedules());
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(announced().await, [started(1), ended(3)]);
+    let r = act_from(&s, &t, &id, "u2", &vip).await;
+    assert_eq!(code(&r), (409, "activity_ended"), "{r:?}");
+
+    // Putting the same schedule again announces nothing new.
+    enable(vip.clone(), json!({"starts_at": at(1), "ends_at": at(3)})).await;
+    assert_eq!(s.arcade.announce_schedules().await.unwrap(), 0);
+    // Moving the end into the future reopens the group; the new end is
+    // announced when it passes, and only then.
+    enable(vip.clone(), json!({"starts_at": at(1), "ends_at": at(5)})).await;
+    assert_eq!(s.arcade.announce_schedules().await.unwrap(), 0);
+    assert_eq!(act_from(&s, &t, &id, "u2", &vip).await.status, 200);
+    s.arcade.advance_clock(2 * HOUR_MS);
+    assert_eq!(s.arcade.announce_schedules().await.unwrap(), 1);
+    assert_eq!(s.arcade.announce_schedules().await.unwrap(), 0);
+    // So is a start moved later.
+    enable(vip.clone(), json!({"starts_at": at(6), "ends_at": at(8)})).await;
+    assert_eq!(s.arcade.announce_schedules().await.unwrap(), 0);
+    s.arcade.advance_clock(HOUR_MS);
+    assert_eq!(s.arcade.announce_schedules().await.unwrap(), 1);
+    assert_eq!(
+        announced().await,
+        [started(1), ended(3), ended(5), started(6)],
+        "the group without an override has no events of its own"
+    );
 }
 
 async fn statistics_per_group_and_tier(db: Db) {

@@ -14,6 +14,7 @@ mod harness;
 mod http_hardening;
 mod ledger;
 mod lucky_draw;
+mod members;
 mod operators;
 mod price_cut;
 mod quiz;

@@ -394,6 +394,11 @@ async fn roles_limit_what_a_key_may_do(db: Db) {
             format!("/v1/groups/{}/members", t.group),
             json!({"count": 3}),
         ),
+        (
+            Method::POST,
+            format!("/v1/groups/{}/members/events", t.group),
+            json!({"events": [{"user_id": "u3", "type": "joined"}]}),
+        ),
     ];
     for (method, path, body) in &writes {
         let r = s

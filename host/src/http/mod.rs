@@ -29,8 +29,8 @@ use crate::error::{Error, Result};
 use crate::sandbox::LimitOverrides;
 use crate::service::simulate::SimulationRequest;
 use crate::service::{
-    ActionRequest, Arcade, ConfigChange, GroupFilter, GroupPatch, NewActivity, NewGroup,
-    PAYLOAD_LIMIT_BYTES, StatsRange,
+    ActionRequest, Arcade, ConfigChange, GroupFilter, GroupPatch, MemberEvents, NewActivity,
+    NewGroup, PAYLOAD_LIMIT_BYTES, StatsRange,
 };
 use crate::store::{ActivityStatus, Role};
 use axum::Json;
@@ -38,8 +38,11 @@ use extract::{Caller, JsonBody, Path, Query};
 
 /// Largest plugin upload.
 pub const PLUGIN_LIMIT_BYTES: usize = 32 << 20;
-/// Largest JSON body other than an upload.
+/// Largest JSON body other than an upload or member events.
 const JSON_LIMIT_BYTES: usize = PAYLOAD_LIMIT_BYTES + 4096;
+/// Largest body of member events: room for a full batch of the longest
+/// user ids.
+pub const MEMBER_EVENTS_LIMIT_BYTES: usize = 256 << 10;
 
 type AppState = State<Arc<Arcade>>;
 
@@ -49,6 +52,11 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/plugins", post(upload_plugin))
         .layer(DefaultBodyLimit::max(PLUGIN_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(PLUGIN_LIMIT_BYTES));
+    let member_events = Router::new()
+        .route("/v1/groups/{id}/members/events", post(member_events))
+        .route_layer(axum::middleware::from_fn(text::reject_nul))
+        .layer(DefaultBodyLimit::max(MEMBER_EVENTS_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(MEMBER_EVENTS_LIMIT_BYTES));
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/v1/tenants", post(create_tenant))
@@ -100,6 +108,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         // Refuses a declared Content-Length over the limit before reading.
         .layer(RequestBodyLimitLayer::new(JSON_LIMIT_BYTES))
         .merge(uploads)
+        .merge(member_events)
         .fallback(guard::no_route)
         .layer(axum::middleware::from_fn(guard::enforce))
         .layer(TraceLayer::new_for_http())
@@ -229,6 +238,26 @@ async fn set_group_members(
     a.record_audit(&c, tenant, "group.members", &id, detail)
         .await?;
     Ok(Json(group).into_response())
+}
+
+/// Who joined and left, from the same callers as the count: the count
+/// moves with the member set.
+async fn member_events(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<MemberEvents>,
+) -> Result<Response> {
+    let tenant = c.tenant(&[Role::Owner, Role::Operator, Role::Platform])?;
+    let done = a.apply_member_events(tenant, &id, &b.events).await?;
+    let detail = json!({
+        "events": b.events.len(),
+        "changed": done.changed,
+        "members": done.group.members,
+    });
+    a.record_audit(&c, tenant, "group.member_events", &id, detail)
+        .await?;
+    Ok(Json(done).into_response())
 }
 
 #[derive(Deserialize)]

@@ -61,6 +61,7 @@ pub const RESERVED_CODES: &[&str] = &[
     "invalid_tiers",
     "invalid_tags",
     "invalid_members",
+    "too_many_events",
     "tier_in_use",
     "invalid_reason",
     "invalid_range",

@@ -1,13 +1,15 @@
 //! Groups (社群): each has a tier from its tenant's ordered list, free
-//! tags, and the member count its platform last reported, the
-//! denominator of participation rates.
+//! tags, and a member count, the denominator of participation rates. The
+//! platform reports the count outright, or who joined and left: then the
+//! host keeps the member set and moves the count with it.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Arcade;
+use super::activities::check_user_id;
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::store::Group;
+use crate::store::{Group, MemberEvent};
 
 /// Most tiers a tenant may define.
 pub const MAX_TIERS: usize = 10;
@@ -17,6 +19,8 @@ pub const MAX_TAGS: usize = 20;
 pub const MAX_LABEL_CHARS: usize = 32;
 /// Largest member count a platform may report.
 pub const MAX_MEMBERS: i64 = 100_000_000;
+/// Most join and leave events in one report.
+pub const MAX_MEMBER_EVENTS: usize = 1_000;
 
 /// `POST /v1/groups`.
 #[derive(Debug, Deserialize)]
@@ -56,6 +60,26 @@ pub struct GroupPatch {
     /// New tags, replacing the old.
     #[serde(default)]
     pub tags: Option<Vec<String>>,
+}
+
+/// `POST /v1/groups/{id}/members/events`: who joined and left, in the
+/// order it happened.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberEvents {
+    /// At most [`MAX_MEMBER_EVENTS`].
+    pub events: Vec<MemberEvent>,
+}
+
+/// A group after a report of member events.
+#[derive(Debug, Serialize)]
+pub struct MembersChanged {
+    /// The group, with its new count.
+    #[serde(flatten)]
+    pub group: Group,
+    /// How many of the events changed the member set (a join of a member
+    /// or a leave of a non-member does not).
+    pub changed: usize,
 }
 
 /// Which groups to list.
@@ -209,7 +233,9 @@ impl Arcade {
         Ok(group)
     }
 
-    /// Record the member count a platform reports for a group.
+    /// Record the member count a platform reports for a group. It
+    /// replaces the count outright; the member set kept from join events
+    /// stays as it is, and later events move the count from this one.
     pub async fn set_group_members(&self, tenant_id: &str, id: &str, count: i64) -> Result<Group> {
         if !(0..=MAX_MEMBERS).contains(&count) {
             return Err(Error::invalid(
@@ -225,6 +251,37 @@ impl Arcade {
             return Err(Error::not_found("group", id));
         }
         self.group(tenant_id, id).await
+    }
+
+    /// Apply join and leave events to a group's member set, in order; the
+    /// count moves by one for each event that changes the set, from
+    /// whatever it was (a count set by [`Arcade::set_group_members`]
+    /// included). Repeating a report changes nothing.
+    pub async fn apply_member_events(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        events: &[MemberEvent],
+    ) -> Result<MembersChanged> {
+        if events.len() > MAX_MEMBER_EVENTS {
+            return Err(Error::invalid(
+                "too_many_events",
+                format!(
+                    "{} events; at most {MAX_MEMBER_EVENTS} per request, send the rest in another",
+                    events.len()
+                ),
+            ));
+        }
+        for (i, e) in events.iter().enumerate() {
+            check_user_id(&e.user_id)
+                .map_err(|err| Error::invalid("invalid_user_id", format!("events[{i}]: {err}")))?;
+        }
+        let (group, changed) = self
+            .store
+            .apply_member_events(tenant_id, id, events, now_ms())
+            .await?
+            .ok_or_else(|| Error::not_found("group", id))?;
+        Ok(MembersChanged { group, changed })
     }
 
     /// One group of the tenant.

@@ -47,7 +47,7 @@ pub use exports::{ExportFile, ExportView, NewExport};
 pub use fulfilment::{
     FulfilmentPage, FulfilmentQuery, FulfilmentView, ShipRequest, Shipment, WriteOffRequest,
 };
-pub use groups::{GroupFilter, GroupPatch, NewGroup};
+pub use groups::{GroupFilter, GroupPatch, MemberEvents, MembersChanged, NewGroup};
 pub use keys::{IssuedKey, KeyView};
 pub use ledger::{Balances, EventPage, EventView};
 pub use outcomes::{OutcomePageView, OutcomeView};

@@ -1,11 +1,16 @@
 //! Schedule announcements: when an activity's `starts_at` or `ends_at`
 //! passes, one `activity.started` or `activity.ended` event goes to the
-//! tenant's event log. Actions are refused or accepted by the schedule
-//! itself at request time (`actions.rs`); the events tell platforms and
-//! the console that the boundary passed, without polling each activity.
-//! Each boundary is announced once: the event is appended in the same
-//! transaction that marks the activity announced, so replicas racing for
-//! it append one event between them.
+//! tenant's event log; so does each boundary of a group's schedule
+//! override (an enablement's `starts_at`/`ends_at`), with the same types
+//! and the group's id in the data. Actions are refused or accepted by the
+//! schedule itself at request time (`actions.rs`); the events tell
+//! platforms and the console that the boundary passed, without polling
+//! each activity. Each boundary is announced once: the event is appended
+//! in the same transaction that marks it announced, so replicas racing
+//! for it append one event between them. A group's override records the
+//! boundary it announced rather than a flag, so moving the override to
+//! another time announces it again when that time passes (at once if it
+//! already has); the activity's own schedule never changes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,11 +39,14 @@ impl Arcade {
             }
             let mut progressed = false;
             for a in &due {
-                let data = json!({
+                let mut data = json!({
                     "activity_id": a.activity_id,
                     "at": to_rfc3339(a.at),
-                })
-                .to_string();
+                });
+                if let Some(group) = &a.group_id {
+                    data["group_id"] = json!(group);
+                }
+                let data = data.to_string();
                 if self.store.announce(a, &data, now).await? {
                     appended += 1;
                     progressed = true;

@@ -64,6 +64,9 @@ pub struct Announcement {
     pub tenant_id: String,
     /// Activity.
     pub activity_id: String,
+    /// The group whose schedule override this boundary is; `None` for the
+    /// activity's own schedule.
+    pub group_id: Option<String>,
     /// `started` or `ended`.
     pub kind: &'static str,
     /// The boundary, ms since epoch.
@@ -103,13 +106,27 @@ pub trait EnablementStore {
     async fn set_targeting(&self, activity_id: &str, targeting: &str) -> StoreResult<()>;
     /// Put an activity in staged mode in `group`, or take it live (`None`).
     async fn set_staged(&self, activity_id: &str, group: Option<&str>) -> StoreResult<()>;
-    /// Schedule boundaries passed by `now` and not yet announced.
+    /// Schedule boundaries passed by `now` and not yet announced: up to
+    /// `limit` activities' own, then up to `limit` groups' overrides.
     async fn due_announcements(&self, now: i64, limit: i64) -> StoreResult<Vec<Announcement>>;
     /// Mark `a` announced and append its event (`activity.started` or
     /// `activity.ended`) in one transaction; false if another replica did
-    /// it first.
+    /// it first, or if a group's override has moved off `a.at` since.
     async fn announce(&self, a: &Announcement, data: &str, now: i64) -> StoreResult<bool>;
 }
+
+/// tenant_id, activity_id, group_id, starts_at, ends_at,
+/// announced_start, announced_end: a group's override and what of it was
+/// announced.
+pub(super) type GroupBoundaryRow = (
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
 
 /// activity_id, group_id, source, enabled, starts_at, ends_at,
 /// stock_share, updated_at.
@@ -151,7 +168,8 @@ macro_rules! impl_enablement_store {
             use std::collections::BTreeMap;
 
             use $crate::store::enablements::{
-                Announcement, Enablement, EnablementRow, EnablementStore, enablement, group_pool,
+                Announcement, Enablement, EnablementRow, EnablementStore, GroupBoundaryRow,
+                enablement, group_pool,
             };
             use $crate::store::{StoreError, StoreResult, sql};
 
@@ -428,6 +446,7 @@ macro_rules! impl_enablement_store {
                             due.push(Announcement {
                                 tenant_id: tenant_id.clone(),
                                 activity_id: activity_id.clone(),
+                                group_id: None,
                                 kind: "started",
                                 at,
                             });
@@ -436,9 +455,42 @@ macro_rules! impl_enablement_store {
                             due.push(Announcement {
                                 tenant_id,
                                 activity_id,
+                                group_id: None,
                                 kind: "ended",
                                 at,
                             });
+                        }
+                    }
+                    // A group's override boundaries: each column holds the
+                    // boundary last announced, so one moved to another
+                    // time is due again once that passes.
+                    let rows: Vec<GroupBoundaryRow> = sqlx::query_as::<$db, GroupBoundaryRow>(
+                        "SELECT a.tenant_id, g.activity_id, g.group_id, g.starts_at, g.ends_at, \
+                         g.announced_start, g.announced_end \
+                         FROM activity_groups g JOIN activities a ON a.id = g.activity_id \
+                         WHERE (g.starts_at IS NOT NULL OR g.ends_at IS NOT NULL) \
+                           AND ((g.starts_at <= $1 \
+                                 AND (g.announced_start IS NULL OR g.announced_start <> g.starts_at)) \
+                             OR (g.ends_at <= $1 \
+                                 AND (g.announced_end IS NULL OR g.announced_end <> g.ends_at))) \
+                         ORDER BY g.activity_id, g.group_id LIMIT $2",
+                    )
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.read)
+                    .await?;
+                    for (tenant_id, activity_id, group_id, starts_at, ends_at, started, ended) in rows {
+                        let boundaries = [("started", starts_at, started), ("ended", ends_at, ended)];
+                        for (kind, at, announced) in boundaries {
+                            if let Some(at) = at.filter(|b| *b <= now && announced != Some(*b)) {
+                                due.push(Announcement {
+                                    tenant_id: tenant_id.clone(),
+                                    activity_id: activity_id.clone(),
+                                    group_id: Some(group_id.clone()),
+                                    kind,
+                                    at,
+                                });
+                            }
                         }
                     }
                     Ok(due)
@@ -446,15 +498,38 @@ macro_rules! impl_enablement_store {
 
                 async fn announce(&self, a: &Announcement, data: &str, now: i64) -> StoreResult<bool> {
                     let mut tx = Self::begin_on(&self.write).await?;
-                    let marked = sqlx::query::<$db>(
-                        "UPDATE activities SET announced = CASE WHEN announced = '' THEN $2 \
-                         ELSE announced || ',' || $2 END \
-                         WHERE id = $1 AND announced NOT LIKE '%' || $2 || '%'",
-                    )
-                    .bind(&a.activity_id)
-                    .bind(a.kind)
-                    .execute(&mut *tx)
-                    .await?;
+                    let marked = match &a.group_id {
+                        None => {
+                            sqlx::query::<$db>(
+                                "UPDATE activities SET announced = CASE WHEN announced = '' THEN $2 \
+                                 ELSE announced || ',' || $2 END \
+                                 WHERE id = $1 AND announced NOT LIKE '%' || $2 || '%'",
+                            )
+                            .bind(&a.activity_id)
+                            .bind(a.kind)
+                            .execute(&mut *tx)
+                            .await?
+                        }
+                        Some(group_id) => {
+                            // Only while the override still is this
+                            // boundary: a reschedule since is due on its own.
+                            let (boundary, announced) = if a.kind == "started" {
+                                ("starts_at", "announced_start")
+                            } else {
+                                ("ends_at", "announced_end")
+                            };
+                            sqlx::query::<$db>(&format!(
+                                "UPDATE activity_groups SET {announced} = $3 \
+                                 WHERE activity_id = $1 AND group_id = $2 AND {boundary} = $3 \
+                                 AND ({announced} IS NULL OR {announced} <> $3)"
+                            ))
+                            .bind(&a.activity_id)
+                            .bind(group_id)
+                            .bind(a.at)
+                            .execute(&mut *tx)
+                            .await?
+                        }
+                    };
                     if marked.rows_affected() != 1 {
                         tx.rollback().await?;
                         return Ok(false);

@@ -38,8 +38,8 @@ pub use fulfilment::{FulfilmentItem, FulfilmentStore, Refusal, Settlement};
 pub use keys::{KeyInfo, KeyStore, NewKey};
 pub use records::{
     Activity, ActivityStatus, ApiKey, AuditEntry, Conversion, DueTimer, EventRecord, EventRow,
-    Group, LedgerEntry, OutcomePage, OutcomeRecord, PluginRecord, Revision, RewardRow, Role,
-    StatCounts, StatDay, StatFact, StatPending, StatTotals, StockLevel,
+    Group, LedgerEntry, MemberEvent, MemberEventKind, OutcomePage, OutcomeRecord, PluginRecord,
+    Revision, RewardRow, Role, StatCounts, StatDay, StatFact, StatPending, StatTotals, StockLevel,
 };
 pub use sweep::TombstoneStore;
 
@@ -135,6 +135,19 @@ pub trait Store:
         members: i64,
         at: i64,
     ) -> StoreResult<bool>;
+    /// Apply a platform's join and leave events to a group's member set,
+    /// in order and in one transaction, moving its count with them: a
+    /// join of a member or a leave of a non-member changes nothing; each
+    /// other event moves the count by one (never below zero) and stamps
+    /// it `at`. Returns the group afterwards and how many events changed
+    /// the set; `None` if there is no such group of the tenant.
+    async fn apply_member_events(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        events: &[MemberEvent],
+        at: i64,
+    ) -> StoreResult<Option<(Group, usize)>>;
     /// Up to `limit` committed outcomes not yet counted by the statistics.
     async fn stats_pending(&self, limit: i64) -> StoreResult<Vec<StatPending>>;
     /// Count `facts` in one transaction, each only if this call takes its

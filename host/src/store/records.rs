@@ -90,12 +90,34 @@ pub struct Group {
     pub tier: String,
     /// Free tags, sorted, no duplicates.
     pub tags: Vec<String>,
-    /// Members, as last reported by the platform (`None`: never).
+    /// Members, as last reported by the platform or moved by its join and
+    /// leave events (`None`: never).
     pub members: Option<i64>,
-    /// When `members` was reported, ms since epoch.
+    /// When `members` was last reported or moved, ms since epoch.
     pub members_at: Option<i64>,
     /// Creation time, ms since epoch.
     pub created_at: i64,
+}
+
+/// A platform's report that a user joined or left a group.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberEvent {
+    /// The platform's user id.
+    pub user_id: String,
+    /// Joined or left.
+    #[serde(rename = "type")]
+    pub kind: MemberEventKind,
+}
+
+/// What a [`MemberEvent`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberEventKind {
+    /// The user is in the group from now on.
+    Joined,
+    /// The user is no longer in the group.
+    Left,
 }
 
 /// A registered plugin version.

@@ -36,6 +36,7 @@ macro_rules! both_stores {
 }
 
 mod activities;
+mod announcements;
 mod commit;
 mod events;
 mod idempotency;

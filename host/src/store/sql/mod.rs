@@ -79,7 +79,7 @@ macro_rules! impl_store {
     ) => {
         $crate::store::sql::settings::impl_settings!($store, $db);
         $crate::store::sql::tenants::impl_tenants!($store, $db);
-        $crate::store::sql::groups::impl_groups!($store, $db);
+        $crate::store::sql::groups::impl_groups!($store, $db, $backend);
         $crate::store::sql::audit::impl_audit!($store, $db);
         $crate::store::sql::stats::impl_stats!($store, $db, $backend);
         $crate::store::sql::plugins::impl_plugins!($store, $db);
@@ -161,6 +161,17 @@ macro_rules! impl_store {
                     at: i64,
                 ) -> StoreResult<bool> {
                     self.sql_set_group_members(tenant_id, id, members, at).await
+                }
+
+                async fn apply_member_events(
+                    &self,
+                    tenant_id: &str,
+                    id: &str,
+                    events: &[MemberEvent],
+                    at: i64,
+                ) -> StoreResult<Option<(Group, usize)>> {
+                    self.sql_apply_member_events(tenant_id, id, events, at)
+                        .await
                 }
 
                 async fn stats_pending(&self, limit: i64) -> StoreResult<Vec<StatPending>> {
