@@ -77,3 +77,23 @@ fn versions_are_told_apart_by_their_exports() {
     );
     assert_eq!(exports("0.2.0"), ["arcade:mechanic/plugin@0.2.0"]);
 }
+
+/// The SDK builds from its own copy of the contract, so that it packages
+/// and authors outside this repository depend on it by version; the copy
+/// is `wit/`, word for word.
+#[test]
+fn the_sdk_vendors_the_contract_unchanged() {
+    for version in ["0.1.0"] {
+        let file = |root: &str| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(root)
+                .join(version)
+                .join("mechanic.wit");
+            std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        };
+        assert!(
+            file("../wit") == file("../sdk/wit"),
+            "sdk/wit/{version} differs from wit/{version}: copy wit/{version}/mechanic.wit into sdk/wit/{version}/"
+        );
+    }
+}
