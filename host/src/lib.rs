@@ -13,3 +13,4 @@ pub mod service;
 pub mod simulate;
 pub mod store;
 pub mod text;
+pub mod toolkit;

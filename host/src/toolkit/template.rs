@@ -1,0 +1,191 @@
+//! The files `arcade plugin new` writes: a small but complete mechanic (a
+//! stamp card: each `stamp` adds one to the user's card, and the card's
+//! goal grants points once), its native tests, and a README.
+
+/// `Cargo.toml`; `{name}` and `{sdk}` are filled in.
+pub const CARGO_TOML: &str = r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+# A plugin is a workspace of its own, so creating it inside another
+# project's tree does not make it a member of that project's workspace.
+[workspace]
+
+[lib]
+# cdylib: the WebAssembly component; rlib: native unit tests.
+crate-type = ["cdylib", "rlib"]
+
+[dependencies]
+arcade-sdk = {sdk}
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+
+# `arcade plugin build` builds with this profile: small, fast components.
+[profile.release]
+opt-level = 3
+lto = true
+codegen-units = 1
+panic = "abort"
+strip = true
+"#;
+
+/// `src/lib.rs`; `{name}` is filled in.
+pub const LIB_RS: &str = r##"//! {name}: a stamp card. Each `stamp` adds one stamp to the acting
+//! user's card; the stamp that reaches the config's `goal` grants
+//! `reward_points` points, once per user. The view shows the user's card.
+//!
+//! Config: `{"goal": 5, "reward_points": 100}`.
+
+use arcade_sdk::{
+    Action, ConfigError, Context, Error, Manifest, Mechanic, Outcome, Reward, Setup, json, state,
+};
+use serde::Deserialize;
+
+/// The activity's config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Stamps that complete a card (1 to 100).
+    pub goal: u32,
+    /// Points granted when a card is completed.
+    pub reward_points: i64,
+}
+
+/// The mechanic.
+pub struct StampCard;
+
+/// The user-scope key holding the user's stamps.
+const STAMPS: &str = "stamps";
+
+impl Mechanic for StampCard {
+    type Config = Config;
+
+    fn manifest() -> Manifest {
+        Manifest::new("{name}", "0.1.0", "A stamp card: collect stamps, complete the card.")
+            .action("stamp", "Add one stamp to your card.", json!({"type": "object"}))
+            .config_schema(json!({
+                "type": "object",
+                "properties": {
+                    "goal": {"type": "integer", "minimum": 1, "maximum": 100},
+                    "reward_points": {"type": "integer", "minimum": 1}
+                },
+                "required": ["goal", "reward_points"],
+                "additionalProperties": false
+            }))
+    }
+
+    fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        if !(1..=100).contains(&config.goal) {
+            errors.push(ConfigError::new("goal", "must be from 1 to 100"));
+        }
+        if config.reward_points < 1 {
+            errors.push(ConfigError::new("reward_points", "must be at least 1"));
+        }
+        if errors.is_empty() { Ok(Setup::default()) } else { Err(errors) }
+    }
+
+    fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
+        match action.name.as_str() {
+            "stamp" => {
+                let card = state::user();
+                let stamps: u32 = card.get(STAMPS).unwrap_or(0);
+                if stamps >= ctx.config.goal {
+                    return Err(Error::rejected("card_complete", "this card is already complete"));
+                }
+                let stamps = stamps + 1;
+                card.set(STAMPS, &stamps);
+                let mut outcome = Outcome::new(json!({"stamps": stamps, "goal": ctx.config.goal}));
+                if stamps == ctx.config.goal {
+                    outcome = outcome
+                        .reward(Reward::points(ctx.config.reward_points))
+                        .event("card.completed", &ctx.user_id, json!({"stamps": stamps}));
+                }
+                Ok(outcome)
+            }
+            other => Err(Error::unknown_action(other)),
+        }
+    }
+
+    fn view(ctx: &Context<Config>) -> Result<serde_json::Value, Error> {
+        let stamps: u32 = state::user().get(STAMPS).unwrap_or(0);
+        Ok(json!({"stamps": stamps, "goal": ctx.config.goal}))
+    }
+}
+
+arcade_sdk::export!(StampCard);
+
+#[cfg(test)]
+mod tests {
+    use arcade_sdk::testing::MockHost;
+    use serde_json::json;
+
+    use super::StampCard;
+
+    fn host() -> MockHost {
+        let mut host = MockHost::new(r#"{"goal": 3, "reward_points": 100}"#);
+        host.setup::<StampCard>().expect("the config is valid");
+        host
+    }
+
+    #[test]
+    fn the_stamp_that_completes_the_card_grants_the_points_once() {
+        let mut host = host();
+        for n in 1..=2 {
+            let out = host.handle::<StampCard>("u1", "stamp", json!({})).unwrap();
+            assert_eq!(out.result["stamps"], n);
+            assert!(out.rewards.is_empty());
+        }
+        let last = host.handle::<StampCard>("u1", "stamp", json!({})).unwrap();
+        assert_eq!(last.rewards.len(), 1);
+        assert_eq!(host.balance("u1", "points"), 100);
+        let again = host.handle::<StampCard>("u1", "stamp", json!({})).unwrap_err();
+        assert_eq!(again.code, "card_complete");
+        assert_eq!(host.balance("u1", "points"), 100, "granted once");
+    }
+
+    #[test]
+    fn cards_are_per_user() {
+        let mut host = host();
+        host.handle::<StampCard>("u1", "stamp", json!({})).unwrap();
+        assert_eq!(host.view::<StampCard>("u1").unwrap()["stamps"], 1);
+        assert_eq!(host.view::<StampCard>("u2").unwrap()["stamps"], 0);
+    }
+
+    #[test]
+    fn a_goal_out_of_range_is_refused_naming_the_field() {
+        let mut host = MockHost::new(r#"{"goal": 0, "reward_points": 100}"#);
+        let errors = host.setup::<StampCard>().unwrap_err();
+        assert_eq!(errors[0].field, "goal");
+    }
+}
+"##;
+
+/// `README.md`; `{name}` is filled in.
+pub const README: &str = r#"# {name}
+
+An Arcade mechanic: a stamp card. Each `stamp` adds one stamp to the
+acting user's card; the stamp that reaches `goal` grants `reward_points`
+points, once per user.
+
+Config:
+
+```json
+{"goal": 5, "reward_points": 100}
+```
+
+## Build, test, upload
+
+```sh
+cargo test                  # the mechanic's rules, natively, against the SDK's MockHost
+arcade plugin build         # the component, for wasm32-wasip2; prints its path
+curl -X POST "$ARCADE/v1/plugins" -H "Authorization: Bearer $ADMIN" \
+  -H 'Content-Type: application/wasm' --data-binary @target/wasm32-wasip2/release/{crate}.wasm
+```
+
+`arcade plugin build` needs the wasm target once: `rustup target add
+wasm32-wasip2`. The crate is a workspace of its own (`[workspace]` in
+`Cargo.toml`), so it builds the same inside or outside another project.
+"#;
