@@ -3,5 +3,12 @@
 include!("build/wasm.rs");
 
 fn main() {
-    build_plugins(&["lucky-draw", "group-buy", "price-cut", "check-in", "quiz"]);
+    build_plugins(&[
+        "lucky-draw",
+        "group-buy",
+        "price-cut",
+        "check-in",
+        "quiz",
+        "hongbao",
+    ]);
 }

@@ -16,4 +16,5 @@ bundled!(
     "price-cut" => "price_cut.wasm",
     "check-in" => "check_in.wasm",
     "quiz" => "quiz.wasm",
+    "hongbao" => "hongbao.wasm",
 );

@@ -11,6 +11,7 @@ mod fairness;
 mod fulfilment;
 mod group_buy;
 mod harness;
+mod hongbao;
 mod http_hardening;
 mod ledger;
 mod lucky_draw;
