@@ -76,6 +76,7 @@ pub mod glue;
 pub mod log;
 pub mod member;
 pub mod random;
+mod reward_spec;
 pub mod state;
 pub mod stock;
 #[cfg(not(target_arch = "wasm32"))]
@@ -84,6 +85,7 @@ pub mod timers;
 mod types;
 pub mod wallet;
 
+pub use reward_spec::{CouponSpec, DAY_MS, PrizeSpec, RewardSpec, TicketsSpec};
 pub use serde_json::{Value, json};
 pub use types::{
     Action, ConfigError, Context, Error, ErrorKind, Event, Manifest, Outcome, Reward, RewardKind,

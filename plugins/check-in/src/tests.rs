@@ -1,7 +1,7 @@
 //! Unit tests against the SDK's mock host (UTC+8 unless set otherwise).
 use super::*;
 use arcade_sdk::testing::MockHost;
-use arcade_sdk::{ErrorKind, RewardKind};
+use arcade_sdk::{DAY_MS, ErrorKind, Reward, RewardKind};
 use std::collections::BTreeSet;
 
 /// Day number of 2026-01-01, the mock's first day.
