@@ -113,10 +113,8 @@ impl Mechanic for Hongbao {
         if pool.left == 0 {
             return Err(Error::rejected("sold_out", "every packet has been grabbed"));
         }
-        if first {
-            if let Some(at) = config.expires_at_ms {
-                timers::schedule(EXPIRE, at, &json!({}));
-            }
+        if let (true, Some(at)) = (first, config.expires_at_ms) {
+            timers::schedule(EXPIRE, at, &json!({}));
         }
         let amount = split::next_amount(pool.left, pool.fen_left, random::below);
         pool.left -= 1;
