@@ -10,5 +10,6 @@ fn main() {
         "check-in",
         "quiz",
         "hongbao",
+        "invite-unlock",
     ]);
 }

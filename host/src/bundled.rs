@@ -17,4 +17,5 @@ bundled!(
     "check-in" => "check_in.wasm",
     "quiz" => "quiz.wasm",
     "hongbao" => "hongbao.wasm",
+    "invite-unlock" => "invite_unlock.wasm",
 );

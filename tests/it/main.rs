@@ -13,6 +13,7 @@ mod group_buy;
 mod harness;
 mod hongbao;
 mod http_hardening;
+mod invite_unlock;
 mod ledger;
 mod lucky_draw;
 mod members;
