@@ -11,5 +11,6 @@ fn main() {
         "quiz",
         "hongbao",
         "invite-unlock",
+        "voting",
     ]);
 }

@@ -18,4 +18,5 @@ bundled!(
     "quiz" => "quiz.wasm",
     "hongbao" => "hongbao.wasm",
     "invite-unlock" => "invite_unlock.wasm",
+    "voting" => "voting.wasm",
 );
