@@ -28,3 +28,4 @@ mod simulate;
 mod stats;
 mod store;
 mod support;
+mod voting;
