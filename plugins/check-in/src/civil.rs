@@ -79,6 +79,18 @@ pub fn format_month(z: i64) -> String {
     format!("{y:04}-{m:02}")
 }
 
+/// Today's business day in the activity's time zone (`clock::today()`),
+/// as a day number.
+pub fn today() -> Result<i64, arcade_sdk::Error> {
+    let today = arcade_sdk::clock::today();
+    parse_day(&today).ok_or_else(|| {
+        arcade_sdk::Error::invalid_input(
+            "invalid_clock",
+            format!("the host's business day {today:?} is not YYYY-MM-DD"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
