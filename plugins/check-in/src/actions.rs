@@ -1,30 +1,41 @@
 //! The actions, one function each, and the one place that dispatches them.
 
-use arcade_sdk::{Action, Context, Error, Event, Outcome, Value, clock, json, wallet};
+use arcade_sdk::{Context, Error, Event, JsonSchema, Outcome, Value, clock, json, wallet};
 use serde::Deserialize;
 
 use crate::civil;
 use crate::config::{Config, Makeup};
 use crate::state::UserRecord;
 
+/// What users can do: one variant per action, its doc comment the
+/// action's summary; the manifest's action list and payload schemas come
+/// from this type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "name", content = "payload", deny_unknown_fields)]
+pub enum Action {
+    /// Check in for today.
+    #[serde(rename = "check_in")]
+    CheckIn(CheckIn),
+    /// Make up a missed day within the make-up window.
+    #[serde(rename = "make_up")]
+    MakeUp(MakeUp),
+}
+
 /// Run `action` for `ctx.user_id`.
-pub fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
-    match action.name.as_str() {
-        "check_in" => check_in(ctx, action.parse()?),
-        // Arguments run left to right: a disabled make-up is refused
-        // before its payload is looked at.
-        "make_up" => make_up(ctx, makeup_rules(&ctx.config)?, action.parse()?),
-        other => Err(Error::unknown_action(other)),
+pub fn handle(ctx: &Context<Config>, action: Action) -> Result<Outcome, Error> {
+    match action {
+        Action::CheckIn(p) => check_in(ctx, p),
+        Action::MakeUp(p) => make_up(ctx, makeup_rules(&ctx.config)?, p),
     }
 }
 
 /// The `check_in` payload: an empty object.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckIn {}
 
 /// The `make_up` payload.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MakeUp {
     /// The missed day, `YYYY-MM-DD`.

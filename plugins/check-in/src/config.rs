@@ -12,7 +12,7 @@ pub const MAX_MAKEUP_WINDOW: u32 = 365;
 pub const MAX_CYCLE: usize = 366;
 
 /// Activity config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Reward of each day of the cycle: entry `i` (0-based) is the reward
@@ -28,7 +28,7 @@ pub struct Config {
 }
 
 /// A milestone: a reward granted once, when the total reaches `days`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Milestone {
     /// Total of checked days (check-ins and make-ups) that triggers it.
@@ -38,7 +38,7 @@ pub struct Milestone {
 }
 
 /// Make-up rules.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Makeup {
     /// How many days back a missed day may be made up: with 7, the seven

@@ -14,17 +14,16 @@
 //! Modules: [`config`] (the config and its checks), [`state`] (the user
 //! record), [`history`] (runs of checked days), [`civil`] (dates as day
 //! numbers), [`actions`] (`check_in`, `make_up`), [`view`] (with the
-//! month's calendar), [`schema`] (the config's JSON Schema).
+//! month's calendar), .
 
 pub mod actions;
 pub mod civil;
 pub mod config;
 pub mod history;
-pub mod schema;
 pub mod state;
 pub mod view;
 
-use arcade_sdk::{Action, ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, json};
+use arcade_sdk::{ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, View};
 
 pub use arcade_sdk::{CouponSpec, PrizeSpec, RewardSpec, TicketsSpec};
 pub use config::{Config, MAX_CYCLE, MAX_MAKEUP_WINDOW, Makeup, Milestone};
@@ -35,6 +34,7 @@ pub struct CheckIn;
 
 impl Mechanic for CheckIn {
     type Config = Config;
+    type Action = actions::Action;
 
     fn manifest() -> Manifest {
         Manifest::new(
@@ -46,22 +46,6 @@ impl Mechanic for CheckIn {
              and optional make-ups of recently missed days, limited per month and \
              optionally paid with points.",
         )
-        .action(
-            "check_in",
-            "Check in for today.",
-            json!({"type": "object", "additionalProperties": false}),
-        )
-        .action(
-            "make_up",
-            "Make up a missed day within the make-up window.",
-            json!({
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["day"],
-                "properties": {"day": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}}
-            }),
-        )
-        .config_schema(schema::config())
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {
@@ -73,12 +57,12 @@ impl Mechanic for CheckIn {
         }
     }
 
-    fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
+    fn handle(ctx: &Context<Config>, action: actions::Action) -> Result<Outcome, Error> {
         actions::handle(ctx, action)
     }
 
-    fn view(ctx: &Context<Config>) -> Result<arcade_sdk::Value, Error> {
-        view::view(ctx)
+    fn view(view: &View<Config>) -> Result<arcade_sdk::Value, Error> {
+        view::view(view)
     }
 }
 

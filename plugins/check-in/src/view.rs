@@ -1,15 +1,21 @@
 //! What a user sees: streak, total, what the next check-in earns,
 //! milestones, make-ups left, and this month's calendar.
 
-use arcade_sdk::{Context, Error, Value, json};
+use arcade_sdk::{Error, Value, View, json};
 
 use crate::civil;
 use crate::config::{Config, Milestone};
 use crate::state::UserRecord;
 
-/// The view for `ctx.user_id`.
-pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
-    let config = &ctx.config;
+/// The view for `user_id`.
+pub fn view(view: &View<Config>) -> Result<Value, Error> {
+    if view.viewer.is_none() {
+        return Err(Error::invalid_input(
+            "viewer_required",
+            "this view shows one user's part: pass user_id",
+        ));
+    }
+    let config = &view.config;
     let today = civil::today()?;
     let rec = UserRecord::load();
     let streak = rec.days.streak(today);

@@ -1,6 +1,6 @@
 //! The actions, one function each, and the one place that dispatches them.
 
-use arcade_sdk::{Action, Context, Error, Outcome, Value, clock, json, member, timers};
+use arcade_sdk::{Context, Error, JsonSchema, Outcome, Value, clock, json, member, timers};
 use serde::Deserialize;
 
 use crate::config::Config;
@@ -9,22 +9,35 @@ use crate::state::{Status, Team, UserTeams};
 
 const MINUTE_MS: i64 = 60_000;
 
+/// What users can do: one variant per action, its doc comment the
+/// action's summary; the manifest's action list and payload schemas come
+/// from this type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "name", content = "payload", deny_unknown_fields)]
+pub enum Action {
+    /// Open a new team, with the acting user as leader.
+    #[serde(rename = "open")]
+    Open(Open),
+    /// Join a forming team by its id.
+    #[serde(rename = "join")]
+    Join(Join),
+}
+
 /// Run `action` for `ctx.user_id`.
-pub fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
-    match action.name.as_str() {
-        "open" => open(ctx, action.parse()?),
-        "join" => join(ctx, action.parse()?),
-        other => Err(Error::unknown_action(other)),
+pub fn handle(ctx: &Context<Config>, action: Action) -> Result<Outcome, Error> {
+    match action {
+        Action::Open(p) => open(ctx, p),
+        Action::Join(p) => join(ctx, p),
     }
 }
 
 /// The `open` payload: an empty object.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Open {}
 
 /// The `join` payload.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Join {
     /// The team to join.

@@ -11,7 +11,7 @@ pub const MAX_TIME_LIMIT_MINUTES: u32 = 30 * 24 * 60;
 pub const MAX_OPEN_TEAMS: u32 = 20;
 
 /// Activity config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The product on offer.
@@ -36,7 +36,7 @@ pub struct Config {
 }
 
 /// The product a team buys together.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     /// Identifier on the platform (1 to 64 characters).

@@ -6,18 +6,15 @@
 //!
 //! Modules: [`config`] (the config and its checks), [`state`] (teams and
 //! each user's list of them), [`actions`] (`open`, `join`), [`deadline`]
-//! (the deadline timer), [`view`], [`schema`] (the config's JSON Schema).
+//! (the deadline timer), [`view`], .
 
 pub mod actions;
 pub mod config;
 pub mod deadline;
-pub mod schema;
 pub mod state;
 pub mod view;
 
-use arcade_sdk::{
-    Action, ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, Timer, json,
-};
+use arcade_sdk::{ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, Timer, View};
 
 pub use config::{Config, MAX_OPEN_TEAMS, MAX_TIME_LIMIT_MINUTES, Product, TEAM_SIZE};
 pub use state::{Status, TEAMS_KEPT, Team};
@@ -27,6 +24,7 @@ pub struct GroupBuy;
 
 impl Mechanic for GroupBuy {
     type Config = Config;
+    type Action = actions::Action;
 
     fn manifest() -> Manifest {
         Manifest::new(
@@ -37,22 +35,6 @@ impl Mechanic for GroupBuy {
              member. A team not full by its deadline fails, or is auto-filled with virtual \
              members. Optional limits: open teams per user, new members only.",
         )
-        .action(
-            "open",
-            "Open a new team, with the acting user as leader.",
-            json!({"type": "object", "additionalProperties": false}),
-        )
-        .action(
-            "join",
-            "Join a forming team by its id.",
-            json!({
-                "type": "object",
-                "required": ["team_id"],
-                "additionalProperties": false,
-                "properties": {"team_id": {"type": "string", "minLength": 1, "maxLength": 64}}
-            }),
-        )
-        .config_schema(schema::config())
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {
@@ -64,12 +46,12 @@ impl Mechanic for GroupBuy {
         }
     }
 
-    fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
+    fn handle(ctx: &Context<Config>, action: actions::Action) -> Result<Outcome, Error> {
         actions::handle(ctx, action)
     }
 
-    fn view(ctx: &Context<Config>) -> Result<arcade_sdk::Value, Error> {
-        view::view(ctx)
+    fn view(view: &View<Config>) -> Result<arcade_sdk::Value, Error> {
+        view::view(view)
     }
 
     fn on_timer(ctx: &Context<Config>, timer: &Timer) -> Result<Outcome, Error> {

@@ -1,14 +1,20 @@
 //! What a user sees: the deal, the rules, and their teams.
 
-use arcade_sdk::{Context, Error, Value, clock, json};
+use arcade_sdk::{Error, Value, View, clock, json};
 
 use crate::config::Config;
 use crate::state::{Team, UserTeams};
 
-/// The view for `ctx.user_id`: their teams newest first, each a team
+/// The view for `user_id`: their teams newest first, each a team
 /// summary plus `is_leader`.
-pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
-    let config = &ctx.config;
+pub fn view(view: &View<Config>) -> Result<Value, Error> {
+    let Some(user_id) = view.viewer.clone() else {
+        return Err(Error::invalid_input(
+            "viewer_required",
+            "this view shows one user's part: pass user_id",
+        ));
+    };
+    let config = &view.config;
     let now = clock::now_ms();
     let mine = UserTeams::load();
     let mut open = 0u32;
@@ -20,7 +26,7 @@ pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
             let team = Team::load(&m.team)?;
             open += u32::from(team.is_open(now));
             let mut summary = team.summary(&m.team, now);
-            summary["is_leader"] = json!(team.leader == ctx.user_id);
+            summary["is_leader"] = json!(team.leader == user_id);
             Some(summary)
         })
         .collect();

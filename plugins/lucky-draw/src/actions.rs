@@ -1,40 +1,42 @@
 //! The actions, one function each, and the one place that dispatches them.
 
 use arcade_sdk::{
-    Action, Context, Error, Outcome, Reward, Value, clock, json, random, stock, wallet,
+    Context, Error, JsonSchema, Outcome, Reward, Value, clock, json, random, stock, wallet,
 };
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 
 use crate::config::{Config, Prize};
 use crate::state::{UserRecord, Win};
 
+/// What users can do: one variant per action, its doc comment the
+/// action's summary; the manifest's action list and payload schemas come
+/// from this type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "name", content = "payload", deny_unknown_fields)]
+pub enum Action {
+    /// Draw once.
+    #[serde(rename = "draw")]
+    Draw(Draw),
+}
+
 /// Run `action` for `ctx.user_id`.
-pub fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
-    match action.name.as_str() {
-        "draw" => draw(ctx, action.parse()?),
-        other => Err(Error::unknown_action(other)),
+pub fn handle(ctx: &Context<Config>, action: Action) -> Result<Outcome, Error> {
+    match action {
+        Action::Draw(p) => draw(ctx, p),
     }
 }
 
 /// The `draw` payload: nothing. Whatever a platform sends is ignored, as
 /// it always has been, so that no request that draws today is refused.
-#[derive(Debug, Deserialize)]
-#[serde(from = "IgnoredAny")]
-pub struct Draw;
-
-impl From<IgnoredAny> for Draw {
-    fn from(_: IgnoredAny) -> Self {
-        Draw
-    }
-}
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Draw {}
 
 /// Draw once: pay (a free draw, else a ticket; then points if it costs
 /// any), pick a prize by weight (or the pity prize), claim its stock, and
 /// console a miss.
 pub fn draw(ctx: &Context<Config>, _: Draw) -> Result<Outcome, Error> {
     let config = &ctx.config;
-    let today = clock::today();
+    let today = clock::today().to_string();
     let now = clock::now_ms();
     let mut rec = UserRecord::load(&today);
     if rec.total_left(config) == Some(0) {

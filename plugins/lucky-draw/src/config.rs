@@ -10,7 +10,7 @@ pub const GRID_CELLS: u32 = 8;
 pub const MAX_SEGMENTS: u32 = 24;
 
 /// Activity config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The prizes.
@@ -42,7 +42,7 @@ pub struct Config {
 }
 
 /// Layout hint for front ends.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Presentation {
     /// `wheel` (default) or `grid` (8 cells around a button).
@@ -54,7 +54,9 @@ pub struct Presentation {
 }
 
 /// Layout style.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(
+    Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
     /// 大转盘.
@@ -66,7 +68,7 @@ pub enum Style {
 
 /// One prize: a stock pool and its odds, not a reward spec (a win grants
 /// one unit of it as a `prize` reward).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Prize {
     /// Identifier, unique within the activity; also its stock pool's id.
@@ -84,7 +86,7 @@ pub struct Prize {
 }
 
 /// 保底: at most `after - 1` misses in a row; the `after`-th draw wins `prize`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pity {
     /// Length of the run that ends in a guaranteed win.
@@ -94,7 +96,7 @@ pub struct Pity {
 }
 
 /// Extra draws paid with tickets from the user's wallet.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraDraws {
     /// The ticket balance (for example `spins`), credited by other

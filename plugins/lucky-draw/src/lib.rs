@@ -7,16 +7,15 @@
 //!
 //! Modules: [`config`] (the config and its checks), [`layout`] (cells of
 //! the wheel or grid), [`state`] (the user record), [`actions`] (`draw`),
-//! [`view`], [`schema`] (the config's JSON Schema).
+//! [`view`], .
 
 pub mod actions;
 pub mod config;
 pub mod layout;
-pub mod schema;
 pub mod state;
 pub mod view;
 
-use arcade_sdk::{Action, ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, json};
+use arcade_sdk::{ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, View};
 
 pub use config::{Config, GRID_CELLS, MAX_SEGMENTS};
 
@@ -25,6 +24,7 @@ pub struct LuckyDraw;
 
 impl Mechanic for LuckyDraw {
     type Config = Config;
+    type Action = actions::Action;
 
     fn manifest() -> Manifest {
         Manifest::new(
@@ -35,12 +35,6 @@ impl Mechanic for LuckyDraw {
              with tickets, a guaranteed prize after a run of misses, and a consolation \
              reward for a miss.",
         )
-        .action(
-            "draw",
-            "Draw once.",
-            json!({"type": "object", "additionalProperties": false}),
-        )
-        .config_schema(schema::config())
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {
@@ -52,12 +46,12 @@ impl Mechanic for LuckyDraw {
         }
     }
 
-    fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
+    fn handle(ctx: &Context<Config>, action: actions::Action) -> Result<Outcome, Error> {
         actions::handle(ctx, action)
     }
 
-    fn view(ctx: &Context<Config>) -> Result<arcade_sdk::Value, Error> {
-        view::view(ctx)
+    fn view(view: &View<Config>) -> Result<arcade_sdk::Value, Error> {
+        view::view(view)
     }
 }
 

@@ -1,15 +1,21 @@
 //! What a user sees: their draws and limits, pity progress, wins, and the
 //! wheel with each prize's remaining stock.
 
-use arcade_sdk::{Context, Error, Value, clock, json, stock, wallet};
+use arcade_sdk::{Error, Value, View, clock, json, stock, wallet};
 
 use crate::config::Config;
 use crate::state::UserRecord;
 
-/// The view for `ctx.user_id`.
-pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
-    let config = &ctx.config;
-    let rec = UserRecord::load(&clock::today());
+/// The view for `user_id`.
+pub fn view(view: &View<Config>) -> Result<Value, Error> {
+    if view.viewer.is_none() {
+        return Err(Error::invalid_input(
+            "viewer_required",
+            "this view shows one user's part: pass user_id",
+        ));
+    }
+    let config = &view.config;
+    let rec = UserRecord::load(&clock::today().to_string());
     let (positions, miss_cells) = config.layout();
     let prizes: Vec<_> = config
         .prizes

@@ -1,7 +1,7 @@
 //! The actions, one function each, and the one place that dispatches them.
 
 use arcade_sdk::{
-    Action, Context, Error, Outcome, Reward, Value, clock, json, member, random, stock, timers,
+    Context, Error, JsonSchema, Outcome, Reward, Value, clock, json, member, random, stock, timers,
 };
 use serde::Deserialize;
 
@@ -12,22 +12,35 @@ use crate::state::{Bargain, Cut, Status, UserRecord};
 
 const MINUTE_MS: i64 = 60_000;
 
+/// What users can do: one variant per action, its doc comment the
+/// action's summary; the manifest's action list and payload schemas come
+/// from this type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "name", content = "payload", deny_unknown_fields)]
+pub enum Action {
+    /// Start a bargain on the item; its id is returned as `bargain_id`.
+    #[serde(rename = "start")]
+    Start(Start),
+    /// Help cut the price of a friend's bargain.
+    #[serde(rename = "help")]
+    Help(Help),
+}
+
 /// Run `action` for `ctx.user_id`.
-pub fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
-    match action.name.as_str() {
-        "start" => start(ctx, action.parse()?),
-        "help" => help(ctx, action.parse()?),
-        other => Err(Error::unknown_action(other)),
+pub fn handle(ctx: &Context<Config>, action: Action) -> Result<Outcome, Error> {
+    match action {
+        Action::Start(p) => start(ctx, p),
+        Action::Help(p) => help(ctx, p),
     }
 }
 
 /// The `start` payload: an empty object.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Start {}
 
 /// The `help` payload.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Help {
     /// The bargain to help.
@@ -43,7 +56,7 @@ fn host_below(n: u64) -> u64 {
 pub fn start(ctx: &Context<Config>, Start {}: Start) -> Result<Outcome, Error> {
     let config = &ctx.config;
     let now = clock::now_ms();
-    let mut rec = UserRecord::load(&clock::today());
+    let mut rec = UserRecord::load(&clock::today().to_string());
 
     if let Some(limit) = config.max_bargains_per_user
         && rec.started >= limit
@@ -163,7 +176,7 @@ pub fn help(ctx: &Context<Config>, Help { bargain_id }: Help) -> Result<Outcome,
             "you have already helped this bargain",
         ));
     }
-    let today = clock::today();
+    let today = clock::today().to_string();
     let mut rec = UserRecord::load(&today);
     if rec.helps_left_today(config) == 0 {
         return Err(Error::rejected(

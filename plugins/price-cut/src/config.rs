@@ -12,7 +12,7 @@ pub const MAX_TIME_LIMIT_MINUTES: u32 = 30 * 24 * 60;
 pub const MAX_PRICE_FEN: u64 = 1_000_000_000_000;
 
 /// Activity config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// What is being bargained for.
@@ -39,7 +39,7 @@ pub struct Config {
 
 /// The item: a priced stock pool, not a reward spec (a completed bargain
 /// grants its owner one unit of it as a `prize` reward).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     /// Identifier: the prize id of the reward and the stock pool id.
@@ -54,7 +54,7 @@ pub struct Item {
 
 /// The owner's first cut: a random share of the total reduction, in
 /// percent, applied at `start`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OwnerFirstCut {
     /// Smallest share, 1 to 99.
@@ -64,7 +64,7 @@ pub struct OwnerFirstCut {
 }
 
 /// The bonus for a helper who is new to the tenant.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMemberBonus {
     /// What the helper gets (the SDK's reward shape).

@@ -17,13 +17,10 @@ pub mod actions;
 pub mod config;
 pub mod cut;
 pub mod expiry;
-pub mod schema;
 pub mod state;
 pub mod view;
 
-use arcade_sdk::{
-    Action, ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, Timer, json,
-};
+use arcade_sdk::{ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, Timer, View};
 
 pub use config::{Config, MAX_HELPERS, MAX_PRICE_FEN, MAX_TIME_LIMIT_MINUTES};
 pub use cut::{next_cut, owner_cut};
@@ -34,6 +31,7 @@ pub struct PriceCut;
 
 impl Mechanic for PriceCut {
     type Config = Config;
+    type Action = actions::Action;
 
     fn manifest() -> Manifest {
         Manifest::new(
@@ -45,22 +43,6 @@ impl Mechanic for PriceCut {
              after a time limit; helps are limited per helper per business day; optional \
              owner's first cut, new-member bonus, item stock and per-user bargain limit.",
         )
-        .action(
-            "start",
-            "Start a bargain on the item; its id is returned as `bargain_id`.",
-            json!({"type": "object", "additionalProperties": false}),
-        )
-        .action(
-            "help",
-            "Help cut the price of a friend's bargain.",
-            json!({
-                "type": "object",
-                "required": ["bargain_id"],
-                "additionalProperties": false,
-                "properties": {"bargain_id": {"type": "string", "minLength": 1, "maxLength": 64}}
-            }),
-        )
-        .config_schema(schema::config())
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {
@@ -72,12 +54,12 @@ impl Mechanic for PriceCut {
         }
     }
 
-    fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
+    fn handle(ctx: &Context<Config>, action: actions::Action) -> Result<Outcome, Error> {
         actions::handle(ctx, action)
     }
 
-    fn view(ctx: &Context<Config>) -> Result<arcade_sdk::Value, Error> {
-        view::view(ctx)
+    fn view(view: &View<Config>) -> Result<arcade_sdk::Value, Error> {
+        view::view(view)
     }
 
     fn on_timer(ctx: &Context<Config>, timer: &Timer) -> Result<Outcome, Error> {

@@ -1,16 +1,22 @@
 //! What a user sees: the item, their own bargains, and the bargains they
 //! helped.
 
-use arcade_sdk::{Context, Error, Value, clock, json, stock};
+use arcade_sdk::{Error, Value, View, clock, json, stock};
 
 use crate::config::Config;
 use crate::state::{Bargain, UserRecord};
 
-/// The view for `ctx.user_id`, newest bargains first.
-pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
-    let config = &ctx.config;
+/// The view for `user_id`, newest bargains first.
+pub fn view(view: &View<Config>) -> Result<Value, Error> {
+    let Some(user_id) = view.viewer.clone() else {
+        return Err(Error::invalid_input(
+            "viewer_required",
+            "this view shows one user's part: pass user_id",
+        ));
+    };
+    let config = &view.config;
     let now = clock::now_ms();
-    let rec = UserRecord::load(&clock::today());
+    let rec = UserRecord::load(&clock::today().to_string());
     let bargains: Vec<_> = rec
         .owned
         .iter()
@@ -27,7 +33,7 @@ pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
             let my_cut = b
                 .cuts
                 .iter()
-                .find(|c| !c.owner && c.user == ctx.user_id)
+                .find(|c| !c.owner && c.user == user_id)
                 .map(|c| c.amount_fen);
             json!({
                 "bargain_id": b.id,

@@ -1,8 +1,7 @@
 //! The actions, one function each, and the one place that dispatches them.
 
-use arcade_sdk::{Action, Context, Error, Outcome, clock, json, timers};
+use arcade_sdk::{Context, Error, JsonSchema, Outcome, clock, json, timers};
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
 
 use crate::CLOSE_TIMER;
@@ -11,29 +10,35 @@ use crate::leaderboard::{self, Entry};
 use crate::scoring::{corrections, draw_indices, mark, public_questions, speed_bonus};
 use crate::state::{self, Attempt, AttemptResult, Best, MAX_ATTEMPT_ID_LEN, Me, Status};
 
+/// What users can do: one variant per action, its doc comment the
+/// action's summary; the manifest's action list and payload schemas come
+/// from this type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "name", content = "payload", deny_unknown_fields)]
+pub enum Action {
+    /// Start an attempt: draw the questions (without answers) and start the clock.
+    #[serde(rename = "start")]
+    Start(Start),
+    /// Submit an attempt's answers and get its score and corrections.
+    #[serde(rename = "submit")]
+    Submit(Submit),
+}
+
 /// Run `action` for `ctx.user_id`.
-pub fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
-    match action.name.as_str() {
-        "start" => start(ctx, action.parse()?),
-        "submit" => submit(ctx, action.parse()?),
-        other => Err(Error::unknown_action(other)),
+pub fn handle(ctx: &Context<Config>, action: Action) -> Result<Outcome, Error> {
+    match action {
+        Action::Start(p) => start(ctx, p),
+        Action::Submit(p) => submit(ctx, p),
     }
 }
 
 /// The `start` payload: nothing. Whatever a platform sends is ignored, as
 /// it always has been, so that no request that starts today is refused.
-#[derive(Debug, Deserialize)]
-#[serde(from = "IgnoredAny")]
-pub struct Start;
-
-impl From<IgnoredAny> for Start {
-    fn from(_: IgnoredAny) -> Self {
-        Start
-    }
-}
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Start {}
 
 /// The `submit` payload.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Submit {
     /// The attempt, as `start` returned it.

@@ -15,14 +15,11 @@ pub mod actions;
 pub mod close;
 pub mod config;
 pub mod leaderboard;
-pub mod schema;
 pub mod scoring;
 pub mod state;
 pub mod view;
 
-use arcade_sdk::{
-    Action, ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, Timer, json,
-};
+use arcade_sdk::{ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, Timer, View};
 
 pub use config::{
     Config, MAX_ATTEMPTS_PER_USER, MAX_QUESTIONS_PER_ATTEMPT, MAX_RANKED, MAX_TIME_LIMIT_SECONDS,
@@ -38,6 +35,7 @@ pub struct Quiz;
 
 impl Mechanic for Quiz {
     type Config = Config;
+    type Action = actions::Action;
 
     fn manifest() -> Manifest {
         Manifest::new(
@@ -48,28 +46,6 @@ impl Mechanic for Quiz {
              user's best attempt goes on a leaderboard, and when the quiz closes the top \
              ranks receive rewards.",
         )
-        .action(
-            "start",
-            "Start an attempt: draw the questions (without answers) and start the clock.",
-            json!({"type": "object", "additionalProperties": false}),
-        )
-        .action(
-            "submit",
-            "Submit an attempt's answers and get its score and corrections.",
-            json!({
-                "type": "object",
-                "required": ["attempt_id"],
-                "additionalProperties": false,
-                "properties": {
-                    "attempt_id": {"type": "string", "minLength": 1},
-                    "answers": {
-                        "type": "object",
-                        "additionalProperties": {"type": "array", "items": {"type": "string"}}
-                    }
-                }
-            }),
-        )
-        .config_schema(schema::config())
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {
@@ -81,7 +57,7 @@ impl Mechanic for Quiz {
         }
     }
 
-    fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
+    fn handle(ctx: &Context<Config>, action: actions::Action) -> Result<Outcome, Error> {
         actions::handle(ctx, action)
     }
 
@@ -89,8 +65,8 @@ impl Mechanic for Quiz {
         close::on_timer(ctx, timer)
     }
 
-    fn view(ctx: &Context<Config>) -> Result<arcade_sdk::Value, Error> {
-        view::view(ctx)
+    fn view(view: &View<Config>) -> Result<arcade_sdk::Value, Error> {
+        view::view(view)
     }
 }
 

@@ -2,16 +2,17 @@
 //! attempts, the attempt in progress without answers, their best and rank,
 //! and the corrections of their last submission.
 
-use arcade_sdk::{Context, Error, Value, clock, json};
+use arcade_sdk::{Error, Value, View, clock, json};
 
 use crate::config::Config;
 use crate::leaderboard;
 use crate::scoring::{corrections, public_questions};
 use crate::state::{self, Attempt, Me, Status};
 
-/// The view; without a `ctx.user_id` only the shared fields.
-pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
-    let config = &ctx.config;
+/// The view; without a `user_id` only the shared fields.
+pub fn view(view: &View<Config>) -> Result<Value, Error> {
+    let user_id = view.viewer.clone().unwrap_or_default();
+    let config = &view.config;
     let now = clock::now_ms();
     let closed = state::is_closed(config, now);
     let board = leaderboard::load();
@@ -38,7 +39,7 @@ pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
         "time_limit_seconds": config.time_limit_seconds,
         "leaderboard": leaderboard,
     });
-    if ctx.user_id.is_empty() {
+    if user_id.is_empty() {
         return Ok(view);
     }
 
@@ -92,7 +93,7 @@ pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
         "attempts_left": config.attempts_per_user.saturating_sub(me.used),
         "current_attempt": current,
         "best": best,
-        "rank": leaderboard::rank_of(&board, &ctx.user_id),
+        "rank": leaderboard::rank_of(&board, &user_id),
         "last_result": last_result,
     });
     if let (Some(v), Some(e)) = (view.as_object_mut(), extra.as_object()) {

@@ -30,7 +30,7 @@ fn default_min_correct() -> u32 {
 }
 
 /// Activity config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The question bank.
@@ -56,7 +56,7 @@ pub struct Config {
 }
 
 /// One question of the bank.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     /// Identifier, unique within the bank.
@@ -76,7 +76,7 @@ pub struct Question {
 }
 
 /// Single or multiple choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum QuestionKind {
     /// Exactly one option is right.
@@ -86,7 +86,7 @@ pub enum QuestionKind {
 }
 
 /// One option of a question.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionOption {
     /// Identifier, unique within the question.
@@ -97,7 +97,7 @@ pub struct QuestionOption {
 
 /// Extra points for time left: `max_points * time_left / time_limit`,
 /// rounded down, if at least `min_correct` questions are right.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpeedBonus {
     /// The bonus for submitting instantly.
@@ -109,7 +109,7 @@ pub struct SpeedBonus {
 }
 
 /// A reward for the ranks `from_rank..=to_rank` (1 is the top).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RankReward {
     /// First rank rewarded.
