@@ -10,9 +10,12 @@ pub fn parse_timezone(name: &str) -> Option<Tz> {
 
 /// The business day (`YYYY-MM-DD`) containing `ms` in `tz`.
 pub fn business_day(tz: Tz, ms: i64) -> String {
+    format_day(business_date(tz, ms))
+}
+
+/// A date as `YYYY-MM-DD`.
+pub fn format_day(day: chrono::NaiveDate) -> String {
     use chrono::Datelike;
-    let utc = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
-    let day = utc.with_timezone(&tz).date_naive();
     // Plugins call this on every action: format by hand rather than
     // through a parsed format string. Years before 1 or after 9999 are
     // out of any activity's range; they keep chrono's own rendering.
@@ -21,6 +24,32 @@ pub fn business_day(tz: Tz, ms: i64) -> String {
     } else {
         day.format("%Y-%m-%d").to_string()
     }
+}
+
+/// The business day containing `ms` in `tz`, as a date.
+pub fn business_date(tz: Tz, ms: i64) -> chrono::NaiveDate {
+    let utc = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+    utc.with_timezone(&tz).date_naive()
+}
+
+/// The first instant of the local date `day` in `tz`, in milliseconds
+/// since the epoch: its midnight, or when a clock change skips midnight,
+/// the first local time after it that exists.
+pub fn start_of_day(tz: Tz, day: chrono::NaiveDate) -> i64 {
+    use chrono::{LocalResult, TimeZone};
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    // Gaps are at most a few hours; step through them by the minute.
+    for minutes in 0..=(24 * 60) {
+        let local = midnight + chrono::Duration::minutes(minutes);
+        match tz.from_local_datetime(&local) {
+            LocalResult::Single(t) => return t.timestamp_millis(),
+            LocalResult::Ambiguous(first, _) => return first.timestamp_millis(),
+            LocalResult::None => continue,
+        }
+    }
+    // Unreachable for real zones: no day is wholly skipped but by a
+    // date-line change, whose day then starts at the next one.
+    tz.from_utc_datetime(&midnight).timestamp_millis()
 }
 
 /// Milliseconds since the Unix epoch, now.

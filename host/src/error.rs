@@ -35,9 +35,13 @@ pub enum Error {
         /// Explanation.
         message: String,
     },
-    /// The activity config was refused by the plugin.
+    /// The activity config was refused by the plugin or its schema.
     #[error("the config is invalid: {}", summary(.0))]
     InvalidConfig(Vec<ConfigProblem>),
+    /// The action's payload does not match the schema the plugin declared
+    /// for it.
+    #[error("the payload is invalid: {}", summary(.0))]
+    InvalidPayload(Vec<ConfigProblem>),
     /// The request conflicts with the current state.
     #[error("{message}")]
     Conflict {
@@ -173,7 +177,7 @@ impl Error {
             Error::Forbidden(_) => 403,
             Error::Malformed(_) => 400,
             Error::NotFound { .. } => 404,
-            Error::Invalid { .. } | Error::InvalidConfig(_) => 422,
+            Error::Invalid { .. } | Error::InvalidConfig(_) | Error::InvalidPayload(_) => 422,
             Error::Conflict { .. } => 409,
             Error::Guest(g) => match g.kind {
                 GuestErrorKind::InvalidInput => 422,
@@ -200,6 +204,7 @@ impl Error {
             | Error::Conflict { code, .. }
             | Error::Http { code, .. } => (*code).into(),
             Error::InvalidConfig(_) => "invalid_config".into(),
+            Error::InvalidPayload(_) => "invalid_payload".into(),
             Error::Guest(g) => g.code.clone(),
             Error::Plugin(p) => p.code().into(),
             Error::TooLarge(_) => "payload_too_large".into(),
@@ -223,7 +228,9 @@ impl Error {
     /// Structured details, where there are any.
     pub fn details(&self) -> Option<serde_json::Value> {
         match self {
-            Error::InvalidConfig(problems) => serde_json::to_value(problems).ok(),
+            Error::InvalidConfig(problems) | Error::InvalidPayload(problems) => {
+                serde_json::to_value(problems).ok()
+            }
             _ => None,
         }
     }

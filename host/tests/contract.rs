@@ -83,8 +83,8 @@ fn versions_are_told_apart_by_their_exports() {
 /// is `wit/`, word for word.
 #[test]
 fn the_sdk_vendors_the_contract_unchanged() {
-    // Each version the SDK builds from (0.1.0 today).
-    let versions: &[&str] = &["0.1.0"];
+    // Each version the SDK builds from.
+    let versions: &[&str] = &["0.1.0", "0.2.0"];
     for version in versions {
         let file = |root: &str| {
             let path = Path::new(env!("CARGO_MANIFEST_DIR"))

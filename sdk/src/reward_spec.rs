@@ -12,7 +12,7 @@ pub const DAY_MS: i64 = 86_400_000;
 
 /// A reward, written as `{"points": 10}`, `{"coupon": {...}}`,
 /// `{"tickets": {...}}` or `{"prize": {...}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RewardSpec {
     /// Loyalty points.
@@ -26,7 +26,7 @@ pub enum RewardSpec {
 }
 
 /// A coupon reward.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CouponSpec {
     /// Coupon template id (1 to 64 bytes).
@@ -41,7 +41,7 @@ pub struct CouponSpec {
 }
 
 /// A tickets reward.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketsSpec {
     /// The ticket balance (1 to 64 bytes, not `points`).
@@ -51,7 +51,7 @@ pub struct TicketsSpec {
 }
 
 /// A prize reward.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrizeSpec {
     /// Prize id (1 to 64 bytes).

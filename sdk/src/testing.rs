@@ -8,7 +8,6 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-use crate::bindings as b;
 use crate::state::Scope;
 use crate::stock::StockError;
 use crate::wallet::WalletError;
@@ -48,6 +47,43 @@ pub struct MockHost {
     utc_offset_minutes: i32,
     logs: Vec<(u8, String)>,
     calls: u64,
+    last_touched: Touched,
+}
+
+/// Two actions run as if they arrived at the same moment: what each read
+/// and wrote, whether the host would see them conflict, and what each
+/// serial order gives. See [`MockHost::interleave`].
+#[derive(Debug)]
+pub struct Interleaving {
+    /// State, stock or balances one wrote and the other read or wrote,
+    /// by name (`activity/<key>`, `user/<user>/<key>`, `team/<id>/<key>`,
+    /// `stock/<pool>`, `balance/<user>/<currency>`). Empty: the two
+    /// commute and the host runs them side by side.
+    pub conflicts: Vec<String>,
+    /// A, then B on A's result (what the host does when A commits first
+    /// and B runs again).
+    pub a_then_b: [Result<MockOutcome, crate::Error>; 2],
+    /// B, then A on B's result.
+    pub b_then_a: [Result<MockOutcome, crate::Error>; 2],
+}
+
+impl Interleaving {
+    /// Whether the order changed anything a user sees: an action
+    /// accepted in one order and refused in the other, or a different
+    /// result or reward.
+    pub fn order_matters(&self) -> bool {
+        fn same(
+            x: &Result<MockOutcome, crate::Error>,
+            y: &Result<MockOutcome, crate::Error>,
+        ) -> bool {
+            match (x, y) {
+                (Ok(x), Ok(y)) => x.result == y.result && x.rewards == y.rewards,
+                (Err(x), Err(y)) => x.code == y.code,
+                _ => false,
+            }
+        }
+        !(same(&self.a_then_b[0], &self.b_then_a[1]) && same(&self.a_then_b[1], &self.b_then_a[0]))
+    }
 }
 
 pub(crate) struct Call {
@@ -59,6 +95,26 @@ pub(crate) struct Call {
     utc_offset_minutes: i32,
     read_only: bool,
     pub(crate) logs: Vec<(u8, String)>,
+    /// What the call read and wrote, by the names [`Interleaving`] reports:
+    /// `activity/<key>`, `user/<user>/<key>`, `team/<id>/<key>`,
+    /// `stock/<pool>`, `balance/<user>/<currency>`.
+    touched: Touched,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Touched {
+    reads: std::collections::BTreeSet<String>,
+    writes: std::collections::BTreeSet<String>,
+}
+
+impl Call {
+    fn name(&self, scope: &Scope, key: &str) -> String {
+        match scope {
+            Scope::Activity => format!("activity/{key}"),
+            Scope::User => format!("user/{}/{key}", self.user),
+            Scope::Team(id) => format!("team/{id}/{key}"),
+        }
+    }
 }
 
 thread_local! {
@@ -77,6 +133,8 @@ pub(crate) fn with_call<R>(f: impl FnOnce(&mut Call) -> R) -> R {
 
 impl Call {
     pub(crate) fn state_get(&mut self, scope: &Scope, key: &str) -> Option<String> {
+        let name = self.name(scope, key);
+        self.touched.reads.insert(name);
         match scope {
             Scope::Activity => self.durable.activity.get(key).cloned(),
             Scope::User => {
@@ -92,6 +150,8 @@ impl Call {
 
     pub(crate) fn state_set(&mut self, scope: &Scope, key: &str, value: Option<String>) {
         assert!(!self.read_only, "state writes are not allowed in view");
+        let name = self.name(scope, key);
+        self.touched.writes.insert(name);
         let map = match scope {
             Scope::Activity => &mut self.durable.activity,
             Scope::User => {
@@ -110,11 +170,13 @@ impl Call {
     }
 
     pub(crate) fn stock_available(&mut self, pool: &str) -> Option<u64> {
+        self.touched.reads.insert(format!("stock/{pool}"));
         self.durable.stock.get(pool).map(|(left, _)| *left)
     }
 
     pub(crate) fn stock_claim(&mut self, pool: &str, count: u64) -> Result<(), StockError> {
         assert!(!self.read_only, "stock changes are not allowed in view");
+        self.touched.writes.insert(format!("stock/{pool}"));
         let (left, _) = self
             .durable
             .stock
@@ -132,6 +194,7 @@ impl Call {
 
     pub(crate) fn stock_release(&mut self, pool: &str, count: u64) -> Result<(), StockError> {
         assert!(!self.read_only, "stock changes are not allowed in view");
+        self.touched.writes.insert(format!("stock/{pool}"));
         let (left, initial) = self
             .durable
             .stock
@@ -145,12 +208,18 @@ impl Call {
     }
 
     pub(crate) fn balance(&mut self, currency: &str) -> i64 {
+        self.touched
+            .reads
+            .insert(format!("balance/{}/{currency}", self.user));
         let key = (self.user.clone(), currency.to_owned());
         self.durable.balances.get(&key).copied().unwrap_or(0)
     }
 
     pub(crate) fn debit(&mut self, currency: &str, amount: i64) -> Result<(), WalletError> {
         assert!(!self.read_only, "debits are not allowed in view");
+        self.touched
+            .writes
+            .insert(format!("balance/{}/{currency}", self.user));
         if amount <= 0 || currency.is_empty() {
             return Err(WalletError::InvalidAmount);
         }
@@ -198,26 +267,14 @@ impl Call {
         }
     }
 
-    pub(crate) fn day_of(&self, ms: i64) -> String {
+    pub(crate) fn day_of(&self, ms: i64) -> crate::Date {
         let local = ms.div_euclid(1000) + i64::from(self.utc_offset_minutes) * 60;
-        let (y, m, d) = civil_from_days(local.div_euclid(86_400));
-        format!("{y:04}-{m:02}-{d:02}")
+        crate::Date::from_days(local.div_euclid(86_400))
     }
-}
 
-/// Days since 1970-01-01 to a (year, month, day) in the proleptic
-/// Gregorian calendar.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    pub(crate) fn start_of(&self, day: crate::Date) -> i64 {
+        (day.to_days() * 86_400 - i64::from(self.utc_offset_minutes) * 60) * 1000
+    }
 }
 
 impl MockHost {
@@ -232,6 +289,7 @@ impl MockHost {
             utc_offset_minutes: 8 * 60,
             logs: Vec::new(),
             calls: 0,
+            last_touched: Touched::default(),
         }
     }
 
@@ -255,15 +313,9 @@ impl MockHost {
 
     /// Validate the config with the mechanic and create its stock pools.
     pub fn setup<M: Mechanic>(&mut self) -> Result<(), Vec<crate::ConfigError>> {
-        let setup = glue::validate_config::<M>(&self.config).map_err(|errs| {
-            errs.into_iter()
-                .map(|e| crate::ConfigError::new(e.field, e.message))
-                .collect::<Vec<_>>()
-        })?;
-        for pool in setup.stock {
-            self.durable
-                .stock
-                .insert(pool.id, (pool.initial, pool.initial));
+        let setup = glue::run_validate::<M>(&self.config)?;
+        for (id, initial) in setup.stock {
+            self.durable.stock.insert(id, (initial, initial));
         }
         Ok(())
     }
@@ -329,14 +381,11 @@ impl MockHost {
                 return fired;
             };
             self.durable.timers.remove(&name);
-            let ctx = self.ctx("");
-            let timer = b::Timer {
-                name: name.clone(),
-                payload,
-                due_ms,
-            };
+            let ctx = self.ctx(None);
             let out = self
-                .run("", false, || glue::on_timer::<M>(ctx, timer))
+                .run("", false, || {
+                    glue::run_on_timer::<M>(ctx, (name.clone(), &payload, due_ms))
+                })
                 .map(|o| self.credit(o, ""));
             fired.push((name, out));
         }
@@ -351,7 +400,7 @@ impl MockHost {
         &mut self,
         user: &str,
         read_only: bool,
-        f: impl FnOnce() -> Result<R, b::Error>,
+        f: impl FnOnce() -> Result<R, crate::Error>,
     ) -> Result<R, crate::Error> {
         let call = Call {
             durable: self.durable.clone(),
@@ -362,6 +411,7 @@ impl MockHost {
             utc_offset_minutes: self.utc_offset_minutes,
             read_only,
             logs: Vec::new(),
+            touched: Touched::default(),
         };
         CALL.with(|c| *c.borrow_mut() = Some(call));
         let result = f();
@@ -370,54 +420,39 @@ impl MockHost {
             .expect("call still installed");
         self.rng = call.rng;
         self.logs.extend(call.logs);
+        self.last_touched = call.touched;
         match result {
             Ok(r) => {
                 self.durable = call.durable;
                 Ok(r)
             }
-            Err(e) => Err(crate::Error {
-                kind: match e.kind {
-                    b::ErrorKind::InvalidInput => crate::ErrorKind::InvalidInput,
-                    b::ErrorKind::Rejected => crate::ErrorKind::Rejected,
-                    b::ErrorKind::NotFound => crate::ErrorKind::NotFound,
-                },
-                code: e.code,
-                message: e.message,
-            }),
+            Err(e) => Err(e),
         }
     }
 
-    fn ctx(&mut self, user: &str) -> b::Context {
+    fn ctx(&mut self, user: Option<&str>) -> glue::Call {
         self.calls += 1;
-        b::Context {
+        glue::Call {
             activity_id: "activity-under-test".into(),
-            user_id: user.into(),
-            call_id: format!("call-{:08}", self.calls),
+            user_id: user.map(str::to_owned),
+            call_id: Some(format!("call-{:08}", self.calls)),
             config: self.config.clone(),
         }
     }
 
-    /// Convert a WIT outcome, crediting points and tickets like the host.
-    fn credit(&mut self, out: b::Outcome, acting: &str) -> MockOutcome {
+    /// Resolve beneficiaries and credit points and tickets like the host.
+    fn credit(&mut self, out: crate::Outcome, acting: &str) -> MockOutcome {
         let rewards: Vec<crate::Reward> = out
             .rewards
             .into_iter()
-            .map(|r| crate::Reward {
-                user_id: if r.user_id.is_empty() {
-                    acting.to_owned()
-                } else {
-                    r.user_id
-                },
-                kind: match r.kind {
-                    b::RewardKind::Prize => crate::RewardKind::Prize,
-                    b::RewardKind::Points => crate::RewardKind::Points,
-                    b::RewardKind::Coupon => crate::RewardKind::Coupon,
-                    b::RewardKind::Tickets => crate::RewardKind::Tickets,
-                },
-                item: r.item,
-                name: r.name,
-                amount: r.amount,
-                expires_ms: r.expires_ms,
+            .map(|mut r| {
+                if r.user_id.is_empty() {
+                    r.user_id = acting.to_owned();
+                }
+                if r.kind == crate::RewardKind::Points {
+                    r.item = crate::wallet::POINTS.into();
+                }
+                r
             })
             .collect();
         for r in &rewards {
@@ -432,16 +467,19 @@ impl MockHost {
                     .or_insert(0) += r.amount;
             }
         }
+        // Through JSON text, as the host would see them.
+        let reparse = |v: &serde_json::Value| {
+            serde_json::from_str(&glue::to_json(v)).expect("JSON values round-trip")
+        };
         MockOutcome {
-            result: serde_json::from_str(&out.result).expect("result is JSON"),
+            result: reparse(&out.result),
             rewards,
             events: out
                 .events
                 .into_iter()
                 .map(|e| crate::Event {
-                    kind: e.kind,
-                    subject: e.subject,
-                    data: serde_json::from_str(&e.data).expect("event data is JSON"),
+                    data: reparse(&e.data),
+                    ..e
                 })
                 .collect(),
         }
@@ -454,12 +492,9 @@ impl MockHost {
         action: &str,
         payload: serde_json::Value,
     ) -> Result<MockOutcome, crate::Error> {
-        let ctx = self.ctx(user);
-        let action = b::Action {
-            name: action.into(),
-            payload: payload.to_string(),
-        };
-        let out = self.run(user, false, || glue::handle::<M>(ctx, action))?;
+        let ctx = self.ctx(Some(user));
+        let payload = payload.to_string();
+        let out = self.run(user, false, || glue::run_handle::<M>(ctx, action, &payload))?;
         let now = self.now_ms;
         self.durable
             .first_seen
@@ -470,9 +505,69 @@ impl MockHost {
 
     /// The view for `user`.
     pub fn view<M: Mechanic>(&mut self, user: &str) -> Result<serde_json::Value, crate::Error> {
-        let mut ctx = self.ctx(user);
-        ctx.call_id.clear();
-        let text: String = self.run(user, true, || glue::view::<M>(ctx))?;
-        Ok(serde_json::from_str(&text).expect("view is JSON"))
+        self.view_with::<M>(Some(user), &[])
+    }
+
+    /// The view for `viewer` (none: anonymous) with query parameters.
+    pub fn view_with<M: Mechanic>(
+        &mut self,
+        viewer: Option<&str>,
+        query: &[(&str, &str)],
+    ) -> Result<serde_json::Value, crate::Error> {
+        let mut ctx = self.ctx(viewer);
+        ctx.call_id = None;
+        let query: serde_json::Map<String, serde_json::Value> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+            .collect();
+        let query = serde_json::Value::Object(query).to_string();
+        let value = self.run(viewer.unwrap_or(""), true, || {
+            glue::run_view::<M>(ctx, &query)
+        })?;
+        Ok(serde_json::from_str(&glue::to_json(&value)).expect("view is JSON"))
+    }
+
+    /// Run two actions as if they arrived together, to surface conflicts
+    /// before upload: each runs on the same state, and the keys one wrote
+    /// and the other touched are reported (the host would run the second
+    /// again after the first commits). Then both serial orders run from
+    /// that state. The host is left as after A then B. Each action is
+    /// `(user, action, payload)`.
+    pub fn interleave<M: Mechanic>(
+        &mut self,
+        a: (&str, &str, serde_json::Value),
+        b: (&str, &str, serde_json::Value),
+    ) -> Interleaving {
+        let start = (self.durable.clone(), self.rng);
+        let mut touched = Vec::new();
+        for (user, action, payload) in [&a, &b] {
+            (self.durable, self.rng) = start.clone();
+            let _ = self.handle::<M>(user, action, payload.clone());
+            touched.push(std::mem::take(&mut self.last_touched));
+        }
+        let (ta, tb) = (&touched[0], &touched[1]);
+        let mut conflicts: Vec<String> = ta
+            .writes
+            .iter()
+            .filter(|k| tb.reads.contains(*k) || tb.writes.contains(*k))
+            .chain(tb.writes.iter().filter(|k| ta.reads.contains(*k)))
+            .cloned()
+            .collect();
+        conflicts.sort();
+        conflicts.dedup();
+        let mut run = |first: &(&str, &str, serde_json::Value),
+                       second: &(&str, &str, serde_json::Value)| {
+            (self.durable, self.rng) = start.clone();
+            let x = self.handle::<M>(first.0, first.1, first.2.clone());
+            let y = self.handle::<M>(second.0, second.1, second.2.clone());
+            [x, y]
+        };
+        let b_then_a = run(&b, &a);
+        let a_then_b = run(&a, &b);
+        Interleaving {
+            conflicts,
+            a_then_b,
+            b_then_a,
+        }
     }
 }

@@ -1,6 +1,5 @@
 //! The SDK's own types: what a mechanic reads and returns.
 
-use serde::Serialize;
 use serde_json::Value;
 
 /// Who a call is about.
@@ -18,25 +17,27 @@ pub struct Context<C> {
     pub config: C,
 }
 
-/// A request by a user.
+/// Who a view is for, and what it asks to see.
 #[derive(Debug, Clone)]
-pub struct Action {
-    /// The action's name, one of those in the manifest.
-    pub name: String,
-    /// The payload as sent by the platform (`{}` when absent).
-    pub payload: Value,
+pub struct View<C> {
+    /// The activity being viewed.
+    pub activity_id: String,
+    /// The viewer, as named by the platform; `None` for an anonymous one
+    /// (a share page opened by someone not signed in; contract 0.2). User
+    /// state, the wallet and member facts need a viewer.
+    pub viewer: Option<String>,
+    /// The platform's query parameters (other than `user_id`), such as
+    /// `team_id` to show one team to anyone with its link. Always empty
+    /// under contract 0.1.
+    pub query: std::collections::BTreeMap<String, String>,
+    /// The activity's parsed config.
+    pub config: C,
 }
 
-impl Action {
-    /// Parse the payload into `T`, or fail with an `invalid_payload` error
-    /// that names the offending field.
-    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_path_to_error::deserialize(&self.payload).map_err(|e| {
-            Error::invalid_input(
-                "invalid_payload",
-                format!("payload field `{}`: {}", e.path(), e.inner()),
-            )
-        })
+impl<C> View<C> {
+    /// The query parameter `name`, if the platform sent it.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
     }
 }
 
@@ -253,7 +254,9 @@ impl Error {
 /// One problem with a config, naming its field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// Path of the field, such as `prizes[1].weight`.
+    /// Path of the field, such as `prizes[1].weight`; empty for a problem
+    /// with the config as a whole. A missing or unknown field is named by
+    /// its own path.
     pub field: String,
     /// What is wrong.
     pub message: String,
@@ -284,56 +287,39 @@ impl Setup {
     }
 }
 
-/// One action in the manifest.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct ActionSpec {
-    pub(crate) name: String,
-    pub(crate) summary: String,
-    pub(crate) payload_schema: Value,
-}
-
 /// Self-description of a mechanic.
 #[derive(Debug, Clone)]
 pub struct Manifest {
     pub(crate) name: String,
     pub(crate) version: String,
     pub(crate) summary: String,
-    pub(crate) actions: Vec<ActionSpec>,
-    pub(crate) config_schema: Value,
+    pub(crate) view_query: Vec<(String, String)>,
     pub(crate) fuel: Option<u64>,
     pub(crate) memory_bytes: Option<u64>,
     pub(crate) timeout_ms: Option<u32>,
 }
 
 impl Manifest {
-    /// A manifest with no actions, an open config schema and the host's
-    /// default budget.
+    /// A manifest with the host's default budget. Its actions and their
+    /// payload schemas come from the mechanic's
+    /// [`Action`](crate::Mechanic::Action) type, and its config schema
+    /// from its [`Config`](crate::Mechanic::Config) type.
     pub fn new(name: &str, version: &str, summary: &str) -> Self {
         Manifest {
             name: name.into(),
             version: version.into(),
             summary: summary.into(),
-            actions: Vec::new(),
-            config_schema: serde_json::json!({"type": "object"}),
+            view_query: Vec::new(),
             fuel: None,
             memory_bytes: None,
             timeout_ms: None,
         }
     }
 
-    /// Declare an action with a JSON Schema for its payload.
-    pub fn action(mut self, name: &str, summary: &str, payload_schema: Value) -> Self {
-        self.actions.push(ActionSpec {
-            name: name.into(),
-            summary: summary.into(),
-            payload_schema,
-        });
-        self
-    }
-
-    /// Set the JSON Schema of the config.
-    pub fn config_schema(mut self, schema: Value) -> Self {
-        self.config_schema = schema;
+    /// Declare a view query parameter (a string), for platform
+    /// developers: `.view_query("team_id", "Show this team.")`.
+    pub fn view_query(mut self, name: &str, description: &str) -> Self {
+        self.view_query.push((name.into(), description.into()));
         self
     }
 

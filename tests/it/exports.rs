@@ -102,7 +102,7 @@ async fn draw_activity(s: &Server, t: &Tenant) -> String {
                 "config": {
                     "prizes": [{"id": "p", "name": "=Mug", "weight": 1, "stock": 40}],
                     "miss_weight": 1,
-                    "consolation": {"kind": "points", "name": "Thanks", "amount": 5}
+                    "consolation": {"points": 5}
                 }
             }),
         )

@@ -165,30 +165,24 @@ async fn config_errors_name_the_field(db: Db) {
             json!({"max_open_teams_per_user": 21}),
             "max_open_teams_per_user",
         ),
+        (json!({"reward": {"points": 0}}), "reward.points"),
         (
-            json!({"reward": {"kind": "points", "name": "Points"}}),
-            "reward.amount",
+            json!({"reward": {"coupon": {"id": "", "name": "Coupon", "value_fen": 100}}}),
+            "reward.coupon.id",
         ),
         (
-            json!({"reward": {"kind": "points", "name": "Points", "amount": 0}}),
-            "reward.amount",
+            json!({"reward": {"coupon": {"id": "c", "name": "Coupon", "value_fen": 0}}}),
+            "reward.coupon.value_fen",
         ),
         (
-            json!({"reward": {"kind": "coupon", "name": "Coupon"}}),
-            "reward.id",
+            json!({"reward": {"coupon": {"id": "c", "name": "Coupon", "value_fen": 100, "valid_days": 0}}}),
+            "reward.coupon.valid_days",
         ),
         (
-            json!({"reward": {"kind": "points", "name": "Points", "amount": 5, "valid_days": 3}}),
-            "reward.valid_days",
+            json!({"reward": {"coupon": {"id": "c", "name": "", "value_fen": 100}}}),
+            "reward.coupon.name",
         ),
-        (
-            json!({"reward": {"kind": "coupon", "id": "c", "name": "Coupon", "valid_days": 0}}),
-            "reward.valid_days",
-        ),
-        (
-            json!({"reward": {"kind": "coupon", "id": "c", "name": ""}}),
-            "reward.name",
-        ),
+        (json!({"reward": {"points": 5, "valid_days": 3}}), "reward"),
     ];
     for (overrides, field) in cases {
         let body = json!({"plugin": "group-buy", "config": config(overrides.clone())});
@@ -237,7 +231,7 @@ async fn config_errors_name_the_field(db: Db) {
     for ok in [
         json!({"team_size": 2, "time_limit_minutes": 1, "max_open_teams_per_user": 1}),
         json!({"team_size": 100, "time_limit_minutes": 43_200, "max_open_teams_per_user": 20}),
-        json!({"product": product(1, 0), "reward": {"kind": "points", "name": "P", "amount": 1}}),
+        json!({"product": product(1, 0), "reward": {"points": 1}}),
     ] {
         let r = s
             .create_activity(
@@ -253,11 +247,7 @@ async fn rules_and_error_codes(db: Db) {
     let s = Server::start(db).await;
     let t = s.tenant("t").await;
     let id = s
-        .activity(
-            &t,
-            "group-buy",
-            config(json!({"reward": {"kind": "points", "name": "Group points", "amount": 50}})),
-        )
+        .activity(&t, "group-buy", config(json!({"reward": {"points": 50}})))
         .await;
 
     // Open: the leader is the only member, with the whole time limit left.
@@ -467,7 +457,7 @@ async fn new_members_only_admits_only_new_users(db: Db) {
             config(json!({
                 "team_size": 2,
                 "new_members_only": true,
-                "reward": {"kind": "coupon", "id": "latte-off", "name": "Deal coupon", "valid_days": 7}
+                "reward": {"coupon": {"id": "latte-off", "name": "Deal coupon", "value_fen": 2010, "valid_days": 7}}
             })),
         )
         .await;
@@ -490,7 +480,7 @@ async fn new_members_only_admits_only_new_users(db: Db) {
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["result"]["status"], "succeeded");
 
-    // Coupons worth the discount by default, expiring in 7 days.
+    // Coupons worth the discount, expiring in 7 days.
     for u in ["leader3", "fresh"] {
         let ledger = rewards(&s, &t, u).await;
         assert_eq!(ledger.len(), 1, "{u}: {ledger:?}");
@@ -518,7 +508,7 @@ async fn last_seat_goes_to_exactly_one_of_many_concurrent_joins(db: Db) {
             "group-buy",
             config(json!({
                 "max_open_teams_per_user": 20,
-                "reward": {"kind": "points", "name": "Points", "amount": 7}
+                "reward": {"points": 7}
             })),
         )
         .await;
@@ -593,7 +583,7 @@ async fn deadline_fails_team_after_restart(db: Db) {
             "group-buy",
             config(json!({
                 "time_limit_minutes": 1,
-                "reward": {"kind": "points", "name": "Points", "amount": 5}
+                "reward": {"points": 5}
             })),
         )
         .await;
@@ -662,7 +652,7 @@ async fn deadline_auto_fills_team_after_restart(db: Db) {
                 "team_size": 4,
                 "time_limit_minutes": 1,
                 "auto_fill_at_deadline": true,
-                "reward": {"kind": "points", "name": "Points", "amount": 10}
+                "reward": {"points": 10}
             })),
         )
         .await;

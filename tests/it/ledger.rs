@@ -41,12 +41,7 @@ async fn points(s: &Server, t: &Tenant, user: &str) -> i64 {
 async fn points_coupons_and_prizes(db: Db) {
     let s = Server::start(db).await;
     let t = s.tenant("t").await;
-    let earn = always_miss(
-        &s,
-        &t,
-        json!({"kind": "points", "name": "Points", "amount": 30}),
-    )
-    .await;
+    let earn = always_miss(&s, &t, json!({"points": 30})).await;
     for _ in 0..2 {
         let r = s.act(&t, &earn, "u1", "draw").await;
         assert_eq!(r.status, 200, "{r:?}");
@@ -76,7 +71,7 @@ async fn points_coupons_and_prizes(db: Db) {
         &s,
         &t,
         json!({
-            "kind": "coupon", "id": "c5", "name": "5 yuan off", "amount": 500, "valid_days": 7
+            "coupon": {"id": "c5", "name": "5 yuan off", "value_fen": 500, "valid_days": 7}
         }),
     )
     .await;
@@ -155,12 +150,7 @@ async fn points_coupons_and_prizes(db: Db) {
 async fn paying_with_points_never_overdraws(db: Db) {
     let s = Arc::new(Server::start(db).await);
     let t = s.tenant("t").await;
-    let earn = always_miss(
-        &s,
-        &t,
-        json!({"kind": "points", "name": "Points", "amount": 100}),
-    )
-    .await;
+    let earn = always_miss(&s, &t, json!({"points": 100})).await;
     assert_eq!(s.act(&t, &earn, "rich", "draw").await.status, 200);
     let spend = s
         .activity(

@@ -3,6 +3,7 @@
 
 mod check_in;
 mod containment;
+mod contracts;
 mod crowd;
 mod defects;
 mod enablements;

@@ -123,8 +123,8 @@ async fn config_errors_name_the_field(db: Db) {
             "owner_first_cut.max_percent",
         ),
         (
-            json!({"new_member_bonus": {"kind": "coupon", "name": "5 off", "amount": 500}}),
-            "new_member_bonus.id",
+            json!({"new_member_bonus": {"reward": {"coupon": {"id": "", "name": "5 off", "value_fen": 500}}}}),
+            "new_member_bonus.reward.coupon.id",
         ),
         (json!({"max_bargains_per_user": 0}), "max_bargains_per_user"),
     ];
@@ -191,7 +191,7 @@ async fn rules_and_error_codes(db: Db) {
                 5,
                 json!({
                     "max_helps_per_day": 2,
-                    "new_member_bonus": {"kind": "points", "name": "Welcome", "amount": 50}
+                    "new_member_bonus": {"reward": {"points": 50}}
                 }),
             ),
         )

@@ -469,8 +469,10 @@ async fn attempts_time_limit_and_closing(db: Db) {
 async fn config_errors_name_the_field(db: Db) {
     let s = Server::start(db).await;
     let t = s.tenant("t").await;
-    let coupon =
-        |id: Value| json!({"from_rank": 1, "to_rank": 1, "reward": {"kind": "coupon", "id": id}});
+    let coupon = |id: Value| {
+        json!({"from_rank": 1, "to_rank": 1,
+               "reward": {"coupon": {"id": id, "name": "5 off", "value_fen": 500}}})
+    };
     let cases: Vec<(Value, &str)> = vec![
         (json!({"questions": []}), "questions"),
         (json!({"questions_per_attempt": 0}), "questions_per_attempt"),
@@ -492,41 +494,41 @@ async fn config_errors_name_the_field(db: Db) {
         ),
         (
             json!({"rank_rewards": [
-                {"from_rank": 1, "to_rank": 1, "reward": {"kind": "points", "amount": 5}},
-                {"from_rank": 2, "to_rank": 3, "reward": {"kind": "coupon"}}
+                {"from_rank": 1, "to_rank": 1, "reward": {"points": 5}},
+                {"from_rank": 2, "to_rank": 3, "reward": {"coupon": {"name": "5 off", "value_fen": 500}}}
             ]}),
-            "rank_rewards[1].reward.id",
+            "rank_rewards[1].reward.coupon",
         ),
         (
             json!({"rank_rewards": [coupon(json!(""))]}),
-            "rank_rewards[0].reward.id",
+            "rank_rewards[0].reward.coupon.id",
         ),
         (
-            json!({"rank_rewards": [{"from_rank": 3, "to_rank": 2, "reward": {"kind": "points"}}]}),
+            json!({"rank_rewards": [{"from_rank": 3, "to_rank": 2, "reward": {"points": 1}}]}),
             "rank_rewards[0].to_rank",
         ),
         (
-            json!({"rank_rewards": [{"from_rank": 1, "to_rank": 101, "reward": {"kind": "points"}}]}),
+            json!({"rank_rewards": [{"from_rank": 1, "to_rank": 101, "reward": {"points": 1}}]}),
             "rank_rewards[0].to_rank",
         ),
         (
-            json!({"rank_rewards": [{"from_rank": 0, "to_rank": 1, "reward": {"kind": "points"}}]}),
+            json!({"rank_rewards": [{"from_rank": 0, "to_rank": 1, "reward": {"points": 1}}]}),
             "rank_rewards[0].from_rank",
         ),
         (
             json!({"rank_rewards": [{"from_rank": 1, "to_rank": 1,
-                                     "reward": {"kind": "points", "amount": 0}}]}),
-            "rank_rewards[0].reward.amount",
+                                     "reward": {"points": 0}}]}),
+            "rank_rewards[0].reward.points",
         ),
         (
             json!({"rank_rewards": [{"from_rank": 1, "to_rank": 1,
-                                     "reward": {"kind": "tickets", "id": "points"}}]}),
-            "rank_rewards[0].reward.id",
+                                     "reward": {"tickets": {"name": "points", "amount": 1}}}]}),
+            "rank_rewards[0].reward.tickets.name",
         ),
         (
             json!({"rank_rewards": [{"from_rank": 1, "to_rank": 1,
-                                     "reward": {"kind": "prize", "id": "mug", "valid_days": 3}}]}),
-            "rank_rewards[0].reward.valid_days",
+                                     "reward": {"prize": {"id": "mug", "name": "Mug", "valid_days": 3}}}]}),
+            "rank_rewards[0].reward.prize.valid_days",
         ),
     ];
     for (extra, field) in cases {
@@ -813,10 +815,10 @@ async fn close_timer_pays_once_after_downtime(db: Db) {
                 "time_limit_seconds": 60,
                 "closes_at_ms": closes_at,
                 "rank_rewards": [
-                    {"from_rank": 1, "to_rank": 1, "reward": {"kind": "points", "amount": 500}},
-                    {"from_rank": 2, "to_rank": 3, "reward": {"kind": "coupon", "id": "latte5",
-                        "name": "5 yuan off", "amount": 500, "valid_days": 14}},
-                    {"from_rank": 1, "to_rank": 2, "reward": {"kind": "tickets", "id": "spins", "amount": 2}}
+                    {"from_rank": 1, "to_rank": 1, "reward": {"points": 500}},
+                    {"from_rank": 2, "to_rank": 3, "reward": {"coupon": {"id": "latte5",
+                        "name": "5 yuan off", "value_fen": 500, "valid_days": 14}}},
+                    {"from_rank": 1, "to_rank": 2, "reward": {"tickets": {"name": "spins", "amount": 2}}}
                 ]
             }),
         )

@@ -40,7 +40,7 @@ fn draw_config() -> Value {
     json!({
         "prizes": [{"id": "p", "name": "Mug", "weight": 1, "stock": 40}],
         "miss_weight": 2,
-        "consolation": {"kind": "points", "name": "Thanks", "amount": 5}
+        "consolation": {"points": 5}
     })
 }
 
@@ -277,7 +277,7 @@ async fn costs_win_rates_and_roi(db: Db) {
     let config = json!({
         "prizes": [{"id": "mug", "name": "Mug", "weight": 1, "stock": 6}],
         "miss_weight": 3,
-        "consolation": {"kind": "coupon", "id": "c10", "name": "10% off", "amount": 200}
+        "consolation": {"coupon": {"id": "c10", "name": "10% off", "value_fen": 200}}
     });
     let r = s
         .create_activity(

@@ -407,19 +407,18 @@ async fn act(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-#[derive(Deserialize)]
-struct ViewQuery {
-    user_id: String,
-}
-
+/// `GET /v1/activities/{id}/view?user_id=u1&team_id=...`: `user_id` names
+/// the viewer (optional for contract 0.2 plugins); every other parameter
+/// goes to the plugin's view as its query.
 async fn view(
     State(a): AppState,
     Caller(c): Caller,
     Path(id): Path<String>,
-    Query(q): Query<ViewQuery>,
+    Query(mut q): Query<std::collections::BTreeMap<String, String>>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::ALL)?;
-    Ok(Json(a.view(tenant, &id, &q.user_id).await?).into_response())
+    let user = q.remove("user_id");
+    Ok(Json(a.view(tenant, &id, user.as_deref(), &q).await?).into_response())
 }
 
 #[derive(Deserialize)]

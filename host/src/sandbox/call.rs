@@ -10,13 +10,32 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::admission::Permit;
-use super::bindings::arcade::mechanic::{log, types};
 use super::failure::{BadOutput, HostFault};
 use crate::randomness::Stream;
 use crate::store::{StateKey, StockLevel};
 
 /// Severity of a plugin log line.
-pub use log::Level as LogLevel;
+/// Severity of a guest log line, as every contract version names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Detail for plugin authors.
+    Debug,
+    /// Normal events.
+    Info,
+    /// Something unexpected that did not stop the call.
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+/// Which slice of state a key lives in, as every contract version names
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scope {
+    Activity,
+    User,
+    Team(String),
+}
 
 /// Largest state key a plugin may use.
 pub const MAX_KEY_BYTES: usize = 256;
@@ -200,7 +219,7 @@ pub struct CallIo {
     /// Timer changes, in order.
     pub(crate) timers: Vec<TimerOp>,
     pub(crate) rng: Option<Stream>,
-    pub(crate) logs: Vec<(log::Level, String)>,
+    pub(crate) logs: Vec<(LogLevel, String)>,
     pub(crate) dropped_logs: usize,
     /// Set when a replay read something the original call did not.
     pub(crate) diverged: bool,
@@ -340,14 +359,14 @@ impl CallIo {
         }
     }
 
-    pub(crate) fn key(&self, scope: types::Scope, key: String) -> wasmtime::Result<StateKey> {
+    pub(crate) fn key(&self, scope: Scope, key: String) -> wasmtime::Result<StateKey> {
         let user_id = match scope {
-            types::Scope::Activity => String::new(),
-            types::Scope::User if self.user_id.is_empty() => {
+            Scope::Activity => String::new(),
+            Scope::User if self.user_id.is_empty() => {
                 return Err(bad("user state is not available without an acting user"));
             }
-            types::Scope::User => self.user_id.clone(),
-            types::Scope::Team(id) => {
+            Scope::User => self.user_id.clone(),
+            Scope::Team(id) => {
                 if id.is_empty() || id.len() > 64 {
                     return Err(bad("a team id must be 1 to 64 bytes"));
                 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::Mechanic;
+use super::bindings::{v01, v02};
 use super::imports::CallState;
 use super::limits::SandboxConfig;
 
@@ -50,11 +50,14 @@ pub(crate) fn engine(config: &SandboxConfig) -> anyhow::Result<Engine> {
     Engine::new(&wasm).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// The linker: inert WASI plus the `arcade:mechanic` imports.
+/// The linker: inert WASI plus the `arcade:mechanic` imports of every
+/// contract version.
 pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<CallState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Mechanic::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
+    v01::Mechanic::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    v02::Mechanic::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(linker)
 }

@@ -8,8 +8,10 @@
 //! Modules by concern: `engine` (wasmtime configuration, pooling
 //! allocator, epoch ticker), `cache` (compile once by sha256), `limits`
 //! (fuel, memory, deadline), `output` (checks on what the guest returns),
-//! `wasi` (the inert WASI context), `call` (the per-call I/O) and
-//! `imports` (the host side of each import).
+//! `wasi` (the inert WASI context), `call` (the per-call I/O),
+//! `imports` (the host side of each import) and `version` (which contract
+//! a component implements, and the conversions from each version's
+//! types).
 
 pub mod admission;
 mod bindings;
@@ -21,6 +23,8 @@ mod imports;
 mod limits;
 mod output;
 pub mod reserved;
+mod schemas;
+mod version;
 mod wasi;
 
 use std::sync::Arc;
@@ -30,7 +34,6 @@ use wasmtime::{Engine, Store, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 pub use admission::{AdmissionConfig, Overloaded, Permit};
-use bindings::{Mechanic, MechanicPre, types as wit};
 pub use cache::{CacheStats, sha256_hex};
 use cache::{DiskCache, PluginCache};
 pub use call::{CallIo, Inputs, Loader, Mode, TEAM_PREFIX, TimerOp};
@@ -45,6 +48,8 @@ use output::{
     check_guest_error, check_json, check_manifest, check_outcome_result, check_problems,
     check_setup, truncate,
 };
+pub use schemas::Schemas;
+use version::{Instance, Pre, from01, from02};
 
 /// A compiled, validated plugin version, ready to instantiate.
 pub struct Plugin {
@@ -52,7 +57,16 @@ pub struct Plugin {
     pub sha256: String,
     /// Its manifest.
     pub manifest: Manifest,
-    pre: MechanicPre<CallState>,
+    /// Its config and payload schemas, compiled.
+    pub schemas: Schemas,
+    pre: Pre,
+}
+
+impl Plugin {
+    /// The contract version the component implements: `0.1.0` or `0.2.0`.
+    pub fn contract(&self) -> &'static str {
+        self.pre.contract()
+    }
 }
 
 /// What came back from one call, with the call's recorded I/O.
@@ -169,29 +183,26 @@ impl Sandbox {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| PluginFailure::Incompatible(format!("{e}")))?;
-        let pre = MechanicPre::new(instance_pre)
-            .map_err(|e| PluginFailure::Incompatible(format!("{e}")))?;
-        let mut plugin = Plugin {
-            sha256: sha256.clone(),
-            manifest: Manifest {
-                name: String::new(),
-                version: String::new(),
-                summary: String::new(),
-                actions: Vec::new(),
-                config_schema: serde_json::Value::Null,
-                budget: LimitOverrides::default(),
-            },
-            pre,
-        };
+        let pre = Pre::new(&self.engine, &component, instance_pre)?;
         let report = self.run(
-            &plugin,
+            &pre,
             &self.config.defaults,
             CallIo::pure(),
-            |m, store| m.call_describe(store),
+            |m, store| match m {
+                Instance::V01(m) => m.call_describe(store).map(from01::manifest),
+                Instance::V02(m) => m
+                    .arcade_mechanic_plugin()
+                    .call_describe(store)
+                    .map(from02::manifest),
+            },
         );
-        let described = report.result?;
-        plugin.manifest = check_manifest(described)?;
-        let plugin = Arc::new(plugin);
+        let manifest = check_manifest(report.result?)?;
+        let plugin = Arc::new(Plugin {
+            sha256: sha256.clone(),
+            schemas: Schemas::compile(&manifest)?,
+            manifest,
+            pre,
+        });
         self.compiled.insert(plugin.clone());
         Ok(plugin)
     }
@@ -211,8 +222,18 @@ impl Sandbox {
         limits: &Limits,
         config: &str,
     ) -> Result<Result<StockPools, Vec<ConfigProblem>>, PluginFailure> {
-        let report = self.run(plugin, limits, CallIo::pure(), |m, store| {
-            m.call_validate_config(store, &config.to_owned())
+        let report = self.run(&plugin.pre, limits, CallIo::pure(), |m, store| {
+            Ok(match m {
+                Instance::V01(m) => m
+                    .call_validate_config(store, &config.to_owned())?
+                    .map(from01::setup)
+                    .map_err(from01::problems),
+                Instance::V02(m) => m
+                    .arcade_mechanic_plugin()
+                    .call_validate_config(store, &config.to_owned())?
+                    .map(from02::setup)
+                    .map_err(from02::problems),
+            })
         });
         match report.result? {
             Ok(setup) => check_setup(setup).map(Ok),
@@ -230,16 +251,33 @@ impl Sandbox {
         action: &str,
         payload: &str,
     ) -> CallReport<Result<GuestOutcome, GuestError>> {
-        let wit_ctx = wit_context(ctx);
-        let wit_action = wit::Action {
-            name: action.to_owned(),
-            payload: payload.to_owned(),
-        };
-        let report = self.run(plugin, limits, io, |m, store| {
-            m.call_handle(store, &wit_ctx, &wit_action)
+        let report = self.run(&plugin.pre, limits, io, |m, store| {
+            Ok(match m {
+                Instance::V01(m) => {
+                    let action = bindings::v01::types::Action {
+                        name: action.to_owned(),
+                        payload: payload.to_owned(),
+                    };
+                    m.call_handle(store, &from01::context(ctx), &action)?
+                        .map(|o| Ok(from01::outcome(o)))
+                        .map_err(from01::error)
+                }
+                Instance::V02(m) => {
+                    let action = bindings::v02::types::Action {
+                        name: action.to_owned(),
+                        payload: payload.to_owned(),
+                    };
+                    m.arcade_mechanic_plugin()
+                        .call_handle(store, &from02::context(ctx), &action)?
+                        .map(from02::outcome)
+                        .map_err(from02::error)
+                }
+            })
         });
         let acting = ctx.user_id.to_owned();
-        map_report(report, |r| check_outcome_result(r, limits, &acting))
+        map_report(report, |r| {
+            check_outcome_result(flatten(r)?, limits, &acting)
+        })
     }
 
     /// Run `on-timer`.
@@ -251,28 +289,45 @@ impl Sandbox {
         ctx: &CallContext<'_>,
         timer: &DueTimer<'_>,
     ) -> CallReport<Result<GuestOutcome, GuestError>> {
-        let wit_ctx = wit_context(ctx);
-        let timer = wit::Timer {
-            name: timer.name.to_owned(),
-            payload: timer.payload.to_owned(),
-            due_ms: timer.due_ms,
-        };
-        let report = self.run(plugin, limits, io, |m, store| {
-            m.call_on_timer(store, &wit_ctx, &timer)
+        let report = self.run(&plugin.pre, limits, io, |m, store| {
+            Ok(match m {
+                Instance::V01(m) => m
+                    .call_on_timer(store, &from01::context(ctx), &from01::timer(timer))?
+                    .map(|o| Ok(from01::outcome(o)))
+                    .map_err(from01::error),
+                Instance::V02(m) => m
+                    .arcade_mechanic_plugin()
+                    .call_on_timer(store, &from02::context(ctx), &from02::timer(timer))?
+                    .map(from02::outcome)
+                    .map_err(from02::error),
+            })
         });
-        map_report(report, |r| check_outcome_result(r, limits, ""))
+        map_report(report, |r| check_outcome_result(flatten(r)?, limits, ""))
     }
 
-    /// Run `view`.
+    /// Run `view`. `query` is a JSON object for a 0.2 plugin (`{}` when
+    /// the platform sent none); a 0.1 plugin's view takes none, and the
+    /// caller refuses a query for it before calling (see
+    /// [`Plugin::contract`]).
     pub fn view(
         &self,
         plugin: &Plugin,
         limits: &Limits,
         io: CallIo,
         ctx: &CallContext<'_>,
+        query: &str,
     ) -> CallReport<Result<String, GuestError>> {
-        let wit_ctx = wit_context(ctx);
-        let report = self.run(plugin, limits, io, |m, store| m.call_view(store, &wit_ctx));
+        let report = self.run(&plugin.pre, limits, io, |m, store| {
+            Ok(match m {
+                Instance::V01(m) => m
+                    .call_view(store, &from01::context(ctx))?
+                    .map_err(from01::error),
+                Instance::V02(m) => m
+                    .arcade_mechanic_plugin()
+                    .call_view(store, &from02::context(ctx), &query.to_owned())?
+                    .map_err(from02::error),
+            })
+        });
         map_report(report, |r| match r {
             Ok(text) => {
                 check_json(&text, limits, "view")?;
@@ -286,10 +341,10 @@ impl Sandbox {
     /// classify any failure.
     fn run<R>(
         &self,
-        plugin: &Plugin,
+        pre: &Pre,
         limits: &Limits,
         io: CallIo,
-        f: impl FnOnce(&Mechanic, &mut Store<CallState>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Instance, &mut Store<CallState>) -> wasmtime::Result<R>,
     ) -> CallReport<R> {
         let (wasi, stderr) = wasi::inert_ctx();
         let state = CallState {
@@ -303,8 +358,7 @@ impl Sandbox {
         };
         let mut store = Store::new(&self.engine, state);
         let fuel_set = limits::arm(&mut store, limits);
-        let outcome = plugin
-            .pre
+        let outcome = pre
             .instantiate(&mut store)
             .and_then(|mechanic| f(&mechanic, &mut store));
         let fuel_used = match (fuel_set, store.get_fuel()) {
@@ -370,11 +424,13 @@ fn classify(e: wasmtime::Error, limits: &Limits, stderr: &MemoryOutputPipe) -> P
     PluginFailure::Trap(message)
 }
 
-fn wit_context(ctx: &CallContext<'_>) -> wit::Context {
-    wit::Context {
-        activity_id: ctx.activity_id.to_owned(),
-        user_id: ctx.user_id.to_owned(),
-        call_id: ctx.call_id.to_owned(),
-        config: ctx.config.to_owned(),
+/// An outcome whose conversion may itself have found bad output.
+fn flatten(
+    r: Result<Result<output::RawOutcome, PluginFailure>, output::RawError>,
+) -> Result<Result<output::RawOutcome, output::RawError>, PluginFailure> {
+    match r {
+        Ok(Ok(o)) => Ok(Ok(o)),
+        Ok(Err(failure)) => Err(failure),
+        Err(e) => Ok(Err(e)),
     }
 }

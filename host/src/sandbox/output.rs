@@ -1,10 +1,13 @@
 //! What a guest returns, and the checks it must pass before the host
 //! believes it: manifests, setups, outcomes, refusals, JSON texts. Anything
 //! that breaks the contract becomes `plugin_bad_output`.
+//!
+//! The checks run over the `Raw*` forms, which every contract version's
+//! answers are converted into first (`version.rs`), so one set of rules
+//! serves them all.
 
 use serde::{Deserialize, Serialize};
 
-use super::bindings::types as wit;
 use super::failure::PluginFailure;
 use super::limits::{LimitOverrides, Limits};
 
@@ -32,8 +35,82 @@ pub struct Manifest {
     pub actions: Vec<ActionSpec>,
     /// JSON Schema of the config.
     pub config_schema: serde_json::Value,
+    /// JSON Schema of the query its view accepts (contract 0.2 on; none
+    /// for a 0.1 plugin, whose view takes no query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view_query_schema: Option<serde_json::Value>,
     /// Resources it asks for.
     pub budget: LimitOverrides,
+    /// The contract version the component implements, `0.1.0` or
+    /// `0.2.0`; set by the host from the component's exports.
+    #[serde(default = "contract_0_1")]
+    pub contract: String,
+}
+
+fn contract_0_1() -> String {
+    "0.1.0".into()
+}
+
+/// A refusal as any contract version reports it.
+pub(crate) struct RawError {
+    pub kind: GuestErrorKind,
+    pub code: String,
+    pub message: String,
+}
+
+/// A reward as any contract version grants it, flattened as the ledger
+/// stores it.
+pub(crate) struct RawGrant {
+    /// None for the acting user.
+    pub recipient: Option<String>,
+    pub kind: &'static str,
+    pub item: String,
+    pub name: String,
+    pub amount: i64,
+    pub expires_ms: Option<i64>,
+}
+
+/// An event as any contract version records it.
+pub(crate) enum RawEvent {
+    /// A mechanic's own fact. `strict`: the version forbids the kinds the
+    /// host records itself (0.2 on; 0.1's looser rules are frozen).
+    Custom {
+        kind: String,
+        subject: String,
+        data: Option<String>,
+        strict: bool,
+    },
+    /// A typed invite (0.2 on): `invitee` none for the acting user.
+    Invite {
+        invitee: Option<String>,
+        inviter: String,
+    },
+}
+
+/// A successful `handle` or `on-timer` as any contract version returns it.
+pub(crate) struct RawOutcome {
+    pub result: String,
+    pub rewards: Vec<RawGrant>,
+    pub events: Vec<RawEvent>,
+}
+
+/// A `describe` answer as any contract version returns it.
+pub(crate) struct RawManifest {
+    pub name: String,
+    pub version: String,
+    pub summary: String,
+    /// `(name, summary, payload schema)`.
+    pub actions: Vec<(String, String, String)>,
+    pub config_schema: String,
+    pub view_query_schema: Option<String>,
+    pub budget: LimitOverrides,
+    pub contract: &'static str,
+}
+
+/// A config problem, its path already rendered.
+pub(crate) struct RawProblem {
+    pub field: String,
+    pub message: String,
 }
 
 /// A refusal by the mechanic (a rule said no); nothing is applied.
@@ -113,7 +190,7 @@ fn is_code(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-pub(crate) fn check_guest_error(e: wit::Error) -> Result<GuestError, PluginFailure> {
+pub(crate) fn check_guest_error(e: RawError) -> Result<GuestError, PluginFailure> {
     if !is_code(&e.code) {
         return Err(PluginFailure::BadOutput(format!(
             "error code {:?} is not snake_case of at most 64 characters",
@@ -127,18 +204,14 @@ pub(crate) fn check_guest_error(e: wit::Error) -> Result<GuestError, PluginFailu
         )));
     }
     Ok(GuestError {
-        kind: match e.kind {
-            wit::ErrorKind::InvalidInput => GuestErrorKind::InvalidInput,
-            wit::ErrorKind::Rejected => GuestErrorKind::Rejected,
-            wit::ErrorKind::NotFound => GuestErrorKind::NotFound,
-        },
+        kind: e.kind,
         code: e.code,
         message: truncate(e.message, 1024),
     })
 }
 
 pub(crate) fn check_outcome_result(
-    r: Result<wit::Outcome, wit::Error>,
+    r: Result<RawOutcome, RawError>,
     limits: &Limits,
     acting_user: &str,
 ) -> Result<Result<GuestOutcome, GuestError>, PluginFailure> {
@@ -165,62 +238,24 @@ pub(crate) fn check_outcome_result(
                 truncate(r.item, 64)
             )));
         }
-        let user_id = if r.user_id.is_empty() {
-            acting_user.to_owned()
-        } else {
-            r.user_id
-        };
-        if user_id.is_empty() || user_id.len() > 128 || user_id.starts_with('#') {
-            return Err(PluginFailure::BadOutput(
+        let user_id = beneficiary(r.recipient, acting_user).ok_or_else(|| {
+            PluginFailure::BadOutput(
                 "a reward needs a beneficiary: name the user (there is no acting user here)".into(),
-            ));
-        }
-        let kind = match r.kind {
-            wit::RewardKind::Prize => "prize",
-            wit::RewardKind::Points => "points",
-            wit::RewardKind::Coupon => "coupon",
-            wit::RewardKind::Tickets => "tickets",
-        };
-        let item = if kind == "points" {
-            "points".to_owned()
-        } else {
-            r.item
-        };
+            )
+        })?;
         rewards.push(crate::store::RewardRow {
             user_id,
-            kind: kind.into(),
-            item,
+            kind: r.kind.into(),
+            item: r.item,
             name: r.name,
             amount: r.amount,
-            expires_at: r.expires_ms.filter(|_| kind == "coupon"),
+            expires_at: r.expires_ms.filter(|_| r.kind == "coupon"),
             code: None,
         });
     }
     let mut events = Vec::with_capacity(outcome.events.len());
     for e in outcome.events {
-        let dotted = |s: &str| {
-            !s.is_empty()
-                && s.len() <= 64
-                && s.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
-        };
-        if !dotted(&e.kind) || e.subject.len() > 128 {
-            return Err(PluginFailure::BadOutput(format!(
-                "event kind {:?} must be dotted lower-case and the subject at most 128 bytes",
-                truncate(e.kind, 64)
-            )));
-        }
-        let data = if e.data.is_empty() {
-            "{}".to_owned()
-        } else {
-            e.data
-        };
-        check_json(&data, limits, "event data")?;
-        events.push(crate::store::EventRow {
-            kind: e.kind,
-            subject: e.subject,
-            data,
-        });
+        events.push(check_event(e, limits, acting_user)?);
     }
     Ok(Ok(GuestOutcome {
         result: outcome.result,
@@ -229,34 +264,108 @@ pub(crate) fn check_outcome_result(
     }))
 }
 
-pub(crate) fn check_setup(setup: wit::Setup) -> Result<Vec<(String, i64)>, PluginFailure> {
-    if setup.stock.len() > 1000 {
+/// The user a grant or invite is for: the named one, or the acting user;
+/// none if that is nobody or the name is not a user id.
+fn beneficiary(named: Option<String>, acting_user: &str) -> Option<String> {
+    let user_id = named
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| acting_user.to_owned());
+    (!user_id.is_empty() && user_id.len() <= 128 && !user_id.starts_with('#')).then_some(user_id)
+}
+
+fn check_event(
+    e: RawEvent,
+    limits: &Limits,
+    acting_user: &str,
+) -> Result<crate::store::EventRow, PluginFailure> {
+    match e {
+        RawEvent::Custom {
+            kind,
+            subject,
+            data,
+            strict,
+        } => {
+            let dotted = |s: &str| {
+                !s.is_empty()
+                    && s.len() <= 64
+                    && s.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_'
+                    })
+            };
+            if !dotted(&kind) || subject.len() > 128 {
+                return Err(PluginFailure::BadOutput(format!(
+                    "event kind {:?} must be dotted lower-case and the subject at most 128 bytes",
+                    truncate(kind, 64)
+                )));
+            }
+            if strict
+                && (kind == "invite.accepted"
+                    || kind.starts_with("reward.")
+                    || kind.starts_with("activity."))
+            {
+                return Err(PluginFailure::BadOutput(format!(
+                    "event kind {kind:?} is recorded by the host (report invites with the typed invite-accepted event)"
+                )));
+            }
+            let data = data
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| "{}".into());
+            check_json(&data, limits, "event data")?;
+            Ok(crate::store::EventRow {
+                kind,
+                subject,
+                data,
+            })
+        }
+        RawEvent::Invite { invitee, inviter } => {
+            let invitee = beneficiary(invitee, acting_user).ok_or_else(|| {
+                PluginFailure::BadOutput(
+                    "an invite needs an invitee: name the user (there is no acting user here)"
+                        .into(),
+                )
+            })?;
+            if inviter.is_empty() || inviter.len() > 128 || inviter.starts_with('#') {
+                return Err(PluginFailure::BadOutput(
+                    "an invite's inviter must be a user id of 1 to 128 bytes".into(),
+                ));
+            }
+            Ok(crate::store::EventRow {
+                kind: "invite.accepted".into(),
+                subject: invitee,
+                data: serde_json::json!({ "inviter": inviter }).to_string(),
+            })
+        }
+    }
+}
+
+pub(crate) fn check_setup(stock: Vec<(String, u64)>) -> Result<Vec<(String, i64)>, PluginFailure> {
+    if stock.len() > 1000 {
         return Err(PluginFailure::BadOutput(
             "an activity may have at most 1000 stock pools".into(),
         ));
     }
-    let mut pools: Vec<(String, i64)> = Vec::with_capacity(setup.stock.len());
-    for p in setup.stock {
-        let initial = i64::try_from(p.initial)
-            .map_err(|_| PluginFailure::BadOutput(format!("stock pool {:?} is too large", p.id)))?;
+    let mut pools: Vec<(String, i64)> = Vec::with_capacity(stock.len());
+    for (id, initial) in stock {
+        let initial = i64::try_from(initial)
+            .map_err(|_| PluginFailure::BadOutput(format!("stock pool {id:?} is too large")))?;
         // Control characters are refused so a pool id can never collide
         // with the name of a group's share (`store::enablements`).
-        if p.id.is_empty()
-            || p.id.len() > 64
-            || p.id.chars().any(char::is_control)
-            || pools.iter().any(|(id, _)| *id == p.id)
+        if id.is_empty()
+            || id.len() > 64
+            || id.chars().any(char::is_control)
+            || pools.iter().any(|(seen, _)| *seen == id)
         {
             return Err(PluginFailure::BadOutput(format!(
                 "stock pool id {:?} must be unique, 1 to 64 bytes, without control characters",
-                truncate(p.id, 64)
+                truncate(id, 64)
             )));
         }
-        pools.push((p.id, initial));
+        pools.push((id, initial));
     }
     Ok(pools)
 }
 
-pub(crate) fn check_manifest(m: wit::Manifest) -> Result<Manifest, PluginFailure> {
+pub(crate) fn check_manifest(m: RawManifest) -> Result<Manifest, PluginFailure> {
     let bad = |msg: String| PluginFailure::BadOutput(format!("describe: {msg}"));
     let kebab = |s: &str| {
         !s.is_empty()
@@ -281,36 +390,34 @@ pub(crate) fn check_manifest(m: wit::Manifest) -> Result<Manifest, PluginFailure
             .map_err(|e| bad(format!("{what} is not JSON: {e}")))
     };
     let mut actions = Vec::with_capacity(m.actions.len());
-    for a in m.actions {
-        if !is_code(&a.name.replace('-', "_")) {
-            return Err(bad(format!(
-                "action name {:?} is not a simple name",
-                a.name
-            )));
+    for (name, summary, payload_schema) in m.actions {
+        if !is_code(&name.replace('-', "_")) {
+            return Err(bad(format!("action name {name:?} is not a simple name")));
         }
         actions.push(ActionSpec {
-            payload_schema: parse(&a.payload_schema, "payload schema")?,
-            name: a.name,
-            summary: a.summary,
+            payload_schema: parse(&payload_schema, "payload schema")?,
+            name,
+            summary,
         });
     }
     Ok(Manifest {
         config_schema: parse(&m.config_schema, "config schema")?,
+        view_query_schema: m
+            .view_query_schema
+            .map(|s| parse(&s, "view query schema"))
+            .transpose()?,
         name: m.name,
         version: m.version,
         summary: m.summary,
         actions,
-        budget: LimitOverrides {
-            fuel: m.budget.fuel,
-            memory_bytes: m.budget.memory_bytes,
-            timeout_ms: m.budget.timeout_ms,
-        },
+        budget: m.budget,
+        contract: m.contract.into(),
     })
 }
 
 /// The problems a `validate-config` refusal reports, checked and trimmed.
 pub(crate) fn check_problems(
-    problems: Vec<wit::ConfigError>,
+    problems: Vec<RawProblem>,
 ) -> Result<Vec<ConfigProblem>, PluginFailure> {
     if problems.is_empty() || problems.len() > 100 {
         return Err(PluginFailure::BadOutput(

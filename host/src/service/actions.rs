@@ -230,5 +230,10 @@ fn check_accepting(activity: &LoadedActivity, req: &ActionRequest, now: i64) -> 
             ),
         ));
     }
+    // The payload schema the plugin declared, before the plugin runs.
+    let problems = activity.plugin.schemas.check_payload(action, &req.payload);
+    if !problems.is_empty() {
+        return Err(Error::InvalidPayload(problems));
+    }
     Ok(())
 }

@@ -442,15 +442,47 @@ impl Arcade {
         })
     }
 
-    /// The mechanic's view for one user.
+    /// The mechanic's view, for a viewer or (contract 0.2) an anonymous
+    /// one, with the platform's query: every query parameter but
+    /// `user_id`, as a JSON object of strings. A 0.1 view takes no query
+    /// and always has a viewer.
     pub async fn view(
         &self,
         tenant_id: &str,
         id: &str,
-        user_id: &str,
+        user_id: Option<&str>,
+        query: &std::collections::BTreeMap<String, String>,
     ) -> Result<serde_json::Value> {
-        check_user_id(user_id)?;
         let a = self.load_activity(tenant_id, id).await?;
+        let legacy = a.plugin.contract() == "0.1.0";
+        let user_id = match user_id {
+            Some(user) => {
+                check_user_id(user)?;
+                user
+            }
+            None if legacy => {
+                return Err(Error::invalid(
+                    "invalid_user_id",
+                    "user_id is required: this activity's plugin (contract 0.1) has no anonymous view",
+                ));
+            }
+            None => "",
+        };
+        if legacy && !query.is_empty() {
+            return Err(Error::invalid(
+                "view_query_unsupported",
+                format!(
+                    "this activity's plugin (contract 0.1) takes no view query; drop {}",
+                    query
+                        .keys()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let query =
+            serde_json::to_string(query).map_err(|e| Error::Internal(format!("query: {e}")))?;
         let snapshot = self.store.snapshot(id, user_id).await?;
         let loader = Box::new(self.loader(&a, user_id));
         let io = CallIo::live(
@@ -471,7 +503,7 @@ impl Arcade {
                 config: &a2.record.config,
                 call_id: "",
             };
-            sandbox.view(&a2.plugin, &a2.limits, io, &ctx)
+            sandbox.view(&a2.plugin, &a2.limits, io, &ctx, &query)
         })
         .await?;
         let text = report.result?.map_err(Error::Guest)?;
@@ -499,6 +531,11 @@ pub(crate) fn checked_config(
     let out_of_range = crate::text::out_of_range(config);
     if !out_of_range.is_empty() {
         return Err(Error::InvalidConfig(out_of_range));
+    }
+    // The schema the plugin declared, before the plugin runs.
+    let problems = plugin.schemas.check_config(config);
+    if !problems.is_empty() {
+        return Err(Error::InvalidConfig(problems));
     }
     let config = config.to_string();
     let stock = sandbox

@@ -1,6 +1,6 @@
 //! The activity's config and its checks.
 
-use arcade_sdk::ConfigError;
+use arcade_sdk::{ConfigError, JsonSchema};
 use serde::Deserialize;
 
 /// Most packets one red packet splits into.
@@ -11,13 +11,15 @@ pub const MAX_TOTAL_FEN: u64 = 20_000_000;
 pub const DEFAULT_BALANCE: &str = "hongbao_fen";
 
 /// `{"total_fen": 10000, "count": 100, "expires_at_ms": ..., "balance": ...}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// What the whole red packet holds, in fen; split among `count`
     /// packets of at least 1 fen each.
+    #[schemars(range(min = 1, max = MAX_TOTAL_FEN))]
     pub total_fen: u64,
     /// How many packets (how many users can grab one).
+    #[schemars(range(min = 1, max = MAX_COUNT))]
     pub count: u64,
     /// When the packets left stop being grabbable and are reported
     /// returned (`packet.expired`), in ms since the epoch; none: never.
@@ -25,6 +27,7 @@ pub struct Config {
     pub expires_at_ms: Option<i64>,
     /// The balance each amount is credited to (tickets named after it).
     #[serde(default = "default_balance")]
+    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[a-z0-9_]+$"))]
     pub balance: String,
 }
 

@@ -9,79 +9,30 @@
 //! last packet goes, `packet.expired` (data `{"left", "fen_left"}`).
 //! Refusals: `already_grabbed`, `sold_out`, `expired`.
 
+pub mod actions;
 pub mod config;
 pub mod split;
+pub mod state;
+pub mod view;
 
-use arcade_sdk::{
-    Action, ConfigError, Context, Error, Manifest, Mechanic, Outcome, Reward, Setup, Timer, clock,
-    json, random, state, timers,
-};
-use serde::{Deserialize, Serialize};
+use arcade_sdk::{ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, Timer, View};
 
+pub use actions::Action;
 pub use config::Config;
-
-/// The activity-scope key of the packets left.
-const POOL: &str = "pool";
-/// The user-scope key of what the user grabbed, in fen.
-const GRABBED: &str = "grabbed_fen";
-/// The timer that ends the grabbing.
-const EXPIRE: &str = "expire";
-
-/// What is left of the red packet; absent until the first grab.
-#[derive(Debug, Serialize, Deserialize)]
-struct Pool {
-    /// Packets left.
-    left: u64,
-    /// Fen they hold between them.
-    fen_left: u64,
-    /// Whether the expiry has passed.
-    expired: bool,
-}
-
-impl Pool {
-    fn read(config: &Config) -> (Self, bool) {
-        match state::activity().get::<Pool>(POOL) {
-            Some(p) => (p, false),
-            None => (
-                Pool {
-                    left: config.count,
-                    fen_left: config.total_fen,
-                    expired: false,
-                },
-                true,
-            ),
-        }
-    }
-}
 
 /// The mechanic.
 pub struct Hongbao;
 
 impl Mechanic for Hongbao {
     type Config = Config;
+    type Action = Action;
 
     fn manifest() -> Manifest {
         Manifest::new(
             "hongbao",
-            "0.1.0",
+            "0.2.0",
             "Red packet (拼手气红包): random amounts that sum to the total, one per user.",
         )
-        .action(
-            "grab",
-            "Grab one packet.",
-            json!({"type": "object", "additionalProperties": false}),
-        )
-        .config_schema(json!({
-            "type": "object",
-            "properties": {
-                "total_fen": {"type": "integer", "minimum": 1, "maximum": config::MAX_TOTAL_FEN},
-                "count": {"type": "integer", "minimum": 1, "maximum": config::MAX_COUNT},
-                "expires_at_ms": {"type": ["integer", "null"]},
-                "balance": {"type": "string", "pattern": "^[a-z0-9_]{1,64}$"}
-            },
-            "required": ["total_fen", "count"],
-            "additionalProperties": false
-        }))
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {
@@ -93,79 +44,18 @@ impl Mechanic for Hongbao {
         }
     }
 
-    fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
-        if action.name != "grab" {
-            return Err(Error::unknown_action(&action.name));
+    fn handle(ctx: &Context<Config>, action: Action) -> Result<Outcome, Error> {
+        match action {
+            Action::Grab {} => actions::grab(ctx),
         }
-        let config = &ctx.config;
-        let me = state::user();
-        if let Some(fen) = me.get::<u64>(GRABBED) {
-            return Err(Error::rejected(
-                "already_grabbed",
-                format!("you already grabbed {fen} fen from this red packet"),
-            ));
-        }
-        let (mut pool, first) = Pool::read(config);
-        let past_expiry = config.expires_at_ms.is_some_and(|at| clock::now_ms() >= at);
-        if pool.expired || past_expiry {
-            return Err(Error::rejected("expired", "this red packet has expired"));
-        }
-        if pool.left == 0 {
-            return Err(Error::rejected("sold_out", "every packet has been grabbed"));
-        }
-        if let (true, Some(at)) = (first, config.expires_at_ms) {
-            timers::schedule(EXPIRE, at, &json!({}));
-        }
-        let amount = split::next_amount(pool.left, pool.fen_left, random::below);
-        pool.left -= 1;
-        pool.fen_left -= amount;
-        state::activity().set(POOL, &pool);
-        me.set(GRABBED, &amount);
-        let mut outcome = Outcome::new(json!({
-            "amount_fen": amount,
-            "nth": config.count - pool.left,
-            "left": pool.left,
-        }))
-        .reward(Reward::tickets(config.balance.as_str(), amount as i64))
-        .event(
-            "packet.grabbed",
-            &ctx.user_id,
-            json!({"amount_fen": amount}),
-        );
-        if pool.left == 0 {
-            outcome = outcome.event("packet.emptied", "", json!({"count": config.count}));
-        }
-        Ok(outcome)
     }
 
-    fn view(ctx: &Context<Config>) -> Result<serde_json::Value, Error> {
-        let (pool, _) = Pool::read(&ctx.config);
-        let mine = state::user().get::<u64>(GRABBED);
-        Ok(json!({
-            "total_fen": ctx.config.total_fen,
-            "count": ctx.config.count,
-            "left": pool.left,
-            "fen_left": pool.fen_left,
-            "expired": pool.expired,
-            "expires_at_ms": ctx.config.expires_at_ms,
-            "my_amount_fen": mine,
-        }))
+    fn view(view: &View<Config>) -> Result<arcade_sdk::Value, Error> {
+        view::view(view)
     }
 
     fn on_timer(ctx: &Context<Config>, timer: &Timer) -> Result<Outcome, Error> {
-        if timer.name != EXPIRE {
-            return Err(Error::rejected("unknown_timer", timer.name.clone()));
-        }
-        let (mut pool, _) = Pool::read(&ctx.config);
-        pool.expired = true;
-        state::activity().set(POOL, &pool);
-        Ok(
-            Outcome::new(json!({"left": pool.left, "fen_left": pool.fen_left})).event(
-                "packet.expired",
-                "",
-                json!({"left": pool.left, "fen_left": pool.fen_left}),
-            ),
-        )
+        actions::expire(ctx, timer)
     }
 }
 

@@ -195,7 +195,7 @@ fn extra_draws_spend_tickets_after_the_free_ones() {
 fn a_miss_gets_the_consolation_coupon() {
     let mut h = host(json!({
         "prizes": [{"id": "p", "name": "P", "weight": 1, "stock": 0}],
-        "consolation": {"kind": "coupon", "id": "c5", "name": "5 yuan off", "amount": 500, "valid_days": 7}
+        "consolation": {"coupon": {"id": "c5", "name": "5 yuan off", "value_fen": 500, "valid_days": 7}}
     }));
     let out = h.handle::<LuckyDraw>("u", "draw", json!({})).unwrap();
     assert!(out.result["prize"].is_null());
@@ -204,6 +204,44 @@ fn a_miss_gets_the_consolation_coupon() {
     assert_eq!(out.rewards[0].amount, 500);
     assert_eq!(
         out.rewards[0].expires_ms,
-        Some(1_767_225_600_000 + 7 * 86_400_000)
+        Some(1_767_225_600_000 + 7 * arcade_sdk::DAY_MS)
     );
+}
+
+#[test]
+fn consolation_is_a_reward_spec() {
+    let mut h = host(json!({
+        "prizes": [{"id": "p", "name": "P", "weight": 1, "stock": 0}],
+        "consolation": {"points": 30}
+    }));
+    let out = h.handle::<LuckyDraw>("u", "draw", json!({})).unwrap();
+    assert_eq!(
+        out.result["consolation"],
+        json!({"kind": "points", "amount": 30})
+    );
+    assert_eq!(h.balance("u", "points"), 30);
+    let mut h = MockHost::new(
+        &json!({"prizes": [{"id": "p", "name": "P", "weight": 1}],
+                "consolation": {"coupon": {"id": "", "name": "C", "value_fen": 0}}})
+        .to_string(),
+    );
+    let fields: Vec<_> = h
+        .setup::<LuckyDraw>()
+        .unwrap_err()
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
+    assert_eq!(
+        fields,
+        ["consolation.coupon.id", "consolation.coupon.value_fen"]
+    );
+}
+
+#[test]
+fn draw_ignores_its_payload() {
+    let mut h = host(json!({"prizes": [{"id": "p", "name": "P", "weight": 1}]}));
+    for payload in [json!({"x": 1}), json!(null), json!("spin")] {
+        let out = h.handle::<LuckyDraw>("u", "draw", payload).unwrap();
+        assert_eq!(out.result["prize"], "p");
+    }
 }

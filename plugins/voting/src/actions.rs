@@ -1,7 +1,7 @@
 //! The actions, each a function over its typed payload. [`handle`] is the
 //! one place that matches on an action's name.
 
-use arcade_sdk::{Action, Context, Error, Outcome, clock, json};
+use arcade_sdk::{Context, Error, JsonSchema, Outcome, clock, json};
 use serde::Deserialize;
 
 use crate::close::keep_close_timer;
@@ -12,7 +12,7 @@ use crate::text::{
 };
 
 /// `submit`: enter an entry; it waits for a moderator.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Submit {
     /// 1 to 40 characters.
@@ -26,7 +26,7 @@ pub struct Submit {
 }
 
 /// `approve` (moderators): the entry can be voted for.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Approve {
     /// The pending entry.
@@ -34,7 +34,7 @@ pub struct Approve {
 }
 
 /// `reject` (moderators): the entry is turned down.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reject {
     /// The pending entry.
@@ -45,7 +45,7 @@ pub struct Reject {
 }
 
 /// `vote`: one of the day's votes for an approved entry.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vote {
     /// The approved entry.
@@ -54,7 +54,7 @@ pub struct Vote {
 
 /// `score` (judges): score an approved entry, replacing the judge's
 /// earlier score of it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Score {
     /// The approved entry.
@@ -64,14 +64,36 @@ pub struct Score {
 }
 
 /// Run one action.
-pub fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
-    match action.name.as_str() {
-        "submit" => submit(ctx, action.parse()?),
-        "approve" => approve(ctx, action.parse()?),
-        "reject" => reject(ctx, action.parse()?),
-        "vote" => vote(ctx, action.parse()?),
-        "score" => score(ctx, action.parse()?),
-        other => Err(Error::unknown_action(other)),
+/// What users can do: one variant per action, its doc comment the
+/// action's summary; the manifest's action list and payload schemas come
+/// from this type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "name", content = "payload", deny_unknown_fields)]
+pub enum Action {
+    /// Submit an entry; it waits for a moderator.
+    #[serde(rename = "submit")]
+    Submit(Submit),
+    /// Moderators: approve a pending entry.
+    #[serde(rename = "approve")]
+    Approve(Approve),
+    /// Moderators: reject a pending entry, optionally saying why.
+    #[serde(rename = "reject")]
+    Reject(Reject),
+    /// Vote for an approved entry (one of the day's votes).
+    #[serde(rename = "vote")]
+    Vote(Vote),
+    /// Judges: score an approved entry from 0 to 100, replacing an earlier score.
+    #[serde(rename = "score")]
+    Score(Score),
+}
+
+pub fn handle(ctx: &Context<Config>, action: Action) -> Result<Outcome, Error> {
+    match action {
+        Action::Submit(p) => submit(ctx, p),
+        Action::Approve(p) => approve(ctx, p),
+        Action::Reject(p) => reject(ctx, p),
+        Action::Vote(p) => vote(ctx, p),
+        Action::Score(p) => score(ctx, p),
     }
 }
 
@@ -212,7 +234,7 @@ fn vote(ctx: &Context<Config>, p: Vote) -> Result<Outcome, Error> {
             "you cannot vote for your own entry",
         ));
     }
-    let mut ballot = Ballot::load(&clock::today());
+    let mut ballot = Ballot::load(&clock::today().to_string());
     if ballot.entries.contains(&entry.id) {
         return Err(Error::rejected(
             "already_voted_today",

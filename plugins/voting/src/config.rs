@@ -23,7 +23,7 @@ pub const MAX_JUDGE_WEIGHT: u32 = 1_000;
 pub const MAX_RANK_REWARDS: u32 = 64;
 
 /// `{"closes_at_ms", "moderators", "votes_per_day", "judges", "rank_rewards", ...}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// When the contest closes (ms since the epoch): voting, judging and
@@ -61,7 +61,7 @@ pub struct Config {
 }
 
 /// A judge. Each point a judge gives an entry counts as `weight` votes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Judge {
     /// The judge's user id.
@@ -72,7 +72,7 @@ pub struct Judge {
 }
 
 /// A reward for each entry ranked `from_rank..=to_rank`, granted to its author.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RankReward {
     /// The best rank rewarded (1 is the winner).

@@ -25,7 +25,7 @@ pub mod text;
 pub mod view;
 
 use arcade_sdk::{
-    Action, ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, Timer, Value, json,
+    ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, Timer, Value, View,
 };
 
 pub use config::Config;
@@ -39,56 +39,14 @@ pub struct Voting;
 
 impl Mechanic for Voting {
     type Config = Config;
+    type Action = actions::Action;
 
     fn manifest() -> Manifest {
-        let entry = json!({"type": "string", "maxLength": 16});
-        let object = |properties: Value, required: &[&str]| {
-            json!({"type": "object", "properties": properties, "required": required,
-                   "additionalProperties": false})
-        };
         Manifest::new(
             "voting",
             "0.1.0",
             "Voting contest (投票): moderated entries, daily votes, optional judges, rank rewards at the close.",
         )
-        .action(
-            "submit",
-            "Submit an entry; it waits for a moderator.",
-            object(
-                json!({"title": {"type": "string", "maxLength": text::MAX_TITLE_CHARS},
-                       "description": {"type": ["string", "null"]},
-                       "image_url": {"type": ["string", "null"]}}),
-                &["title"],
-            ),
-        )
-        .action(
-            "approve",
-            "Moderators: approve a pending entry.",
-            object(json!({"entry_id": entry}), &["entry_id"]),
-        )
-        .action(
-            "reject",
-            "Moderators: reject a pending entry, optionally saying why.",
-            object(
-                json!({"entry_id": entry, "reason": {"type": ["string", "null"]}}),
-                &["entry_id"],
-            ),
-        )
-        .action(
-            "vote",
-            "Vote for an approved entry (one of the day's votes).",
-            object(json!({"entry_id": entry}), &["entry_id"]),
-        )
-        .action(
-            "score",
-            "Judges: score an approved entry from 0 to 100, replacing an earlier score.",
-            object(
-                json!({"entry_id": entry,
-                       "score": {"type": "integer", "minimum": 0, "maximum": state::MAX_JUDGE_SCORE}}),
-                &["entry_id", "score"],
-            ),
-        )
-        .config_schema(config::schema())
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {
@@ -100,12 +58,12 @@ impl Mechanic for Voting {
         }
     }
 
-    fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
+    fn handle(ctx: &Context<Config>, action: actions::Action) -> Result<Outcome, Error> {
         actions::handle(ctx, action)
     }
 
-    fn view(ctx: &Context<Config>) -> Result<Value, Error> {
-        view::view(ctx)
+    fn view(view: &View<Config>) -> Result<Value, Error> {
+        view::view(view)
     }
 
     fn on_timer(ctx: &Context<Config>, timer: &Timer) -> Result<Outcome, Error> {

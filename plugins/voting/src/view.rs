@@ -3,7 +3,7 @@
 //! scores. Bounded so it always fits the host's 64 KiB output: at most
 //! `leaderboard_size` (≤ 30) entries, [`REVIEW_QUEUE`] pending ones.
 
-use arcade_sdk::{Context, Error, Value, clock, json};
+use arcade_sdk::{Error, Value, View, clock, json};
 
 use crate::config::Config;
 use crate::state::{self, Ballot, Close, Contest, Entry, Standing};
@@ -11,9 +11,15 @@ use crate::state::{self, Ballot, Close, Contest, Entry, Standing};
 /// Most pending entries a moderator's view lists, oldest first.
 pub const REVIEW_QUEUE: usize = 10;
 
-/// The view for `ctx.user_id`.
-pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
-    let config = &ctx.config;
+/// The view for `user_id`.
+pub fn view(view: &View<Config>) -> Result<Value, Error> {
+    let Some(user_id) = view.viewer.clone() else {
+        return Err(Error::invalid_input(
+            "viewer_required",
+            "this view shows one user's part: pass user_id",
+        ));
+    };
+    let config = &view.config;
     let now = clock::now_ms();
     let contest = Contest::load();
     let close = Close::load();
@@ -24,7 +30,7 @@ pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
         .take(config.leaderboard_size as usize)
         .filter_map(|s| Some(ranked(s, &Entry::load(&s.id)?)))
         .collect();
-    let ballot = Ballot::load(&clock::today());
+    let ballot = Ballot::load(&clock::today().to_string());
     let mine: Vec<Value> = state::my_entries()
         .iter()
         .filter_map(|id| Entry::load(id))
@@ -46,7 +52,7 @@ pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
         "voted_today": ballot.entries,
         "my_entries": mine,
     });
-    if config.is_moderator(&ctx.user_id) {
+    if config.is_moderator(&user_id) {
         let queue: Vec<Value> = contest
             .pending
             .iter()
@@ -56,12 +62,12 @@ pub fn view(ctx: &Context<Config>) -> Result<Value, Error> {
             .collect();
         view["review"] = json!({"pending": contest.pending.len(), "queue": queue});
     }
-    if let Some(weight) = config.judge_weight(&ctx.user_id) {
+    if let Some(weight) = config.judge_weight(&user_id) {
         let my_scores: serde_json::Map<String, Value> = contest
             .approved
             .iter()
             .filter_map(|id| {
-                let score = *state::judge_scores(id).get(&ctx.user_id)?;
+                let score = *state::judge_scores(id).get(&user_id)?;
                 Some((id.clone(), json!(score)))
             })
             .collect();

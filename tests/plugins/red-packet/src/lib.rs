@@ -8,7 +8,7 @@
 //! grab, from the config; until then it is absent.
 
 use arcade_sdk::{
-    Action, ConfigError, Context, Error, Manifest, Mechanic, Outcome, Setup, json, state,
+    ConfigError, Context, Error, JsonSchema, Manifest, Mechanic, Outcome, Setup, View, json, state,
 };
 use serde::Deserialize;
 
@@ -18,11 +18,25 @@ pub const REMAINING: &str = "remaining";
 pub const MAX_PACKETS: u64 = 1_000_000_000;
 
 /// Activity config.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// How many packets there are.
+    #[schemars(range(min = 1))]
     pub packets: u64,
+}
+
+/// The actions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    tag = "name",
+    content = "payload",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
+pub enum Action {
+    /// Take the next packet.
+    Grab {},
 }
 
 /// The mechanic.
@@ -30,6 +44,7 @@ pub struct RedPacket;
 
 impl Mechanic for RedPacket {
     type Config = Config;
+    type Action = Action;
 
     fn manifest() -> Manifest {
         Manifest::new(
@@ -37,12 +52,6 @@ impl Mechanic for RedPacket {
             "0.1.0",
             "Grab one of a fixed number of packets.",
         )
-        .action("grab", "Take the next packet.", json!({"type": "object"}))
-        .config_schema(json!({
-            "type": "object",
-            "properties": {"packets": {"type": "integer", "minimum": 1}},
-            "required": ["packets"],
-        }))
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {
@@ -55,9 +64,9 @@ impl Mechanic for RedPacket {
         Ok(Setup::default())
     }
 
-    fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
-        match action.name.as_str() {
-            "grab" => {
+    fn handle(ctx: &Context<Config>, action: Action) -> Result<Outcome, Error> {
+        match action {
+            Action::Grab {} => {
                 let shared = state::activity();
                 let remaining: u64 = shared.get(REMAINING).unwrap_or(ctx.config.packets);
                 if remaining == 0 {
@@ -66,11 +75,10 @@ impl Mechanic for RedPacket {
                 shared.set(REMAINING, &(remaining - 1));
                 Ok(Outcome::new(json!({"packet": remaining})))
             }
-            other => Err(Error::unknown_action(other)),
         }
     }
 
-    fn view(ctx: &Context<Config>) -> Result<serde_json::Value, Error> {
+    fn view(ctx: &View<Config>) -> Result<serde_json::Value, Error> {
         let remaining: u64 = state::activity()
             .get(REMAINING)
             .unwrap_or(ctx.config.packets);

@@ -2,16 +2,21 @@
 //! one call ([`CallState`]). Each import reads the call's snapshot and
 //! buffers writes in [`CallIo`]; nothing here touches the database except
 //! through the call's [`super::Loader`].
+//!
+//! One implementation serves every contract version: the methods below
+//! take and return the host's own types, and `v01.rs` and `v02.rs` adapt
+//! each version's generated `Host` traits to them.
 
+mod v01;
+mod v02;
+
+use chrono::NaiveDate;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::arcade::mechanic::{
-    clock, log, member, random, state, stock, timers, types, wallet,
-};
 use super::call::{
-    CallIo, MAX_KEY_BYTES, MAX_LOG_LINE_BYTES, MAX_LOG_LINES, MAX_VALUE_BYTES, MAX_WRITES, Mode,
-    Source, TimerOp, bad,
+    CallIo, LogLevel, MAX_KEY_BYTES, MAX_LOG_LINE_BYTES, MAX_LOG_LINES, MAX_VALUE_BYTES,
+    MAX_WRITES, Mode, Scope, Source, TimerOp, bad,
 };
 use super::failure::BadOutput;
 use super::limits::MemoryLimiter;
@@ -35,10 +40,21 @@ impl WasiView for CallState {
     }
 }
 
-impl types::Host for CallState {}
+/// Why a stock claim or release was refused.
+pub(crate) enum StockRefusal {
+    UnknownPool,
+    Insufficient,
+    InvalidCount,
+}
 
-impl state::Host for CallState {
-    fn get(&mut self, scope: types::Scope, key: String) -> wasmtime::Result<Option<String>> {
+/// Why a debit was refused.
+pub(crate) enum WalletRefusal {
+    Insufficient,
+    InvalidAmount,
+}
+
+impl CallState {
+    fn state_get(&mut self, scope: Scope, key: String) -> wasmtime::Result<Option<String>> {
         let io = &mut self.io;
         io.require(Mode::ReadOnly, "state.get")?;
         let key = io.key(scope, key)?;
@@ -48,19 +64,9 @@ impl state::Host for CallState {
         Ok(io.seen(&key)?.value)
     }
 
-    fn set(&mut self, scope: types::Scope, key: String, value: String) -> wasmtime::Result<()> {
-        self.write(scope, key, Some(value))
-    }
-
-    fn remove(&mut self, scope: types::Scope, key: String) -> wasmtime::Result<()> {
-        self.write(scope, key, None)
-    }
-}
-
-impl CallState {
-    fn write(
+    fn state_write(
         &mut self,
-        scope: types::Scope,
+        scope: Scope,
         key: String,
         value: Option<String>,
     ) -> wasmtime::Result<()> {
@@ -87,10 +93,8 @@ impl CallState {
         io.writes.insert(key, value);
         Ok(())
     }
-}
 
-impl stock::Host for CallState {
-    fn available(&mut self, pool: String) -> wasmtime::Result<Option<u64>> {
+    fn stock_available(&mut self, pool: String) -> wasmtime::Result<Option<u64>> {
         let io = &mut self.io;
         io.require(Mode::ReadOnly, "stock.available")?;
         let pool = io.inputs.pool_key(&pool);
@@ -101,85 +105,64 @@ impl stock::Host for CallState {
         Ok(Some((seen.remaining + delta).max(0) as u64))
     }
 
-    fn claim(
-        &mut self,
-        pool: String,
-        count: u64,
-    ) -> wasmtime::Result<Result<(), stock::StockError>> {
-        self.change_stock(pool, count, -1)
-    }
-
-    fn release(
-        &mut self,
-        pool: String,
-        count: u64,
-    ) -> wasmtime::Result<Result<(), stock::StockError>> {
-        self.change_stock(pool, count, 1)
-    }
-}
-
-impl CallState {
-    fn change_stock(
+    /// Claim (`sign` -1) or release (`sign` 1) `count` units of `pool`.
+    fn stock_change(
         &mut self,
         pool: String,
         count: u64,
         sign: i64,
-    ) -> wasmtime::Result<Result<(), stock::StockError>> {
+    ) -> wasmtime::Result<Result<(), StockRefusal>> {
         let io = &mut self.io;
         io.require(Mode::ReadWrite, "stock.claim/release")?;
         let pool = io.inputs.pool_key(&pool);
         let Some(seen) = io.seen_stock(&pool) else {
-            return Ok(Err(stock::StockError::UnknownPool));
+            return Ok(Err(StockRefusal::UnknownPool));
         };
         let Ok(count) = i64::try_from(count) else {
-            return Ok(Err(stock::StockError::InvalidCount));
+            return Ok(Err(StockRefusal::InvalidCount));
         };
         if count == 0 {
-            return Ok(Err(stock::StockError::InvalidCount));
+            return Ok(Err(StockRefusal::InvalidCount));
         }
         let delta = io.stock_delta.get(&pool).copied().unwrap_or(0);
         let after = seen.remaining + delta + sign * count;
         if after < 0 {
-            return Ok(Err(stock::StockError::Insufficient));
+            return Ok(Err(StockRefusal::Insufficient));
         }
         if after > seen.initial {
-            return Ok(Err(stock::StockError::InvalidCount));
+            return Ok(Err(StockRefusal::InvalidCount));
         }
         io.stock_delta.insert(pool, delta + sign * count);
         Ok(Ok(()))
     }
-}
 
-impl wallet::Host for CallState {
-    fn balance(&mut self, currency: String) -> wasmtime::Result<i64> {
+    fn wallet_balance(&mut self, currency: String) -> wasmtime::Result<i64> {
         let io = &mut self.io;
         io.require(Mode::ReadOnly, "wallet.balance")?;
         let seen = io.seen_balance(&currency)?;
         Ok(seen - io.debits.get(&currency).copied().unwrap_or(0))
     }
 
-    fn debit(
+    fn wallet_debit(
         &mut self,
         currency: String,
         amount: i64,
-    ) -> wasmtime::Result<Result<(), wallet::WalletError>> {
+    ) -> wasmtime::Result<Result<(), WalletRefusal>> {
         let io = &mut self.io;
         io.require(Mode::ReadWrite, "wallet.debit")?;
         if amount <= 0 || currency.is_empty() || currency.len() > 64 {
-            return Ok(Err(wallet::WalletError::InvalidAmount));
+            return Ok(Err(WalletRefusal::InvalidAmount));
         }
         let seen = io.seen_balance(&currency)?;
         let spent = io.debits.get(&currency).copied().unwrap_or(0);
         if seen - spent < amount {
-            return Ok(Err(wallet::WalletError::Insufficient));
+            return Ok(Err(WalletRefusal::Insufficient));
         }
         io.debits.insert(currency, spent + amount);
         Ok(Ok(()))
     }
-}
 
-impl member::Host for CallState {
-    fn first_seen_ms(&mut self) -> wasmtime::Result<Option<i64>> {
+    fn member_first_seen(&mut self) -> wasmtime::Result<Option<i64>> {
         let io = &mut self.io;
         io.require(Mode::ReadOnly, "member.first-seen-ms")?;
         if io.user_id.is_empty() {
@@ -206,10 +189,13 @@ impl member::Host for CallState {
         io.inputs.first_seen_ms = Some(seen);
         Ok(seen)
     }
-}
 
-impl timers::Host for CallState {
-    fn schedule(&mut self, name: String, due_ms: i64, payload: String) -> wasmtime::Result<()> {
+    fn timer_schedule(
+        &mut self,
+        name: String,
+        due_ms: i64,
+        payload: String,
+    ) -> wasmtime::Result<()> {
         let io = &mut self.io;
         io.require(Mode::ReadWrite, "timers.schedule")?;
         if name.is_empty() || name.len() > 128 {
@@ -231,7 +217,7 @@ impl timers::Host for CallState {
         Ok(())
     }
 
-    fn cancel(&mut self, name: String) -> wasmtime::Result<()> {
+    fn timer_cancel(&mut self, name: String) -> wasmtime::Result<()> {
         let io = &mut self.io;
         io.require(Mode::ReadWrite, "timers.cancel")?;
         if io.timers.len() >= MAX_WRITES {
@@ -240,14 +226,12 @@ impl timers::Host for CallState {
         io.timers.push(TimerOp::Cancel { name });
         Ok(())
     }
-}
 
-impl random::Host for CallState {
-    fn next_u64(&mut self) -> wasmtime::Result<u64> {
+    fn random_next(&mut self) -> wasmtime::Result<u64> {
         Ok(self.stream()?.next_u64())
     }
 
-    fn below(&mut self, bound: u64) -> wasmtime::Result<u64> {
+    fn random_below(&mut self, bound: u64) -> wasmtime::Result<u64> {
         if bound == 0 {
             return Err(wasmtime::Error::new(BadOutput(
                 "random.below called with a zero bound".into(),
@@ -255,44 +239,39 @@ impl random::Host for CallState {
         }
         Ok(self.stream()?.below(bound))
     }
-}
 
-impl CallState {
     fn stream(&mut self) -> wasmtime::Result<&mut Stream> {
         self.io.require(Mode::ReadOnly, "random")?;
         self.io.rng.as_mut().ok_or_else(|| {
             wasmtime::Error::new(BadOutput("randomness is not available in view".into()))
         })
     }
-}
 
-impl clock::Host for CallState {
-    fn now_ms(&mut self) -> wasmtime::Result<i64> {
+    fn clock_now(&mut self) -> wasmtime::Result<i64> {
         self.io.require(Mode::ReadOnly, "clock")?;
         Ok(self.io.inputs.now_ms)
     }
 
-    fn timezone(&mut self) -> wasmtime::Result<String> {
+    fn clock_timezone(&mut self) -> wasmtime::Result<String> {
         self.io.require(Mode::ReadOnly, "clock")?;
         Ok(self.io.timezone.name().to_owned())
     }
 
-    fn today(&mut self) -> wasmtime::Result<String> {
+    /// The business day containing `ms` (the call's own time if none).
+    fn clock_day(&mut self, ms: Option<i64>) -> wasmtime::Result<NaiveDate> {
         self.io.require(Mode::ReadOnly, "clock")?;
-        Ok(crate::clock::business_day(
-            self.io.timezone,
-            self.io.inputs.now_ms,
-        ))
+        let ms = ms.unwrap_or(self.io.inputs.now_ms);
+        Ok(crate::clock::business_date(self.io.timezone, ms))
     }
 
-    fn day_of(&mut self, ms: i64) -> wasmtime::Result<String> {
+    fn clock_start_of(&mut self, day: Option<NaiveDate>) -> wasmtime::Result<i64> {
         self.io.require(Mode::ReadOnly, "clock")?;
-        Ok(crate::clock::business_day(self.io.timezone, ms))
+        let day =
+            day.ok_or_else(|| bad("clock.start-of called with a date that does not exist"))?;
+        Ok(crate::clock::start_of_day(self.io.timezone, day))
     }
-}
 
-impl log::Host for CallState {
-    fn write(&mut self, level: log::Level, mut message: String) -> wasmtime::Result<()> {
+    fn log_write(&mut self, level: LogLevel, mut message: String) -> wasmtime::Result<()> {
         let io = &mut self.io;
         if io.logs.len() >= MAX_LOG_LINES {
             io.dropped_logs += 1;

@@ -1,0 +1,64 @@
+//! What a user sees: the item, their own bargains, and the bargains they
+//! helped.
+
+use arcade_sdk::{Error, Value, View, clock, json, stock};
+
+use crate::config::Config;
+use crate::state::{Bargain, UserRecord};
+
+/// The view for `user_id`, newest bargains first.
+pub fn view(view: &View<Config>) -> Result<Value, Error> {
+    let Some(user_id) = view.viewer.clone() else {
+        return Err(Error::invalid_input(
+            "viewer_required",
+            "this view shows one user's part: pass user_id",
+        ));
+    };
+    let config = &view.config;
+    let now = clock::now_ms();
+    let rec = UserRecord::load(&clock::today().to_string());
+    let bargains: Vec<_> = rec
+        .owned
+        .iter()
+        .rev()
+        .filter_map(|id| Bargain::load(id))
+        .map(|b| b.to_json(now))
+        .collect();
+    let helped: Vec<_> = rec
+        .helped
+        .iter()
+        .rev()
+        .filter_map(|id| Bargain::load(id))
+        .map(|b| {
+            let my_cut = b
+                .cuts
+                .iter()
+                .find(|c| !c.owner && c.user == user_id)
+                .map(|c| c.amount_fen);
+            json!({
+                "bargain_id": b.id,
+                "owner": b.owner,
+                "my_cut_fen": my_cut,
+                "price_fen": b.price_fen,
+                "helps_left": b.helps_left(),
+                "status": b.status_at(now),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "item": {
+            "id": config.item.id,
+            "name": config.item.name,
+            "original_price_fen": config.item.original_price_fen,
+            "floor_price_fen": config.item.floor_price_fen,
+            "remaining": config.stock.map(|_| stock::available(&config.item.id).unwrap_or(0)),
+        },
+        "helpers_needed": config.helpers_needed,
+        "bargains": bargains,
+        "bargains_started": rec.started,
+        "bargains_left": config.max_bargains_per_user.map(|m| m.saturating_sub(rec.started)),
+        "helped": helped,
+        "helps_today": rec.helps_today,
+        "helps_left_today": rec.helps_left_today(config),
+    }))
+}
