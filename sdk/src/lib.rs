@@ -171,6 +171,7 @@ pub trait Mechanic {
 macro_rules! export {
     ($mechanic:ty) => {
         const _: () = {
+            #[allow(dead_code)]
             struct ArcadeExport;
 
             impl $crate::bindings::Guest for ArcadeExport {
@@ -207,7 +208,8 @@ macro_rules! export {
                 }
             }
 
-    $crate::bindings::export!(ArcadeExport with_types_in $crate::bindings);
+            #[cfg(target_arch = "wasm32")]
+            $crate::bindings::export!(ArcadeExport with_types_in $crate::bindings);
         };
     };
 }
@@ -220,6 +222,7 @@ macro_rules! export {
 macro_rules! export {
     ($mechanic:ty) => {
         const _: () = {
+            #[allow(dead_code)]
             struct ArcadeExport;
 
             impl $crate::bindings::Guest for ArcadeExport {
@@ -255,7 +258,8 @@ macro_rules! export {
                 }
             }
 
-    $crate::bindings::export!(ArcadeExport with_types_in $crate::bindings);
+            #[cfg(target_arch = "wasm32")]
+            $crate::bindings::export!(ArcadeExport with_types_in $crate::bindings);
         };
     };
 }
