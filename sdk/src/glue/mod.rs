@@ -60,6 +60,7 @@ pub fn parse_config<M: Mechanic>(config: &str) -> Result<M::Config, Vec<ConfigEr
         for marker in ["missing field `", "unknown field `"] {
             if let Some(rest) = message.split(marker).nth(1)
                 && let Some(name) = rest.split('`').next()
+                && field.rsplit('.').next() != Some(name)
             {
                 if !field.is_empty() {
                     field.push('.');
