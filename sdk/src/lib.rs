@@ -209,7 +209,7 @@ macro_rules! export {
             }
 
             #[cfg(target_arch = "wasm32")]
-            $crate::bindings::export!(ArcadeExport with_types_in $crate::bindings);
+    $crate::bindings::export!(ArcadeExport with_types_in $crate::bindings);
         };
     };
 }
@@ -259,7 +259,7 @@ macro_rules! export {
             }
 
             #[cfg(target_arch = "wasm32")]
-            $crate::bindings::export!(ArcadeExport with_types_in $crate::bindings);
+    $crate::bindings::export!(ArcadeExport with_types_in $crate::bindings);
         };
     };
 }
