@@ -19,6 +19,7 @@ crate-type = ["cdylib", "rlib"]
 
 [dependencies]
 arcade-sdk = {sdk}
+schemars = "1"
 serde = { version = "1", features = ["derive"] }
 serde_json = "1"
 
@@ -39,18 +40,32 @@ pub const LIB_RS: &str = r##"//! {name}: a stamp card. Each `stamp` adds one sta
 //! Config: `{"goal": 5, "reward_points": 100}`.
 
 use arcade_sdk::{
-    Action, ConfigError, Context, Error, Manifest, Mechanic, Outcome, Reward, Setup, json, state,
+    ConfigError, Context, Error, JsonSchema, Manifest, Mechanic, Outcome, Reward, Setup, View,
+    json, state,
 };
 use serde::Deserialize;
 
-/// The activity's config.
-#[derive(Debug, Deserialize)]
+/// The activity's config. Its JSON Schema, derived here, is the one the
+/// host checks every config against.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Stamps that complete a card (1 to 100).
+    #[schemars(range(min = 1, max = 100))]
     pub goal: u32,
     /// Points granted when a card is completed.
+    #[schemars(range(min = 1))]
     pub reward_points: i64,
+}
+
+/// What users can do: one variant per action, its doc comment the
+/// action's summary. The manifest's actions and payload schemas come from
+/// this type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// Add one stamp to your card.
+    Stamp {},
 }
 
 /// The mechanic.
@@ -61,19 +76,10 @@ const STAMPS: &str = "stamps";
 
 impl Mechanic for StampCard {
     type Config = Config;
+    type Action = Action;
 
     fn manifest() -> Manifest {
         Manifest::new("{name}", "0.1.0", "A stamp card: collect stamps, complete the card.")
-            .action("stamp", "Add one stamp to your card.", json!({"type": "object"}))
-            .config_schema(json!({
-                "type": "object",
-                "properties": {
-                    "goal": {"type": "integer", "minimum": 1, "maximum": 100},
-                    "reward_points": {"type": "integer", "minimum": 1}
-                },
-                "required": ["goal", "reward_points"],
-                "additionalProperties": false
-            }))
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {
@@ -87,9 +93,9 @@ impl Mechanic for StampCard {
         if errors.is_empty() { Ok(Setup::default()) } else { Err(errors) }
     }
 
-    fn handle(ctx: &Context<Config>, action: &Action) -> Result<Outcome, Error> {
-        match action.name.as_str() {
-            "stamp" => {
+    fn handle(ctx: &Context<Config>, action: Action) -> Result<Outcome, Error> {
+        match action {
+            Action::Stamp {} => {
                 let card = state::user();
                 let stamps: u32 = card.get(STAMPS).unwrap_or(0);
                 if stamps >= ctx.config.goal {
@@ -105,13 +111,16 @@ impl Mechanic for StampCard {
                 }
                 Ok(outcome)
             }
-            other => Err(Error::unknown_action(other)),
         }
     }
 
-    fn view(ctx: &Context<Config>) -> Result<serde_json::Value, Error> {
-        let stamps: u32 = state::user().get(STAMPS).unwrap_or(0);
-        Ok(json!({"stamps": stamps, "goal": ctx.config.goal}))
+    fn view(view: &View<Config>) -> Result<serde_json::Value, Error> {
+        // An anonymous viewer (no user_id) sees an empty card.
+        let stamps: u32 = match view.viewer {
+            Some(_) => state::user().get(STAMPS).unwrap_or(0),
+            None => 0,
+        };
+        Ok(json!({"stamps": stamps, "goal": view.config.goal}))
     }
 }
 
