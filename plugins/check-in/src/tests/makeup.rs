@@ -35,12 +35,14 @@ fn make_up_refusals() {
         make_up(&mut h, "u", -1).unwrap_err().code,
         "makeup_disabled"
     );
-    // Disabled comes first, whatever the payload.
+    // The payload is the action's type: a malformed one is refused as
+    // such before any rule runs (the host checks it against the schema
+    // even earlier).
     assert_eq!(
         h.handle::<CheckIn>("u", "make_up", json!({"bogus": 1}))
             .unwrap_err()
             .code,
-        "makeup_disabled"
+        "invalid_payload"
     );
 
     let mut h = with_makeup(json!({"window_days": 3, "per_month": 5}));
