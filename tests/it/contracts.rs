@@ -68,8 +68,11 @@ async fn the_view_query_reaches_0_2_and_is_refused_for_0_1(db: Db) {
     let t = s.tenant("t").await;
     let old = s.activity(&t, "red-packet", json!({"packets": 2})).await;
     let new = s.activity(&t, "referral", json!({})).await;
-    let view =
-        |id: &str, query: &str| s.get(&t.platform, &format!("/v1/activities/{id}/view{query}"));
+    let view = |id: &str, query: &str| {
+        let path = format!("/v1/activities/{id}/view{query}");
+        let (s, t) = (&s, &t);
+        async move { s.get(&t.platform, &path).await }
+    };
 
     let r = view(&new, "?echo=abc&user_id=u7").await;
     assert_eq!(r.status, 200, "{r:?}");

@@ -121,10 +121,8 @@ impl clock::Host for CallState {
     }
 
     fn start_of(&mut self, day: types::Date) -> wasmtime::Result<i64> {
-        let date = u32::try_from(day.month)
-            .ok()
-            .zip(u32::try_from(day.day).ok())
-            .and_then(|(month, d)| chrono::NaiveDate::from_ymd_opt(day.year, month, d));
+        let date =
+            chrono::NaiveDate::from_ymd_opt(day.year, u32::from(day.month), u32::from(day.day));
         self.clock_start_of(date)
     }
 }
