@@ -12,7 +12,8 @@ fn config_errors_name_the_field() {
             .collect()
     };
     assert_eq!(fields(json!({"cycle_rewards": []})), ["cycle_rewards"]);
-    assert_eq!(fields(json!({})), [""]);
+    // A missing field is named by its own path.
+    assert_eq!(fields(json!({})), ["cycle_rewards"]);
     assert_eq!(
         fields(json!({"cycle_rewards": [{"points": 1}], "bogus": 1})),
         ["bogus"]
@@ -69,6 +70,6 @@ fn config_errors_name_the_field() {
     );
     assert_eq!(
         fields(json!({"cycle_rewards": [{"points": 1}], "makeup": {"window_days": 3}})),
-        ["makeup"]
+        ["makeup.per_month"]
     );
 }

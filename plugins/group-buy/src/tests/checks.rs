@@ -64,7 +64,7 @@ fn reward_config_errors_name_the_field() {
         config_error_fields(config(
             json!({"reward": {"coupon": {"id": "c", "name": "Off"}}})
         )),
-        ["reward.coupon"]
+        ["reward.coupon.value_fen"]
     );
     assert_eq!(
         config_error_fields(config(json!({"reward": {"points": 5, "valid_days": 3}}))),
