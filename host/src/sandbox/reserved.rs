@@ -52,6 +52,7 @@ pub const RESERVED_CODES: &[&str] = &[
     "invalid_timezone",
     "invalid_name",
     "invalid_user_id",
+    "view_query_unsupported",
     "invalid_idempotency_key",
     "invalid_label",
     "invalid_text",
