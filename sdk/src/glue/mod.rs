@@ -130,8 +130,8 @@ pub(crate) fn run_view<M: Mechanic>(call: Call, query: &str) -> Result<Value, Er
         Value::Object(m) => m.into_iter().collect(),
         _ => {
             return Err(Error::invalid_input(
-                "invalid_query",
-                "the view query must be an object",
+                "invalid_payload",
+                "the view query must be a JSON object",
             ));
         }
     };
