@@ -78,13 +78,13 @@ fn problems(validator: &Validator, doc: &Value) -> Vec<ConfigProblem> {
     validator
         .iter_errors(doc)
         .take(MAX_PROBLEMS)
-        .map(|e| problem(&e))
+        .map(|e| problem(&e, doc))
         .collect()
 }
 
 /// One error as `field` and message; a missing or unexpected field is
 /// named by its own path, not its parent's.
-fn problem(e: &ValidationError<'_>) -> ConfigProblem {
+fn problem(e: &ValidationError<'_>, doc: &Value) -> ConfigProblem {
     let mut field = String::new();
     for segment in e.instance_path().iter() {
         match segment {
@@ -107,6 +107,22 @@ fn problem(e: &ValidationError<'_>) -> ConfigProblem {
             if unexpected.len() == 1 =>
         {
             push_field(&mut field, &unexpected[0]);
+        }
+        // `additionalProperties: false` beside no properties at all is
+        // reported against the parent: name the one member holding the
+        // refused value.
+        ValidationErrorKind::FalseSchema => {
+            let parent = doc.pointer(e.instance_path().as_str());
+            if let Some(Value::Object(members)) = parent {
+                let holding: Vec<&String> = members
+                    .iter()
+                    .filter(|(_, v)| *v == e.instance().as_ref())
+                    .map(|(k, _)| k)
+                    .collect();
+                if let [name] = holding[..] {
+                    push_field(&mut field, name);
+                }
+            }
         }
         _ => {}
     }
@@ -150,6 +166,11 @@ mod tests {
         let p = s.check_payload("grab", &json!({"foo": 1}));
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].field, "foo");
+        let unit =
+            schemas(json!({"type": "object", "properties": {}, "additionalProperties": false}));
+        let p = unit.check_payload("grab", &json!({"foo": 1}));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].field, "foo", "{p:?}");
         let p = s.check_payload("grab", &json!({"amount": "x"}));
         assert_eq!(p[0].field, "amount");
         assert!(s.check_payload("grab", &json!({"amount": 3})).is_empty());
