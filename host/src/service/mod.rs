@@ -12,6 +12,7 @@ mod exports;
 mod fulfilment;
 mod groups;
 mod idempotency;
+mod ids;
 mod inline;
 mod keys;
 mod lane;
@@ -99,6 +100,8 @@ pub struct Arcade {
     simulations: simulate::Jobs,
     /// The statistics backlog last counted, and when (`stats.rs`).
     backlog: std::sync::Mutex<Option<(Instant, i64)>>,
+    /// Where activity and outcome ids come from.
+    ids: ids::Ids,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -143,6 +146,7 @@ impl Arcade {
             export_dir: RwLock::new(std::env::temp_dir().join("arcade-exports")),
             simulations: simulate::Jobs::default(),
             backlog: std::sync::Mutex::new(None),
+            ids: ids::Ids::default(),
         })
     }
 
@@ -181,6 +185,19 @@ impl Arcade {
     pub fn advance_clock(&self, ms: i64) {
         self.clock_offset_ms
             .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Make activity and outcome ids from a sequence stamped with the
+    /// service clock from now on, so a script run twice (with a fixed
+    /// secret and a frozen clock) draws the same random numbers. For
+    /// `arcade plugin test`; production never calls it.
+    pub fn script_ids(&self) {
+        self.ids.script();
+    }
+
+    /// A new activity or outcome id (see `ids.rs`).
+    fn new_id(&self) -> String {
+        self.ids.next(self.now())
     }
 
     fn activity_key(&self, activity_id: &str) -> Key {
