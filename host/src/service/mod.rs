@@ -102,6 +102,9 @@ pub struct Arcade {
     backlog: std::sync::Mutex<Option<(Instant, i64)>>,
     /// Where activity and outcome ids come from.
     ids: ids::Ids,
+    /// Whether an upload may replace a registered version's bytes
+    /// (`arcade plugin dev` only).
+    dev_mode: std::sync::atomic::AtomicBool,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -147,6 +150,7 @@ impl Arcade {
             simulations: simulate::Jobs::default(),
             backlog: std::sync::Mutex::new(None),
             ids: ids::Ids::default(),
+            dev_mode: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -198,6 +202,15 @@ impl Arcade {
     /// A new activity or outcome id (see `ids.rs`).
     fn new_id(&self) -> String {
         self.ids.next(self.now())
+    }
+
+    /// Let an upload of other bytes under a registered plugin version
+    /// replace them, moving that version's activities to the new
+    /// component: the edit-build-reload loop of `arcade plugin dev`.
+    /// Production never sets it; released versions stay immutable.
+    pub fn set_dev_mode(&self, on: bool) {
+        self.dev_mode
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn activity_key(&self, activity_id: &str) -> Key {
