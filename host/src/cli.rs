@@ -309,6 +309,14 @@ pub struct SimulateArgs {
     /// A plugin component file (`.wasm`) instead of a bundled one.
     #[arg(long, env = "ARCADE_SIMULATE_PLUGIN_FILE")]
     pub plugin_file: Option<PathBuf>,
+    /// The draft and how to simulate it.
+    #[command(flatten)]
+    pub draft: DraftArgs,
+}
+
+/// What `arcade simulate` and `arcade plugin simulate` simulate, and how.
+#[derive(Debug, Clone, Args)]
+pub struct DraftArgs {
     /// The draft config, a JSON file.
     #[arg(long, env = "ARCADE_SIMULATE_CONFIG")]
     pub config: PathBuf,
