@@ -63,12 +63,17 @@ pub fn new(args: &PluginNewArgs) -> anyhow::Result<PathBuf> {
             .replace("{crate}", &crate_name)
             .replace("{sdk}", &sdk)
     };
-    std::fs::create_dir_all(dir.join("src"))
-        .with_context(|| format!("creating {}", dir.display()))?;
+    for sub in ["src", "sessions"] {
+        std::fs::create_dir_all(dir.join(sub))
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
     for (file, text) in [
         ("Cargo.toml", template::CARGO_TOML),
         ("src/lib.rs", template::LIB_RS),
         ("README.md", template::README),
+        ("config.json", template::CONFIG_JSON),
+        ("sessions/basic.yaml", template::SESSION),
+        ("sessions/basic.golden.json", template::GOLDEN),
         (".gitignore", "/target\nCargo.lock\n"),
     ] {
         let path = dir.join(file);
