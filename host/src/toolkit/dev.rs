@@ -58,10 +58,31 @@ fn fingerprint(paths: &[PathBuf]) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
     out
 }
 
+/// The watched files as they were when the component being served was
+/// built: taken before the service announces itself, so an edit made
+/// right after is seen.
+pub(super) struct Sources {
+    paths: Vec<PathBuf>,
+    seen: Vec<(PathBuf, u64, Option<SystemTime>)>,
+}
+
+impl Sources {
+    pub(super) fn now(args: &ComponentArgs) -> Sources {
+        let paths = watched(args);
+        let seen = fingerprint(&paths);
+        Sources { paths, seen }
+    }
+}
+
 /// Rebuild and reload on every change, until the task is aborted.
-pub(super) async fn watch(host: LocalHost, args: ComponentArgs, activity: String, config: Value) {
-    let paths = watched(&args);
-    let mut seen = fingerprint(&paths);
+pub(super) async fn watch(
+    sources: Sources,
+    host: LocalHost,
+    args: ComponentArgs,
+    activity: String,
+    config: Value,
+) {
+    let Sources { paths, mut seen } = sources;
     loop {
         tokio::time::sleep(POLL).await;
         let now = fingerprint(&paths);

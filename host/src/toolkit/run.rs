@@ -20,6 +20,7 @@ pub(super) async fn run(args: &PluginRunArgs, dev: bool) -> anyhow::Result<()> {
     init_tracing();
     let which = args.component.clone();
     let path = tokio::task::spawn_blocking(move || local::component(&which)).await??;
+    let sources = dev.then(|| super::dev::Sources::now(&args.component));
     let wasm = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let dir = &args.component.dir;
     let (config, config_from) = local::run_config(dir, args.config.as_deref())?;
@@ -107,8 +108,9 @@ pub(super) async fn run(args: &PluginRunArgs, dev: bool) -> anyhow::Result<()> {
         tokio::spawn(crate::service::stats::run_rollup(arcade.clone())),
         tokio::spawn(crate::service::schedule::run_schedule(arcade.clone())),
     ];
-    let watcher = dev.then(|| {
+    let watcher = sources.map(|sources| {
         tokio::spawn(super::dev::watch(
+            sources,
             host,
             args.component.clone(),
             activity.id.clone(),
