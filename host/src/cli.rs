@@ -10,6 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::http::serve::ServeConfig;
 use crate::sandbox::{AdmissionConfig, Limits, SandboxConfig};
 
+mod plugin;
+pub use plugin::*;
+
 /// Arcade: community activity mechanics as sandboxed WebAssembly plugins.
 #[derive(Debug, Parser)]
 #[command(name = "arcade", version, about)]
@@ -30,49 +33,10 @@ pub enum Command {
     /// Simulate a draft config against an expected audience, without a
     /// server: progress on stderr, the JSON report on stdout.
     Simulate(SimulateArgs),
-    /// The plugin author's toolkit: scaffold and build a mechanic, without
-    /// a server.
+    /// The plugin author's toolkit: scaffold, build, test, run, simulate
+    /// and upload a mechanic, without a separate server.
     #[command(subcommand)]
     Plugin(PluginCommand),
-}
-
-/// `arcade plugin ...`.
-#[derive(Debug, Subcommand)]
-pub enum PluginCommand {
-    /// Scaffold a mechanic crate (a workspace of its own) with a working
-    /// mechanic, its tests and a README.
-    New(PluginNewArgs),
-    /// Compile the plugin crate to a WebAssembly component for the host
-    /// and print the component's path.
-    Build(PluginBuildArgs),
-}
-
-/// `arcade plugin new`.
-#[derive(Debug, Clone, Args)]
-pub struct PluginNewArgs {
-    /// The plugin's name: lower-case letters, digits and '-'.
-    pub name: String,
-    /// Where to create the crate's directory.
-    #[arg(long, default_value = ".")]
-    pub dir: PathBuf,
-    /// Depend on the SDK at this path (default: the SDK this binary was
-    /// built beside, if it is still there, else the SDK by version).
-    #[arg(long, conflicts_with = "sdk_version")]
-    pub sdk_path: Option<PathBuf>,
-    /// Depend on the SDK by this version requirement from the registry.
-    #[arg(long)]
-    pub sdk_version: Option<String>,
-}
-
-/// `arcade plugin build`.
-#[derive(Debug, Clone, Args)]
-pub struct PluginBuildArgs {
-    /// The plugin crate's directory.
-    #[arg(long, default_value = ".")]
-    pub dir: PathBuf,
-    /// The Rust target (default wasm32-wasip2, the only one the host runs).
-    #[arg(long, hide = true)]
-    pub target: Option<String>,
 }
 
 /// Where data lives.
@@ -309,6 +273,14 @@ pub struct SimulateArgs {
     /// A plugin component file (`.wasm`) instead of a bundled one.
     #[arg(long, env = "ARCADE_SIMULATE_PLUGIN_FILE")]
     pub plugin_file: Option<PathBuf>,
+    /// The draft and how to simulate it.
+    #[command(flatten)]
+    pub draft: DraftArgs,
+}
+
+/// What `arcade simulate` and `arcade plugin simulate` simulate, and how.
+#[derive(Debug, Clone, Args)]
+pub struct DraftArgs {
     /// The draft config, a JSON file.
     #[arg(long, env = "ARCADE_SIMULATE_CONFIG")]
     pub config: PathBuf,

@@ -1,6 +1,6 @@
 use clap::Parser;
 
-use arcade_host::cli::{Cli, Command, PluginCommand};
+use arcade_host::cli::{Cli, Command};
 
 /// Many small, short-lived allocations on many threads (requests, JSON,
 /// guest buffers): mimalloc serves them faster than the system allocator.
@@ -21,20 +21,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Simulate(args) => {
             tokio::task::spawn_blocking(move || arcade_host::simulate::run(args)).await?
         }
-        Command::Plugin(PluginCommand::New(args)) => {
-            let dir = arcade_host::toolkit::new(&args)?;
-            println!("{}", dir.display());
-            eprintln!(
-                "created {}: cd into it, run `cargo test`, then `arcade plugin build`",
-                dir.display()
-            );
-            Ok(())
-        }
-        Command::Plugin(PluginCommand::Build(args)) => {
-            let wasm = arcade_host::toolkit::build(&args)?;
-            let size = std::fs::metadata(&wasm)?.len();
-            eprintln!("built {} ({} KiB)", wasm.display(), size.div_ceil(1024));
-            println!("{}", wasm.display());
+        Command::Plugin(command) => {
+            if !arcade_host::toolkit::run_command(command).await? {
+                std::process::exit(1);
+            }
             Ok(())
         }
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::cli::SimulateArgs;
+use crate::cli::{DraftArgs, SimulateArgs};
 use crate::sandbox::{LimitOverrides, Sandbox};
 use crate::service::simulate::{Progress, Simulation, SimulationRequest};
 
@@ -22,13 +22,6 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyhow::
 
 /// Run `arcade simulate` (blocking).
 pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
-    let mut config = args.sandbox.config(std::path::Path::new("."));
-    config.cache_dir = args
-        .sandbox
-        .cache_dir
-        .clone()
-        .filter(|d| d.as_os_str() != "off" && !d.as_os_str().is_empty());
-    let sandbox = Sandbox::new(config)?;
     let wasm = match (&args.plugin, &args.plugin_file) {
         (_, Some(file)) => {
             std::fs::read(file).with_context(|| format!("reading {}", file.display()))?
@@ -42,7 +35,21 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         },
         (None, None) => bail!("give --plugin or --plugin-file"),
     };
-    let plugin = sandbox.load(&wasm).map_err(crate::error::Error::from)?;
+    simulate_component(&wasm, &args.draft)
+}
+
+/// Simulate `args`' draft over the component `wasm` in a sandbox of its
+/// own (blocking): progress on stderr, the report on stdout. Shared with
+/// `arcade plugin simulate`.
+pub fn simulate_component(wasm: &[u8], args: &DraftArgs) -> anyhow::Result<()> {
+    let mut config = args.sandbox.config(std::path::Path::new("."));
+    config.cache_dir = args
+        .sandbox
+        .cache_dir
+        .clone()
+        .filter(|d| d.as_os_str() != "off" && !d.as_os_str().is_empty());
+    let sandbox = Sandbox::new(config)?;
+    let plugin = sandbox.load(wasm).map_err(crate::error::Error::from)?;
     let limits = sandbox.limits_for(&plugin.manifest.budget, &LimitOverrides::default());
     let request = SimulationRequest {
         plugin: plugin.manifest.name.clone(),

@@ -126,7 +126,7 @@ impl Arcade {
         req: ActionRequest,
         keyed: Option<(KeyedRequest, KeyGuard)>,
     ) -> Result<String> {
-        let outcome_id = uuid::Uuid::now_v7().to_string();
+        let outcome_id = self.new_id();
         let span = tracing::info_span!(
             "action",
             activity = %activity.record.id,

@@ -239,7 +239,7 @@ impl Arcade {
             ));
         }
 
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = self.new_id();
         let activity = Activity {
             key_commitment: randomness::commitment(&self.activity_key(&id)),
             revision: 1,
@@ -506,6 +506,7 @@ impl Arcade {
             sandbox.view(&a2.plugin, &a2.limits, io, &ctx, &query)
         })
         .await?;
+        tracing::debug!(target: "arcade::fuel", fuel_used = report.fuel_used, "plugin view");
         let text = report.result?.map_err(Error::Guest)?;
         serde_json::from_str(&text).map_err(|e| Error::Internal(format!("view JSON: {e}")))
     }

@@ -12,6 +12,7 @@ mod exports;
 mod fulfilment;
 mod groups;
 mod idempotency;
+mod ids;
 mod inline;
 mod keys;
 mod lane;
@@ -99,6 +100,11 @@ pub struct Arcade {
     simulations: simulate::Jobs,
     /// The statistics backlog last counted, and when (`stats.rs`).
     backlog: std::sync::Mutex<Option<(Instant, i64)>>,
+    /// Where activity and outcome ids come from.
+    ids: ids::Ids,
+    /// Whether an upload may replace a registered version's bytes
+    /// (`arcade plugin dev` only).
+    dev_mode: std::sync::atomic::AtomicBool,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -143,6 +149,8 @@ impl Arcade {
             export_dir: RwLock::new(std::env::temp_dir().join("arcade-exports")),
             simulations: simulate::Jobs::default(),
             backlog: std::sync::Mutex::new(None),
+            ids: ids::Ids::default(),
+            dev_mode: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -181,6 +189,28 @@ impl Arcade {
     pub fn advance_clock(&self, ms: i64) {
         self.clock_offset_ms
             .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Make activity and outcome ids from a sequence stamped with the
+    /// service clock from now on, so a script run twice (with a fixed
+    /// secret and a frozen clock) draws the same random numbers. For
+    /// `arcade plugin test`; production never calls it.
+    pub fn script_ids(&self) {
+        self.ids.script();
+    }
+
+    /// A new activity or outcome id (see `ids.rs`).
+    fn new_id(&self) -> String {
+        self.ids.next(self.now())
+    }
+
+    /// Let an upload of other bytes under a registered plugin version
+    /// replace them, moving that version's activities to the new
+    /// component: the edit-build-reload loop of `arcade plugin dev`.
+    /// Production never sets it; released versions stay immutable.
+    pub fn set_dev_mode(&self, on: bool) {
+        self.dev_mode
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn activity_key(&self, activity_id: &str) -> Key {

@@ -51,7 +51,9 @@ impl Arcade {
 
     /// Compile, validate and register a component. Uploading the same bytes
     /// again is a no-op; other bytes under an existing name and version are
-    /// refused. Returns the plugin and whether it was newly stored.
+    /// refused, except in dev mode ([`Arcade::set_dev_mode`]), where they
+    /// replace the stored ones and that version's activities move to them.
+    /// Returns the plugin and whether it was newly stored.
     pub async fn upload_plugin(&self, wasm: Vec<u8>) -> Result<(PluginInfo, bool)> {
         if wasm.is_empty() {
             return Err(Error::invalid(
@@ -86,6 +88,19 @@ impl Arcade {
                     .ok_or_else(|| Error::Internal("plugin vanished".into()))?;
                 if existing.sha256 == rec.sha256 {
                     Ok((self.plugin_info(&existing), false))
+                } else if self.dev_mode.load(std::sync::atomic::Ordering::Relaxed) {
+                    let moved = self.store.replace_plugin(&rec, &wasm).await?;
+                    // Cached activities still hold the old component.
+                    self.forget_all_activities();
+                    tracing::info!(
+                        plugin = %rec.name, version = %rec.version, sha256 = %rec.sha256,
+                        activities = moved, "dev mode: plugin version replaced"
+                    );
+                    let rec = PluginRecord {
+                        limits: existing.limits,
+                        ..rec
+                    };
+                    Ok((self.plugin_info(&rec), true))
                 } else {
                     Err(Error::conflict(
                         "plugin_version_exists",

@@ -63,7 +63,7 @@ impl Arcade {
         let activity = self
             .load_activity(&timer.tenant_id, &timer.activity_id)
             .await?;
-        let outcome_id = uuid::Uuid::now_v7().to_string();
+        let outcome_id = self.new_id();
         let spec = CallSpec {
             group_id: activity.record.group_id.clone(),
             activity,

@@ -193,6 +193,12 @@ pub trait Store:
     async fn plugin_wasm(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Replace a plugin version's limit overrides.
     async fn set_plugin_limits(&self, name: &str, version: &str, limits: &str) -> StoreResult<()>;
+    /// Replace a registered plugin version's bytes, hash and manifest (its
+    /// limit overrides stay) and move the activities on that version to
+    /// them, in one transaction; returns how many activities moved.
+    /// `NotFound` if the version is not registered. Only for dev mode
+    /// (`Arcade::set_dev_mode`): released versions are immutable.
+    async fn replace_plugin(&self, plugin: &PluginRecord, wasm: &[u8]) -> StoreResult<u64>;
 
     /// Create an activity with its stock pools, atomically.
     async fn create_activity(

@@ -1,6 +1,8 @@
 //! The files `arcade plugin new` writes: a small but complete mechanic (a
 //! stamp card: each `stamp` adds one to the user's card, and the card's
-//! goal grants points once), its native tests, and a README.
+//! goal grants points once), its native tests, a scripted session with
+//! its golden file for `arcade plugin test`, the config `arcade plugin run`
+//! starts with, and a README.
 
 /// `Cargo.toml`; `{name}` and `{sdk}` are filled in.
 pub const CARGO_TOML: &str = r#"[package]
@@ -172,6 +174,19 @@ mod tests {
 }
 "##;
 
+/// `config.json`: the config `arcade plugin run` and `dev` start the
+/// activity with.
+pub const CONFIG_JSON: &str = r#"{"goal": 5, "reward_points": 100}
+"#;
+
+/// `sessions/basic.yaml`: a scripted session for `arcade plugin test`.
+pub const SESSION: &str = include_str!("template/basic.yaml");
+
+/// `sessions/basic.golden.json`: what `SESSION` gives, step by step
+/// (`arcade plugin test --bless` wrote it; a test runs the scaffold
+/// against it).
+pub const GOLDEN: &str = include_str!("template/basic.golden.json");
+
 /// `README.md`; `{name}` is filled in.
 pub const README: &str = r#"# {name}
 
@@ -185,13 +200,16 @@ Config:
 {"goal": 5, "reward_points": 100}
 ```
 
-## Build, test, upload
+## Build, test, run, upload
 
 ```sh
 cargo test                  # the mechanic's rules, natively, against the SDK's MockHost
 arcade plugin build         # the component, for wasm32-wasip2; prints its path
-curl -X POST "$ARCADE/v1/plugins" -H "Authorization: Bearer $ADMIN" \
-  -H 'Content-Type: application/wasm' --data-binary @target/wasm32-wasip2/release/{crate}.wasm
+arcade plugin test          # sessions/*.yaml against the component in the real host, checked
+                            # against their golden files (--bless rewrites them)
+arcade plugin dev           # a local service with an activity (config.json) on 127.0.0.1:8080;
+                            # rebuilds and reloads on every change (`run`: without reloading)
+arcade plugin upload --url "$ARCADE" --key "$ADMIN" "$(arcade plugin build)"
 ```
 
 `arcade plugin build` needs the wasm target once: `rustup target add

@@ -281,6 +281,10 @@ macro_rules! impl_store {
                     self.sql_set_plugin_limits(name, version, limits).await
                 }
 
+                async fn replace_plugin(&self, p: &PluginRecord, wasm: &[u8]) -> StoreResult<u64> {
+                    self.sql_replace_plugin(p, wasm).await
+                }
+
                 async fn create_activity(
                     &self,
                     a: &Activity,

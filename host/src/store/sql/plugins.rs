@@ -120,6 +120,40 @@ macro_rules! impl_plugins {
                     }
                     Ok(())
                 }
+
+                async fn sql_replace_plugin(
+                    &self,
+                    p: &PluginRecord,
+                    wasm: &[u8],
+                ) -> StoreResult<u64> {
+                    let mut tx = self.begin_write().await?;
+                    let replaced = sqlx::query::<$db>(
+                        "UPDATE plugins SET sha256 = $3, manifest = $4, wasm = $5, created_at = $6 \
+                         WHERE name = $1 AND version = $2",
+                    )
+                    .bind(&p.name)
+                    .bind(&p.version)
+                    .bind(&p.sha256)
+                    .bind(&p.manifest)
+                    .bind(wasm)
+                    .bind(p.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    if replaced.rows_affected() == 0 {
+                        return Err(StoreError::NotFound("plugin version"));
+                    }
+                    let moved = sqlx::query::<$db>(
+                        "UPDATE activities SET plugin_sha256 = $3 \
+                         WHERE plugin = $1 AND plugin_version = $2",
+                    )
+                    .bind(&p.name)
+                    .bind(&p.version)
+                    .bind(&p.sha256)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(moved.rows_affected())
+                }
             }
         };
     };
