@@ -276,6 +276,65 @@ fn plugin_test_passes_out_of_the_box_and_prints_fuel() {
     let fuel_lines = stdout.lines().filter(|l| l.contains(" fuel ")).count();
     assert!(fuel_lines >= 8, "{stdout}");
     assert!(stdout.contains("409 card_complete"), "{stdout}");
+    assert!(
+        stdout.contains("together: u2 stamp | u3 stamp no conflict"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn together_names_the_conflict_and_whether_order_matters() {
+    let dir = scratch("together");
+    let session = dir.join("same-card.json");
+    // One user stamping twice at once, one stamp short of the goal: both
+    // calls read and write that user's card, and whichever runs first
+    // completes it and takes the reward.
+    let steps = serde_json::json!({
+        "config": {"goal": 2, "reward_points": 100},
+        "steps": [
+            {"user": "u1", "action": "stamp"},
+            {"together": [{"user": "u1", "action": "stamp"}, {"user": "u1", "action": "stamp", "payload": {}}]},
+            {"view": "u1", "expect": {"result": {"stamps": 2}}}
+        ]
+    });
+    std::fs::write(&session, steps.to_string()).unwrap();
+    let wasm = scaffold().wasm.to_str().unwrap();
+    let args = [
+        "plugin",
+        "test",
+        "--bless",
+        "--component",
+        wasm,
+        session.to_str().unwrap(),
+    ];
+    let out = arcade(&args);
+    assert!(out.status.success(), "{}", both(&out));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("conflict on user/u1/"), "{stdout}");
+    assert!(stdout.contains("order matters"), "{stdout}");
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("same-card.golden.json")).unwrap())
+            .unwrap();
+    let t = &golden[1]["together"];
+    assert_eq!(t["order_matters"], true, "{t}");
+    let conflicts = t["conflicts"].as_array().unwrap();
+    assert!(!conflicts.is_empty(), "{t}");
+    assert!(
+        conflicts
+            .iter()
+            .all(|c| c.as_str().unwrap().starts_with("user/u1/")),
+        "{t}"
+    );
+    // Each order ran from the state before the step: the first call in
+    // either order completes the card, the second finds it complete.
+    for order in ["a_then_b", "b_then_a"] {
+        assert_eq!(t[order][0]["result"]["stamps"], 2, "{t}");
+        assert_eq!(t[order][0]["rewards"][0]["amount"], 100, "{t}");
+        assert_eq!(t[order][1]["code"], "card_complete", "{t}");
+    }
+    assert_eq!(t["b_then_a"][0]["user"], "u1", "{t}");
+    // The session went on from A then B.
+    assert_eq!(golden[2]["result"]["stamps"], 2, "{golden}");
 }
 
 /// A copy of the scaffold's session and golden file to change.

@@ -2,8 +2,11 @@
 //!
 //! It keeps state and stock in memory with the real host's semantics
 //! (writes and claims of a refused call are discarded), a seeded random
-//! stream, and a settable clock in a fixed UTC offset. Integration tests
-//! against the real sandbox belong in the host's test suite.
+//! stream, and a settable clock in a fixed UTC offset. The compiled
+//! component runs in the real host, under its real limits, with `arcade
+//! plugin test`: scripted sessions with golden outputs and fuel per step,
+//! and `together` steps that are [`MockHost::interleave`] against the
+//! component.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};

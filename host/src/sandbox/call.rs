@@ -234,6 +234,31 @@ pub struct CallIo {
 }
 
 impl CallIo {
+    /// What the call read and what it wrote, named the way the SDK's
+    /// `MockHost::interleave` names them: `activity/<key>`,
+    /// `user/<user>/<key>`, `team/<id>/<key>`, `stock/<pool>`,
+    /// `balance/<user>/<currency>`. Two calls conflict when one wrote
+    /// what the other read or wrote.
+    pub(crate) fn touched(&self) -> (Vec<String>, Vec<String>) {
+        fn state(k: &StateKey) -> String {
+            match k.user_id.strip_prefix(TEAM_PREFIX) {
+                _ if k.user_id.is_empty() => format!("activity/{}", k.key),
+                Some(team) => format!("team/{team}/{}", k.key),
+                None => format!("user/{}/{}", k.user_id, k.key),
+            }
+        }
+        let balance = |currency: &String| format!("balance/{}/{currency}", self.user_id);
+        let reads = (self.inputs.state.keys().map(state))
+            .chain(self.inputs.stock.keys().map(|p| format!("stock/{p}")))
+            .chain(self.inputs.balances.keys().map(balance))
+            .collect();
+        let writes = (self.writes.keys().map(state))
+            .chain(self.stock_delta.keys().map(|p| format!("stock/{p}")))
+            .chain(self.debits.keys().map(balance))
+            .collect();
+        (reads, writes)
+    }
+
     /// A call over a live snapshot (of the activity scope, the acting
     /// user's scope and the stock), with `loader` for the rest.
     pub fn live(

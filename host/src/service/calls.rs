@@ -341,9 +341,17 @@ pub(crate) fn execute(sandbox: &Sandbox, spec: &CallSpec, io: CallIo, now: i64) 
         // An inline attempt gave up; the caller runs the call again.
         return Err(Error::Offload);
     }
-    // What `arcade plugin test` prints per step; `ARCADE_LOG=arcade::fuel=debug`
-    // shows it for every call of a service.
-    tracing::debug!(target: "arcade::fuel", outcome = %spec.outcome_id, fuel_used = report.fuel_used, "plugin call");
+    // What `arcade plugin test` prints per step and compares for a
+    // `together` step; `ARCADE_LOG=arcade::fuel=debug` shows it for every
+    // call of a service. The key lists are only made when it is enabled.
+    tracing::debug!(
+        target: "arcade::fuel",
+        outcome = %spec.outcome_id,
+        fuel_used = report.fuel_used,
+        reads = %report.io.touched().0.join(" "),
+        writes = %report.io.touched().1.join(" "),
+        "plugin call"
+    );
     log_guest_lines(&report.io);
     let checked = match report.result {
         Ok(Ok(o)) => super::output::check_storable(&o, &report.io).map(|()| Ok(o)),

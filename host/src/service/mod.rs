@@ -199,6 +199,11 @@ impl Arcade {
         self.ids.script();
     }
 
+    /// Give the next two scripted ids in reverse order (see `ids.rs`).
+    pub(crate) fn swap_next_ids(&self) {
+        self.ids.swap_next_pair();
+    }
+
     /// A new activity or outcome id (see `ids.rs`).
     fn new_id(&self) -> String {
         self.ids.next(self.now())

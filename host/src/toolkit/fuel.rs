@@ -1,7 +1,9 @@
-//! The fuel each plugin call used, as the service reports it: a debug
-//! event of target `arcade::fuel` per call (see `service/calls.rs`). The
-//! meter collects those events, so `arcade plugin test` can print the fuel
-//! of each step without the service knowing it is being measured.
+//! The fuel each plugin call used and the state it read and wrote, as the
+//! service reports them: a debug event of target `arcade::fuel` per call
+//! (see `service/calls.rs`). The meter collects those events, so `arcade
+//! plugin test` can print the fuel of each step, and find what two
+//! actions of a `together` step conflict on, without the service knowing
+//! it is being measured.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,9 +12,18 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// Fuel of the calls since the meter was last read.
+/// One plugin call as the meter saw it.
+#[derive(Debug, Default)]
+pub(super) struct Call {
+    pub fuel: u64,
+    /// What it read and wrote (see `CallIo::touched`).
+    pub reads: Vec<String>,
+    pub writes: Vec<String>,
+}
+
+/// The calls since the meter was last read.
 #[derive(Clone, Default)]
-pub(super) struct FuelMeter(Arc<Mutex<Vec<u64>>>);
+pub(super) struct FuelMeter(Arc<Mutex<Vec<Call>>>);
 
 impl FuelMeter {
     /// Install the meter as (part of) this process's tracing subscriber,
@@ -33,8 +44,8 @@ impl FuelMeter {
             .map(|()| meter)
     }
 
-    /// The fuel of each call since the last `take`, in order.
-    pub(super) fn take(&self) -> Vec<u64> {
+    /// The calls since the last `take`, in order.
+    pub(super) fn take(&self) -> Vec<Call> {
         std::mem::take(&mut *self.0.lock().expect("fuel meter lock"))
     }
 }
@@ -43,19 +54,32 @@ struct MeterLayer(FuelMeter);
 
 impl<S: tracing::Subscriber> Layer<S> for MeterLayer {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        struct Fuel(Option<u64>);
-        impl Visit for Fuel {
+        struct Seen(Option<u64>, Call);
+        impl Visit for Seen {
             fn record_u64(&mut self, field: &Field, value: u64) {
                 if field.name() == "fuel_used" {
                     self.0 = Some(value);
                 }
             }
-            fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+            fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+                let keys = || {
+                    format!("{value:?}")
+                        .split_whitespace()
+                        .map(String::from)
+                        .collect()
+                };
+                match field.name() {
+                    "reads" => self.1.reads = keys(),
+                    "writes" => self.1.writes = keys(),
+                    _ => {}
+                }
+            }
         }
-        let mut fuel = Fuel(None);
-        event.record(&mut fuel);
-        if let Some(used) = fuel.0 {
-            (self.0).0.lock().expect("fuel meter lock").push(used);
+        let mut seen = Seen(None, Call::default());
+        event.record(&mut seen);
+        if let Seen(Some(fuel), call) = seen {
+            let call = Call { fuel, ..call };
+            (self.0).0.lock().expect("fuel meter lock").push(call);
         }
     }
 }

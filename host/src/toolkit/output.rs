@@ -2,12 +2,16 @@
 //! would see, nothing that differs from run to run), and how a step's
 //! `expect` is checked against it.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 use serde_json::Value;
 
 /// What one step did: what the golden file keeps.
 #[derive(Debug, Default, Serialize)]
 pub(super) struct Output {
+    /// Its number in the session (0 inside a `together` step).
+    #[serde(skip_serializing_if = "is_zero")]
     pub step: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
@@ -40,6 +44,67 @@ pub(super) struct Output {
     /// The timers an `advance` fired, in order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timers: Option<Vec<Timer>>,
+    /// What a `together` step found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub together: Option<Box<Together>>,
+}
+
+/// Two actions as if they arrived in the same instant (see
+/// `session::TogetherStep`).
+#[derive(Debug, Serialize)]
+pub(super) struct Together {
+    /// A, then B: what the session goes on from.
+    pub a_then_b: [Output; 2],
+    /// B, then A, from the same state.
+    pub b_then_a: [Output; 2],
+    /// State one wrote and the other read or wrote, each run from the
+    /// state before the step (empty: they commute, and the host commits
+    /// both without running either again).
+    pub conflicts: Vec<String>,
+    /// Whether either action answered differently (accepted or refused,
+    /// its code, result or rewards) in the other order.
+    pub order_matters: bool,
+}
+
+impl Together {
+    /// Judge the two orders; `first_calls` are what A (as it ran first)
+    /// and B (as it ran first) read and wrote.
+    pub(super) fn judge(
+        a_then_b: [Output; 2],
+        b_then_a: [Output; 2],
+        first_calls: [&[super::fuel::Call]; 2],
+    ) -> Self {
+        fn touched(calls: &[super::fuel::Call]) -> (BTreeSet<&str>, BTreeSet<&str>) {
+            let reads = calls.iter().flat_map(|c| &c.reads).map(String::as_str);
+            let writes = calls.iter().flat_map(|c| &c.writes).map(String::as_str);
+            (reads.collect(), writes.collect())
+        }
+        let (ra, wa) = touched(first_calls[0]);
+        let (rb, wb) = touched(first_calls[1]);
+        let mut conflicts: BTreeSet<&str> = BTreeSet::new();
+        conflicts.extend(
+            wa.iter()
+                .filter(|k| rb.contains(*k) || wb.contains(*k))
+                .copied(),
+        );
+        conflicts.extend(wb.iter().filter(|k| ra.contains(*k)).copied());
+        let answer = |o: &Output| {
+            (
+                o.status,
+                o.code.clone(),
+                o.result.clone(),
+                o.rewards.clone(),
+            )
+        };
+        let order_matters = answer(&a_then_b[0]) != answer(&b_then_a[1])
+            || answer(&a_then_b[1]) != answer(&b_then_a[0]);
+        Together {
+            a_then_b,
+            b_then_a,
+            conflicts: conflicts.into_iter().map(String::from).collect(),
+            order_matters,
+        }
+    }
 }
 
 /// An event, without what differs from run to run (sequence, ids, time).
@@ -62,6 +127,10 @@ pub(super) struct Timer {
     pub rewards: Value,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn is_empty_array(v: &Value) -> bool {

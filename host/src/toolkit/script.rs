@@ -2,17 +2,19 @@
 //! step through the service as a platform would call it, with the clock
 //! frozen between steps and moved only by `advance`. The same session
 //! gives the same output on every run: the secret comes from the
-//! session's seed, ids from a sequence (see `service/ids.rs`).
+//! session's seed, ids from a sequence (see `service/ids.rs`). A
+//! `together` step runs its second order on a second host that replays
+//! the steps before it.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use serde_json::Value;
 
-use super::fuel::FuelMeter;
+use super::fuel::{Call, FuelMeter};
 use super::local::{LocalHost, Setup};
-use super::output::{self, Event, Output, Timer};
-use super::session::{self, Session, Step};
+use super::output::{self, Event, Output, Timer, Together};
+use super::session::{self, ActionStep, Session, Step};
 use crate::sandbox::Sandbox;
 use crate::service::ActionRequest;
 use crate::store::sqlite::SqliteStore;
@@ -37,49 +39,18 @@ pub(super) async fn run(
     meter: Option<&FuelMeter>,
     mut each: impl FnMut(Ran<'_>),
 ) -> anyhow::Result<Vec<Output>> {
-    let store = Arc::new(SqliteStore::open_in_memory().await?);
-    let secret =
-        *blake3::hash(format!("arcade plugin test\0{}", session.seed).as_bytes()).as_bytes();
-    let setup = Setup {
-        secret: Some(secret),
-        scripted_from: Some(session.start_ms),
-        dev_mode: false,
-    };
-    let admin = hex::encode(crate::randomness::generate_key());
-    let host = LocalHost::start(store, sandbox.clone(), wasm.to_vec(), &admin, setup).await?;
-    let activity = host
-        .create_activity(
-            session.config.clone(),
-            session.timezone.clone(),
-            session.starts_at.clone(),
-            session.ends_at.clone(),
-        )
-        .await?;
-    let tz = crate::clock::parse_timezone(&activity.timezone).unwrap_or(chrono_tz::UTC);
-    let mut run = Script {
-        host,
-        activity: activity.id,
-        tz,
-        events_after: None,
-        outcomes_after: None,
-    };
-    if let Some(m) = meter {
-        m.take();
-    }
+    let mut run = Script::start(session, sandbox, wasm, meter).await?;
     let mut outputs = Vec::with_capacity(session.steps.len());
-    for (i, step) in session.steps.iter().enumerate() {
-        let mut output = run
-            .step(step)
+    for i in 0..session.steps.len() {
+        let (mut output, calls) = run
+            .step(i)
             .await
             .with_context(|| format!("step {}", i + 1))?;
         output.step = i + 1;
         // No fuel figure for a step that ran no plugin call.
-        let fuel = meter
-            .map(FuelMeter::take)
-            .filter(|calls| !calls.is_empty())
-            .map(|calls| calls.iter().sum());
+        let fuel = (!calls.is_empty()).then(|| calls.iter().map(|c| c.fuel).sum());
         let mut unmet = Vec::new();
-        if let Some(want) = step.expect() {
+        if let Some(want) = session.steps[i].expect() {
             output::unmet(&serde_json::to_value(&output)?, want, "", &mut unmet);
         }
         each(Ran {
@@ -92,7 +63,11 @@ pub(super) async fn run(
     Ok(outputs)
 }
 
-struct Script {
+struct Script<'a> {
+    session: &'a Session,
+    sandbox: &'a Arc<Sandbox>,
+    wasm: &'a [u8],
+    meter: Option<&'a FuelMeter>,
     host: LocalHost,
     activity: String,
     tz: chrono_tz::Tz,
@@ -101,39 +76,141 @@ struct Script {
     outcomes_after: Option<String>,
 }
 
-impl Script {
-    async fn step(&mut self, step: &Step) -> anyhow::Result<Output> {
+impl<'a> Script<'a> {
+    /// A fresh host with the session's activity, before its first step.
+    async fn start(
+        session: &'a Session,
+        sandbox: &'a Arc<Sandbox>,
+        wasm: &'a [u8],
+        meter: Option<&'a FuelMeter>,
+    ) -> anyhow::Result<Self> {
+        let store = Arc::new(SqliteStore::open_in_memory().await?);
+        let secret =
+            *blake3::hash(format!("arcade plugin test\0{}", session.seed).as_bytes()).as_bytes();
+        let setup = Setup {
+            secret: Some(secret),
+            scripted_from: Some(session.start_ms),
+            dev_mode: false,
+        };
+        let admin = hex::encode(crate::randomness::generate_key());
+        let host = LocalHost::start(store, sandbox.clone(), wasm.to_vec(), &admin, setup).await?;
+        let activity = host
+            .create_activity(
+                session.config.clone(),
+                session.timezone.clone(),
+                session.starts_at.clone(),
+                session.ends_at.clone(),
+            )
+            .await?;
+        let tz = crate::clock::parse_timezone(&activity.timezone).unwrap_or(chrono_tz::UTC);
+        let script = Script {
+            session,
+            sandbox,
+            wasm,
+            meter,
+            host,
+            activity: activity.id,
+            tz,
+            events_after: None,
+            outcomes_after: None,
+        };
+        script.calls();
+        Ok(script)
+    }
+
+    /// The plugin calls since the last time asked (none unmetered).
+    fn calls(&self) -> Vec<Call> {
+        self.meter.map(FuelMeter::take).unwrap_or_default()
+    }
+
+    /// Run step `i`: its output and the plugin calls it made.
+    async fn step(&mut self, i: usize) -> anyhow::Result<(Output, Vec<Call>)> {
+        let session = self.session;
+        let Step::Together(t) = &session.steps[i] else {
+            let out = self.simple(&session.steps[i]).await?;
+            return Ok((out, self.calls()));
+        };
+        if self.meter.is_none() {
+            anyhow::bail!(
+                "a `together` step needs the fuel meter (another tracing subscriber is set)"
+            );
+        }
+        let a = self.action(&t.together[0]).await?;
+        let calls_a = self.calls();
+        let b = self.action(&t.together[1]).await?;
+        let mut calls = calls_a;
+        let split = calls.len();
+        calls.extend(self.calls());
+        // B first, from the same state: a second host that replays the
+        // steps before this one.
+        let mut fork = Script::start(session, self.sandbox, self.wasm, self.meter).await?;
+        for earlier in &session.steps[..i] {
+            match earlier {
+                Step::Together(e) => {
+                    fork.action(&e.together[0]).await?;
+                    fork.action(&e.together[1]).await?;
+                }
+                other => drop(fork.simple(other).await?),
+            }
+        }
+        fork.calls();
+        fork.host.arcade.swap_next_ids();
+        let b_first = fork.action(&t.together[1]).await?;
+        let calls_b = fork.calls();
+        let a_second = fork.action(&t.together[0]).await?;
+        fork.calls();
+        let together = Together::judge([a, b], [b_first, a_second], [&calls[..split], &calls_b]);
+        let out = Output {
+            together: Some(Box::new(together)),
+            ..Output::default()
+        };
+        Ok((out, calls))
+    }
+
+    /// A user's action, as the API would answer it.
+    async fn action(&mut self, a: &ActionStep) -> anyhow::Result<Output> {
+        let arcade = self.host.arcade.clone();
+        let mut out = Output {
+            user: Some(a.user.clone()),
+            action: Some(a.action.clone()),
+            ..Output::default()
+        };
+        let req = ActionRequest {
+            user_id: a.user.clone(),
+            action: a.action.clone(),
+            payload: a.payload.clone(),
+            group_id: None,
+        };
+        let key = a.idempotency_key.as_deref();
+        match arcade
+            .act(&self.host.tenant, &self.activity, req, key)
+            .await
+        {
+            Ok(body) => {
+                let v: Value = serde_json::from_str(&body)?;
+                out.status = Some(200);
+                out.result = v.get("result").cloned();
+                out.rewards = v.get("rewards").cloned();
+                self.skip_outcomes().await?;
+            }
+            Err(e) => refused(&mut out, &e),
+        }
+        out.events = self
+            .new_events()
+            .await?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect();
+        Ok(out)
+    }
+
+    /// An action, a view or a time step.
+    async fn simple(&mut self, step: &Step) -> anyhow::Result<Output> {
         let arcade = self.host.arcade.clone();
         let tenant = self.host.tenant.clone();
         let mut out = Output::default();
         match step {
-            Step::Action(a) => {
-                out.user = Some(a.user.clone());
-                out.action = Some(a.action.clone());
-                let req = ActionRequest {
-                    user_id: a.user.clone(),
-                    action: a.action.clone(),
-                    payload: a.payload.clone(),
-                    group_id: None,
-                };
-                let key = a.idempotency_key.as_deref();
-                match arcade.act(&tenant, &self.activity, req, key).await {
-                    Ok(body) => {
-                        let v: Value = serde_json::from_str(&body)?;
-                        out.status = Some(200);
-                        out.result = v.get("result").cloned();
-                        out.rewards = v.get("rewards").cloned();
-                        self.skip_outcomes().await?;
-                    }
-                    Err(e) => refused(&mut out, &e),
-                }
-                out.events = self
-                    .new_events()
-                    .await?
-                    .into_iter()
-                    .map(|(_, e)| e)
-                    .collect();
-            }
+            Step::Action(a) => return self.action(a).await,
             Step::View(v) => {
                 out.view = Some(v.view.clone().map_or(Value::Null, Value::String));
                 out.query = (!v.query.is_empty()).then(|| v.query.clone());
@@ -156,6 +233,7 @@ impl Script {
                 out.now = Some(self.time(target));
                 out.timers = Some(self.timer_outputs().await?);
             }
+            Step::Together(_) => unreachable!("`step` runs together steps"),
         }
         Ok(out)
     }

@@ -12,6 +12,9 @@
 //!     expect: {result: {stamps: 2}}
 //!   - {view: null, query: {team_id: t1}}  # anyone's view, with a query
 //!   - advance: 1h30m                     # fires the timers due meanwhile
+//!   - together:                          # both orders; conflicts reported
+//!       - {user: u2, action: stamp}
+//!       - {user: u3, action: stamp}
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -68,6 +71,8 @@ pub(super) enum Step {
     View(ViewStep),
     /// Move the clock forward, firing each timer at its due time.
     Advance(AdvanceStep),
+    /// Two actions as if they arrived in the same instant.
+    Together(TogetherStep),
 }
 
 /// `{user, action, payload?, idempotency_key?, expect?}`.
@@ -106,6 +111,21 @@ pub(super) struct AdvanceStep {
     pub expect: Option<Value>,
 }
 
+/// `{together: [action, action], expect?}`: two actions as if they
+/// arrived in the same instant. Both serial orders run, each from the
+/// state before the step with the same ids and random streams; the step
+/// reports what each order answered, the state one wrote and the other
+/// read or wrote (`conflicts`: the host would run one again after the
+/// other commits) and whether the order changed what a user sees. The
+/// session goes on from A then B.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TogetherStep {
+    pub together: [ActionStep; 2],
+    #[serde(default)]
+    pub expect: Option<Value>,
+}
+
 fn empty_object() -> Value {
     Value::Object(Default::default())
 }
@@ -117,6 +137,7 @@ impl Step {
             Step::Action(s) => s.expect.as_ref(),
             Step::View(s) => s.expect.as_ref(),
             Step::Advance(s) => s.expect.as_ref(),
+            Step::Together(s) => s.expect.as_ref(),
         }
     }
 }
@@ -168,12 +189,18 @@ fn step(v: Value) -> anyhow::Result<Step> {
         Ok(Step::Action(serde_json::from_value(v)?))
     } else if map.contains_key("view") {
         Ok(Step::View(serde_json::from_value(v)?))
+    } else if map.contains_key("together") {
+        let s: TogetherStep = serde_json::from_value(v)
+            .context("`together` is a list of two actions, each `{user, action, payload?}`")?;
+        Ok(Step::Together(s))
     } else if map.contains_key("advance") {
         let s: AdvanceStep = serde_json::from_value(v)?;
         duration_ms(&s.advance)?;
         Ok(Step::Advance(s))
     } else {
-        bail!("a step has `action` (with `user`), `view: <user>` or `advance: <duration>`")
+        bail!(
+            "a step has `action` (with `user`), `view: <user>`, `advance: <duration>` or `together: [two actions]`"
+        )
     }
 }
 
@@ -264,13 +291,23 @@ mod tests {
             "steps": [
                 {"user": "u1", "action": "stamp"},
                 {"view": "u1", "expect": {"result": {"stamps": 1}}},
-                {"advance": "1h"}
+                {"advance": "1h"},
+                {"view": null, "query": {"team_id": "t1"}},
+                {"together": [{"user": "u1", "action": "a"}, {"user": "u2", "action": "b"}]}
             ]
         }))
         .unwrap();
         assert!(matches!(&s.steps[0], Step::Action(a) if a.payload == json!({})));
         assert!(matches!(&s.steps[1], Step::View(v) if v.view.as_deref() == Some("u1")));
         assert!(matches!(&s.steps[2], Step::Advance(_)));
+        assert!(
+            matches!(&s.steps[3], Step::View(v) if v.view.is_none() && v.query["team_id"] == "t1")
+        );
+        assert!(matches!(&s.steps[4], Step::Together(t) if t.together[1].user == "u2"));
+        let three = json!({"user": "u1", "action": "a"});
+        let err = parse(json!({"config": {}, "steps": [{"together": [three, three, three]}]}))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("two actions"), "{err:#}");
         let err = parse(json!({"config": {}, "steps": [{"user": "u1"}]})).unwrap_err();
         assert!(format!("{err:#}").contains("step 1"), "{err:#}");
         let err = parse(json!({"config": {}, "steps": [{"view": "u1", "oops": 1}]})).unwrap_err();

@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
+use serde_json::Value;
+
 use super::fuel::{FuelMeter, grouped};
+use super::output::Output;
 use super::script::{self, Ran};
 use super::{local, session};
 use crate::cli::PluginTestArgs;
@@ -143,7 +146,8 @@ fn print_step(ran: &Ran<'_>) {
     let o = ran.output;
     let what = match (&o.user, &o.action, &o.view, &o.advance) {
         (Some(user), Some(action), _, _) => format!("{user} {action}"),
-        (_, _, Some(user), _) => format!("view {user}"),
+        (_, _, Some(Value::String(user)), _) => format!("view {user}"),
+        (_, _, Some(_), _) => "view (anyone)".to_owned(),
         (_, _, _, Some(by)) => format!("advance {by}"),
         _ => String::new(),
     };
@@ -157,6 +161,28 @@ fn print_step(ran: &Ran<'_>) {
     {
         outcome.push_str(&format!(" +{n} reward{}", if n == 1 { "" } else { "s" }));
     }
+    let what = match &o.together {
+        Some(t) => {
+            let [a, b] = &t.a_then_b;
+            let name = |o: &Output| {
+                format!(
+                    "{} {}",
+                    o.user.as_deref().unwrap_or(""),
+                    o.action.as_deref().unwrap_or("")
+                )
+            };
+            outcome = if t.conflicts.is_empty() {
+                "no conflict".to_owned()
+            } else {
+                format!("conflict on {}", t.conflicts.join(", "))
+            };
+            if t.order_matters {
+                outcome.push_str("; order matters");
+            }
+            format!("together: {} | {}", name(a), name(b))
+        }
+        None => what,
+    };
     if let Some(timers) = &o.timers {
         let n = timers.len();
         outcome = format!("{n} timer{} fired", if n == 1 { "" } else { "s" });
