@@ -85,11 +85,20 @@ pub(super) async fn run(args: &PluginRunArgs, dev: bool) -> anyhow::Result<()> {
         );
     }
     let action = manifest_action(&p.manifest);
-    println!();
-    println!(
+    let exports = format!(
         "export ARCADE={url} ADMIN={admin} OPERATOR={operator} PLATFORM={platform} ACTIVITY={}",
         activity.id
     );
+    // The same line in a file, for another shell: `source <data-dir>/env`.
+    let env_file = data_dir.join("env");
+    std::fs::write(&env_file, format!("{exports}\n"))
+        .with_context(|| format!("writing {}", env_file.display()))?;
+    println!(
+        "  env        {} (`source` it in another shell)",
+        env_file.display()
+    );
+    println!();
+    println!("{exports}");
     println!(
         "curl -s -X POST $ARCADE/v1/activities/$ACTIVITY/actions -H \"Authorization: Bearer $PLATFORM\" \\\n  \
          -H 'Content-Type: application/json' -d '{{\"user_id\":\"u1\",\"action\":\"{action}\",\"payload\":{{}}}}'"

@@ -12,7 +12,7 @@ use sqlx::Connection;
 
 /// Where test servers keep compiled plugins: one directory for every test
 /// and every run, as `serve` keeps them in its data directory. Compiling
-/// the five bundled plugins took most of a short test's time when each
+/// the bundled plugins took most of a short test's time when each
 /// server did it afresh. Entries are keyed by the component's sha256 and
 /// the engine's compatibility hash, so a changed plugin or wasmtime never
 /// reads another's. Compiling itself is still tested, by
