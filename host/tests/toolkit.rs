@@ -753,3 +753,36 @@ fn plugin_simulate_builds_the_crate_and_prints_a_report() {
     assert_eq!(report["completion"]["succeeded"], 1.0, "{report}");
     assert!(report["cost_fen"].is_object(), "{report}");
 }
+
+/// The first-party plugins' sessions (`plugins/*/sessions/`), examples
+/// for authors, pass against the components the service bundles.
+#[test]
+fn first_party_sessions_match_their_golden_files() {
+    let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins");
+    let dir = scratch("first-party");
+    let mut ran = Vec::new();
+    for (name, wasm) in arcade_host::bundled::PLUGINS {
+        let crate_dir = plugins.join(name);
+        if !crate_dir.join("sessions").is_dir() {
+            continue;
+        }
+        let component = dir.join(format!("{name}.wasm"));
+        std::fs::write(&component, wasm).unwrap();
+        let out = arcade(&[
+            "plugin",
+            "test",
+            "--dir",
+            crate_dir.to_str().unwrap(),
+            "--component",
+            component.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{name}: {}", both(&out));
+        assert!(
+            text(&out.stdout).contains("0 failed"),
+            "{name}: {}",
+            both(&out)
+        );
+        ran.push(*name);
+    }
+    assert_eq!(ran, ["hongbao", "invite-unlock", "voting"]);
+}

@@ -15,6 +15,7 @@ use crate::support::Db;
 both_backends!(
     config_errors_name_the_field,
     rules_and_error_codes,
+    anyone_views_a_team_by_its_id,
     new_members_only_admits_only_new_users,
     last_seat_goes_to_exactly_one_of_many_concurrent_joins,
     deadline_fails_team_after_restart,
@@ -702,4 +703,52 @@ async fn deadline_auto_fills_team_after_restart(db: Db) {
     assert_eq!(summary["virtual_members"], 2);
     assert_eq!(summary["seats_left"], 0);
     assert_eq!(summary["time_left_ms"], 0);
+}
+
+/// The page a leader shares: `GET .../view?team_id=` for anyone, no
+/// user id needed; a user id adds the viewer's part.
+async fn anyone_views_a_team_by_its_id(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let id = s.activity(&t, "group-buy", config(json!({}))).await;
+    let team = open_team(&s, &t, &id, "leader").await;
+    assert_eq!(join(&s, &t, &id, "friend", &team).await.status, 200);
+
+    let shared = s
+        .get(
+            &t.platform,
+            &format!("/v1/activities/{id}/view?team_id={team}"),
+        )
+        .await;
+    assert_eq!(shared.status, 200, "{shared:?}");
+    assert_eq!(shared.body["team_id"], team.as_str());
+    assert_eq!(shared.body["member_ids"], json!(["leader", "friend"]));
+    assert_eq!(shared.body["seats_left"], 1);
+    assert_eq!(shared.body["product"]["deal_price_fen"], 3990);
+    assert!(shared.body.get("is_member").is_none(), "{shared:?}");
+
+    let stranger = s
+        .get(
+            &t.platform,
+            &format!("/v1/activities/{id}/view?team_id={team}&user_id=stranger"),
+        )
+        .await;
+    assert_eq!(stranger.status, 200, "{stranger:?}");
+    assert_eq!(stranger.body["can_join"], true);
+
+    let missing = s
+        .get(
+            &t.platform,
+            &format!("/v1/activities/{id}/view?team_id=nope"),
+        )
+        .await;
+    assert_eq!(
+        status_code(&missing),
+        (404, "team_not_found"),
+        "{missing:?}"
+    );
+    let nobody = s
+        .get(&t.platform, &format!("/v1/activities/{id}/view"))
+        .await;
+    assert_eq!(status_code(&nobody), (422, "viewer_required"), "{nobody:?}");
 }

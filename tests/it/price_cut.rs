@@ -14,6 +14,7 @@ use crate::support::Db;
 both_backends!(
     config_errors_name_the_field,
     rules_and_error_codes,
+    anyone_views_a_bargain_by_its_id,
     stock_runs_out,
     concurrent_helps_complete_exactly_once,
     one_helper_racing_itself_helps_once,
@@ -570,4 +571,48 @@ async fn expiry_timer_fires_once_after_downtime(db: Db) {
     );
     // The expired bargain no longer blocks a new one.
     start(&s, &t, &id, "owner").await;
+}
+
+/// The page an owner shares with friends: `GET .../view?bargain_id=` for
+/// anyone; a helper's user id adds their own cut.
+async fn anyone_views_a_bargain_by_its_id(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let id = s.activity(&t, "price-cut", config(3, json!({}))).await;
+    let bargain = start(&s, &t, &id, "owner").await;
+    let helped = help(&s, &t, &id, "friend", &bargain).await;
+    assert_eq!(helped.status, 200, "{helped:?}");
+
+    let shared = s
+        .get(
+            &t.platform,
+            &format!("/v1/activities/{id}/view?bargain_id={bargain}"),
+        )
+        .await;
+    assert_eq!(shared.status, 200, "{shared:?}");
+    assert_eq!(shared.body["bargain_id"], bargain.as_str());
+    assert_eq!(shared.body["owner"], "owner");
+    assert_eq!(shared.body["helps_left"], 2);
+    assert!(shared.body.get("my_cut_fen").is_none(), "{shared:?}");
+
+    let friend = s
+        .get(
+            &t.platform,
+            &format!("/v1/activities/{id}/view?bargain_id={bargain}&user_id=friend"),
+        )
+        .await;
+    assert_eq!(friend.status, 200, "{friend:?}");
+    assert_eq!(friend.body["my_cut_fen"], helped.body["result"]["cut_fen"]);
+
+    let missing = s
+        .get(
+            &t.platform,
+            &format!("/v1/activities/{id}/view?bargain_id=nope"),
+        )
+        .await;
+    assert_eq!(
+        status_code(&missing),
+        (404, "bargain_not_found"),
+        "{missing:?}"
+    );
 }

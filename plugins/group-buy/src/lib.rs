@@ -35,6 +35,11 @@ impl Mechanic for GroupBuy {
              member. A team not full by its deadline fails, or is auto-filled with virtual \
              members. Optional limits: open teams per user, new members only.",
         )
+        .view_query(
+            "team_id",
+            "Show this team to anyone: the deal, its members, seats left and deadline \
+             (the page a leader shares).",
+        )
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {

@@ -43,6 +43,11 @@ impl Mechanic for PriceCut {
              after a time limit; helps are limited per helper per business day; optional \
              owner's first cut, new-member bonus, item stock and per-user bargain limit.",
         )
+        .view_query(
+            "bargain_id",
+            "Show this bargain to anyone: its price, cuts and helps still needed \
+             (the page an owner shares).",
+        )
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {

@@ -119,3 +119,35 @@ fn join_errors() {
     let err = join(&mut h, "u2", &team).unwrap_err();
     assert_eq!(err.code, "already_in_team");
 }
+
+#[test]
+fn anyone_views_a_team_by_id_and_a_viewer_sees_their_part() {
+    let mut h = host(json!({}));
+    let team = open(&mut h, "leader");
+    join(&mut h, "friend", &team).unwrap();
+    let shared = h
+        .view_with::<GroupBuy>(None, &[("team_id", &team)])
+        .unwrap();
+    assert_eq!(shared["team_id"], team.as_str());
+    assert_eq!(shared["member_ids"], json!(["leader", "friend"]));
+    assert_eq!(shared["seats_left"], 1);
+    assert_eq!(shared["product"]["deal_price_fen"], 1200);
+    assert!(shared.get("is_member").is_none(), "{shared}");
+    let stranger = h
+        .view_with::<GroupBuy>(Some("stranger"), &[("team_id", &team)])
+        .unwrap();
+    assert_eq!(stranger["is_member"], false);
+    assert_eq!(stranger["can_join"], true);
+    let leader = h
+        .view_with::<GroupBuy>(Some("leader"), &[("team_id", &team)])
+        .unwrap();
+    assert_eq!(leader["is_leader"], true);
+    assert_eq!(leader["can_join"], false);
+    let missing = h
+        .view_with::<GroupBuy>(None, &[("team_id", "nope")])
+        .unwrap_err();
+    assert_eq!(missing.code, "team_not_found");
+    assert_eq!(missing.kind, ErrorKind::NotFound);
+    let anonymous = h.view_with::<GroupBuy>(None, &[]).unwrap_err();
+    assert_eq!(anonymous.code, "viewer_required");
+}

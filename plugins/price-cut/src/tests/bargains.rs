@@ -161,3 +161,28 @@ fn one_open_bargain_at_a_time_and_per_user_limit() {
     assert_eq!(err.code, "bargain_limit_reached");
     assert_eq!(h.view::<PriceCut>("owner").unwrap()["bargains_left"], 0);
 }
+
+#[test]
+fn anyone_views_a_bargain_by_id_and_a_helper_sees_their_cut() {
+    let mut h = host(base());
+    let id = start(&mut h, "owner");
+    let cut = help(&mut h, "friend", &id).unwrap().result["cut_fen"].clone();
+    let shared = h
+        .view_with::<PriceCut>(None, &[("bargain_id", &id)])
+        .unwrap();
+    assert_eq!(shared["bargain_id"], id.as_str());
+    assert_eq!(shared["owner"], "owner");
+    assert_eq!(shared["helps_left"], 2);
+    assert_eq!(shared["cuts"].as_array().unwrap().len(), 1);
+    assert!(shared.get("my_cut_fen").is_none(), "{shared}");
+    let friend = h
+        .view_with::<PriceCut>(Some("friend"), &[("bargain_id", &id)])
+        .unwrap();
+    assert_eq!(friend["my_cut_fen"], cut);
+    assert_eq!(friend["is_owner"], false);
+    let missing = h
+        .view_with::<PriceCut>(Some("owner"), &[("bargain_id", "nope")])
+        .unwrap_err();
+    assert_eq!(missing.code, "bargain_not_found");
+    assert_eq!(missing.kind, ErrorKind::NotFound);
+}
