@@ -47,6 +47,11 @@ impl Mechanic for Voting {
             "0.1.0",
             "Voting contest (投票): moderated entries, daily votes, optional judges, rank rewards at the close.",
         )
+        .view_query(
+            "entry_id",
+            "Show this entry with its votes and rank: to anyone once approved (the page \
+             an author shares), before that to its author and the moderators.",
+        )
     }
 
     fn validate(config: &Config) -> Result<Setup, Vec<ConfigError>> {

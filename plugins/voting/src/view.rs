@@ -11,12 +11,49 @@ use crate::state::{self, Ballot, Close, Contest, Entry, Standing};
 /// Most pending entries a moderator's view lists, oldest first.
 pub const REVIEW_QUEUE: usize = 10;
 
-/// The view for `user_id`.
+/// One entry, by `?entry_id=`: an approved one for anyone (the page an
+/// author shares to gather votes), with its standing and, for a viewer,
+/// whether they voted for it today; a pending or rejected one only for
+/// its author and the moderators (to anyone else it does not exist).
+fn entry_view(view: &View<Config>, entry_id: &str) -> Result<Value, Error> {
+    let unknown = || Error::not_found("unknown_entry", format!("no entry {entry_id:?}"));
+    let entry = Entry::load(entry_id).ok_or_else(unknown)?;
+    let config = &view.config;
+    let viewer = view.viewer.as_deref();
+    let approved = entry.status == state::Status::Approved;
+    let insider = viewer.is_some_and(|v| v == entry.author || config.is_moderator(v));
+    if !approved && !insider {
+        return Err(unknown());
+    }
+    let now = clock::now_ms();
+    let close = Close::load();
+    let closed = close.done() || config.closed(now);
+    let standings = state::standings(config, &Contest::load(), &close);
+    let standing = standings.iter().find(|s| s.id == entry.id);
+    let mut out = ranked_or_not(standing, &entry);
+    out["status"] = json!(entry.status);
+    out["voting_open"] = json!(!closed && config.voting_open(now));
+    out["closed"] = json!(closed);
+    if insider {
+        out["reason"] = json!(entry.reason);
+    }
+    if viewer.is_some() {
+        let ballot = Ballot::load(&clock::today().to_string());
+        out["voted_today"] = json!(ballot.entries.contains(&entry.id));
+    }
+    Ok(out)
+}
+
+/// The view for `user_id`; with `?entry_id=`, that entry (see
+/// [`entry_view`]).
 pub fn view(view: &View<Config>) -> Result<Value, Error> {
+    if let Some(entry_id) = view.param("entry_id") {
+        return entry_view(view, entry_id);
+    }
     let Some(user_id) = view.viewer.clone() else {
         return Err(Error::invalid_input(
             "viewer_required",
-            "this view shows one user's part: pass user_id",
+            "this view shows one user's part: pass user_id (or entry_id for one entry)",
         ));
     };
     let config = &view.config;
@@ -78,16 +115,21 @@ pub fn view(view: &View<Config>) -> Result<Value, Error> {
 
 /// A leaderboard row.
 fn ranked(s: &Standing, e: &Entry) -> Value {
+    ranked_or_not(Some(s), e)
+}
+
+/// An entry in full, with its standing if it has one.
+fn ranked_or_not(s: Option<&Standing>, e: &Entry) -> Value {
     json!({
-        "rank": s.rank,
+        "rank": s.map(|s| s.rank),
         "entry_id": e.id,
         "title": e.title,
         "description": e.description,
         "image_url": e.image_url,
         "author": e.author,
-        "votes": s.votes,
-        "judge_points": s.judge_points,
-        "score": s.score,
+        "votes": s.map(|s| s.votes),
+        "judge_points": s.map(|s| s.judge_points),
+        "score": s.map(|s| s.score),
     })
 }
 

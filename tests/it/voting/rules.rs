@@ -87,6 +87,32 @@ async fn the_rules_over_http(db: Db) {
     assert_eq!(view["voted_today"], json!([bob, "e1"]), "{view}");
     assert_eq!(view["votes_left_today"], 0, "{view}");
 
+    // The page an author shares: one entry, by id, for anyone.
+    let page = s
+        .get(
+            &t.platform,
+            &format!("/v1/activities/{id}/view?entry_id={cat}"),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert_eq!(page.body["rank"], 1, "{page:?}");
+    assert_eq!(page.body["judge_points"], 3, "{page:?}");
+    assert_eq!(page.body["status"], "approved", "{page:?}");
+    let mine = s
+        .get(
+            &t.platform,
+            &format!("/v1/activities/{id}/view?entry_id=e1&user_id=dan"),
+        )
+        .await;
+    assert_eq!(mine.body["voted_today"], true, "{mine:?}");
+    let none = s
+        .get(
+            &t.platform,
+            &format!("/v1/activities/{id}/view?entry_id=e404"),
+        )
+        .await;
+    assert_eq!(code(&none), (404, "unknown_entry"), "{none:?}");
+
     // A day later dan has two new votes, for the same entries too.
     s.arcade.advance_clock(DAY_MS);
     assert_eq!(s.view(&t, &id, "dan").await["votes_left_today"], 2);

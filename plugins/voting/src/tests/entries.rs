@@ -144,3 +144,47 @@ fn submissions_close_before_voting_does() {
         (Some(false), Some(true))
     );
 }
+
+#[test]
+fn an_approved_entry_is_shown_to_anyone_by_id_and_a_pending_one_only_to_insiders() {
+    let mut host = host(json!({}));
+    let shown = super::approved(&mut host, "alice", "Swan");
+    let waiting = submit(&mut host, "bob", "Latte art");
+    super::vote(&mut host, "carol", &shown).expect("voted");
+
+    let public = host
+        .view_with::<Voting>(None, &[("entry_id", &shown)])
+        .unwrap();
+    assert_eq!(public["title"], "Swan");
+    assert_eq!(public["author"], "alice");
+    assert_eq!(public["status"], "approved");
+    assert_eq!(public["rank"], 1);
+    assert_eq!(public["votes"], 1);
+    assert_eq!(public["voting_open"], true);
+    assert!(public.get("voted_today").is_none(), "{public}");
+    let carol = host
+        .view_with::<Voting>(Some("carol"), &[("entry_id", &shown)])
+        .unwrap();
+    assert_eq!(carol["voted_today"], true);
+
+    // A pending entry does not exist for the public or another user...
+    for viewer in [None, Some("carol")] {
+        let hidden = host
+            .view_with::<Voting>(viewer, &[("entry_id", &waiting)])
+            .unwrap_err();
+        assert_eq!(hidden.code, "unknown_entry");
+    }
+    // ...but its author and the moderators see it, unranked.
+    for viewer in ["bob", OP] {
+        let seen = host
+            .view_with::<Voting>(Some(viewer), &[("entry_id", &waiting)])
+            .unwrap();
+        assert_eq!(seen["status"], "pending", "{viewer}");
+        assert_eq!(seen["rank"], json!(null), "{viewer}");
+    }
+    let missing = host
+        .view_with::<Voting>(None, &[("entry_id", "e99")])
+        .unwrap_err();
+    assert_eq!(missing.code, "unknown_entry");
+    assert_eq!(missing.kind, arcade_sdk::ErrorKind::NotFound);
+}
