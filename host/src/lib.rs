@@ -4,6 +4,7 @@
 pub mod bundled;
 pub mod cli;
 pub mod clock;
+pub mod console;
 pub mod error;
 pub mod http;
 pub mod randomness;

@@ -66,7 +66,8 @@ async fn as_json_error(resp: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    // JSON is the API's; HTML is the console's own error page.
     if status.as_u16() < 400 || is_json {
         return resp;
     }

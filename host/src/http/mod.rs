@@ -109,6 +109,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .layer(RequestBodyLimitLayer::new(JSON_LIMIT_BYTES))
         .merge(uploads)
         .merge(member_events)
+        .merge(crate::console::router())
         .fallback(guard::no_route)
         .layer(axum::middleware::from_fn(guard::enforce))
         .layer(TraceLayer::new_for_http())

@@ -218,6 +218,13 @@ impl Arcade {
             .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// A key for `context` (a fixed string naming its use), derived from
+    /// the service secret: the same on every replica and across restarts.
+    /// The console signs its session cookies with one.
+    pub fn derived_key(&self, context: &str) -> Key {
+        blake3::derive_key(context, &self.secret)
+    }
+
     fn activity_key(&self, activity_id: &str) -> Key {
         randomness::activity_key(&self.secret, activity_id)
     }
