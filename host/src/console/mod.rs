@@ -41,6 +41,15 @@ pub fn router() -> Router<Arc<Arcade>> {
         .route("/console/activities", get(pages::activities::page))
         .route("/console/activities/{id}", get(pages::dashboard::page))
         .route("/console/activities/{id}/live", get(pages::dashboard::live))
+        .route(
+            "/console/activities/{id}/outcomes",
+            get(pages::outcomes::list),
+        )
+        .route("/console/outcomes/{id}", get(pages::outcomes::one))
+        .route(
+            "/console/outcomes/{id}/replay",
+            post(pages::outcomes::replay),
+        )
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(FORM_LIMIT_BYTES))
 }

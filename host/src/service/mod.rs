@@ -51,7 +51,7 @@ pub use fulfilment::{
 pub use groups::{GroupFilter, GroupPatch, MemberEvents, MembersChanged, NewGroup};
 pub use keys::{IssuedKey, KeyView};
 pub use ledger::{Balances, EventPage, EventView};
-pub use outcomes::{OutcomePageView, OutcomeView};
+pub use outcomes::{OutcomePageView, OutcomeProof, OutcomeView};
 pub use plugins::PluginInfo;
 pub use replay::ReplayReport;
 pub use revisions::{ConfigChange, RevisionView};

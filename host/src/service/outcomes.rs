@@ -61,7 +61,58 @@ fn view(o: OutcomeRecord) -> OutcomeView {
     }
 }
 
+/// What answers "why did this user win?": the outcome, and everything
+/// that made it: the plugin build, the config revision, the randomness
+/// commitment (the replay is the proof).
+#[derive(Debug, Serialize)]
+pub struct OutcomeProof {
+    /// The outcome.
+    pub outcome: OutcomeView,
+    /// The plugin that produced it, by name and version (`null` if that
+    /// build is no longer registered).
+    pub plugin: Option<String>,
+    /// Its version.
+    pub plugin_version: Option<String>,
+    /// The sha256 of its component.
+    pub plugin_sha256: String,
+    /// The config revision the call ran under.
+    pub config_revision: i64,
+    /// The activity's commitment to its randomness key.
+    pub key_commitment: String,
+    /// The activity's time zone, for reading `created_at`.
+    pub timezone: String,
+}
+
 impl Arcade {
+    /// An outcome with its provenance (see [`OutcomeProof`]).
+    pub async fn outcome_proof(&self, tenant_id: &str, id: &str) -> Result<OutcomeProof> {
+        let rec = self
+            .store
+            .outcome(id)
+            .await?
+            .filter(|o| o.tenant_id == tenant_id)
+            .ok_or_else(|| Error::not_found("outcome", id))?;
+        let activity = self.activity_view(tenant_id, &rec.activity_id).await?;
+        let revision = serde_json::from_str::<serde_json::Value>(&rec.inputs)
+            .ok()
+            .and_then(|i| i.get("config_revision").and_then(|r| r.as_i64()))
+            .unwrap_or(1);
+        let plugin = self
+            .plugins()
+            .await?
+            .into_iter()
+            .find(|p| p.sha256 == rec.plugin_sha256);
+        Ok(OutcomeProof {
+            plugin: plugin.as_ref().map(|p| p.name.clone()),
+            plugin_version: plugin.map(|p| p.version),
+            plugin_sha256: rec.plugin_sha256.clone(),
+            config_revision: revision,
+            key_commitment: activity.key_commitment,
+            timezone: activity.timezone,
+            outcome: view(rec),
+        })
+    }
+
     /// A page of an activity's outcomes after the cursor.
     pub async fn outcomes(
         &self,
@@ -83,6 +134,23 @@ impl Arcade {
             outcomes: page.outcomes.into_iter().map(view).collect(),
             next: page.next,
         })
+    }
+
+    /// One user's latest outcomes of an activity, newest first (at most
+    /// `limit`, up to the page maximum): the console's search by user.
+    pub async fn user_outcomes(
+        &self,
+        tenant_id: &str,
+        activity_id: &str,
+        user_id: &str,
+        limit: u32,
+    ) -> Result<Vec<OutcomeView>> {
+        self.activity_view(tenant_id, activity_id).await?;
+        let rows = self
+            .store
+            .user_outcomes(tenant_id, activity_id, user_id, limit.clamp(1, MAX_PAGE))
+            .await?;
+        Ok(rows.into_iter().map(view).collect())
     }
 
     /// One outcome of the tenant.

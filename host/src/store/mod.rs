@@ -281,6 +281,14 @@ pub trait Store:
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<OutcomePage>;
+    /// One user's outcomes of an activity, newest first, at most `limit`.
+    async fn user_outcomes(
+        &self,
+        tenant_id: &str,
+        activity_id: &str,
+        user_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<OutcomeRecord>>;
     /// Number of outcomes of an activity.
     async fn count_outcomes(&self, activity_id: &str) -> StoreResult<i64>;
     /// Reward ledger rows of an activity, oldest first.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{action, activity_with, prize};
 use crate::support::Db;
 
-both_stores!(outcome_pages, append_only,);
+both_stores!(outcome_pages, a_users_outcomes_newest_first, append_only,);
 
 async fn outcome_pages(s: Arc<dyn Store>, _: Db) {
     let id = activity_with(&*s, &[]).await;
@@ -54,6 +54,47 @@ async fn outcome_pages(s: Arc<dyn Store>, _: Db) {
     );
     assert_eq!(s.count_outcomes(&id).await.unwrap(), 7);
     assert_eq!(s.count_outcomes(&other).await.unwrap(), 1);
+}
+
+async fn a_users_outcomes_newest_first(s: Arc<dyn Store>, _: Db) {
+    let id = activity_with(&*s, &[]).await;
+    let other = activity_with(&*s, &[]).await;
+    let mut alice = Vec::new();
+    for i in 0..5 {
+        let mut c = action(&id, if i % 2 == 0 { "alice" } else { "bob" });
+        c.outcome.created_at = 1_000 + i;
+        if i % 2 == 0 {
+            alice.push(c.outcome.id.clone());
+        }
+        s.commit(&c).await.unwrap();
+    }
+    s.commit(&action(&other, "alice")).await.unwrap();
+    let tenant = s.outcome(&alice[0]).await.unwrap().unwrap().tenant_id;
+
+    let found = s.user_outcomes(&tenant, &id, "alice", 10).await.unwrap();
+    let ids: Vec<String> = found.iter().map(|o| o.id.clone()).collect();
+    alice.reverse();
+    assert_eq!(ids, alice, "alice's, in this activity, newest first");
+    assert!(
+        found
+            .iter()
+            .all(|o| o.user_id == "alice" && o.activity_id == id)
+    );
+    let two = s.user_outcomes(&tenant, &id, "alice", 2).await.unwrap();
+    assert_eq!(two.len(), 2);
+    assert_eq!(two[0].id, alice[0]);
+    assert!(
+        s.user_outcomes(&tenant, &id, "carol", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.user_outcomes("no-such-tenant", &id, "alice", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn append_only(s: Arc<dyn Store>, db: Db) {

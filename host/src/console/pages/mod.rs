@@ -5,6 +5,7 @@ pub mod activities;
 pub mod dashboard;
 pub mod login;
 pub mod matrix;
+pub mod outcomes;
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -82,6 +83,20 @@ impl Chrome {
     /// `aria-current` for the menu item `item`.
     pub fn current(&self, item: &str) -> &'static str {
         if self.nav == item { "page" } else { "false" }
+    }
+}
+
+/// An RFC 3339 time as the activity's local time, `2026-01-01 10:00:00`
+/// (the page labels the zone).
+pub fn local_time(rfc3339: &str, timezone: &str) -> String {
+    let tz = crate::clock::parse_timezone(timezone).unwrap_or(chrono_tz::UTC);
+    match crate::clock::parse_rfc3339(rfc3339) {
+        Some(ms) => chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap_or_default()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        None => rfc3339.to_owned(),
     }
 }
 

@@ -388,6 +388,17 @@ macro_rules! impl_store {
                     self.sql_outcomes(activity_id, after, limit).await
                 }
 
+                async fn user_outcomes(
+                    &self,
+                    tenant_id: &str,
+                    activity_id: &str,
+                    user_id: &str,
+                    limit: u32,
+                ) -> StoreResult<Vec<OutcomeRecord>> {
+                    self.sql_user_outcomes(tenant_id, activity_id, user_id, limit)
+                        .await
+                }
+
                 async fn count_outcomes(&self, activity_id: &str) -> StoreResult<i64> {
                     self.sql_count_outcomes(activity_id).await
                 }

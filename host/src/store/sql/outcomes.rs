@@ -106,6 +106,29 @@ macro_rules! impl_outcomes {
                     Ok(OutcomePage { outcomes, next })
                 }
 
+                async fn sql_user_outcomes(
+                    &self,
+                    tenant_id: &str,
+                    activity_id: &str,
+                    user_id: &str,
+                    limit: u32,
+                ) -> StoreResult<Vec<OutcomeRecord>> {
+                    // Through the (tenant_id, user_id, created_at) index.
+                    let rows = sqlx::query_as::<$db, OutcomeRow>(concat!(
+                        "SELECT ",
+                        sql::outcomes::outcome_cols!(),
+                        " FROM outcomes WHERE tenant_id = $1 AND user_id = $2 \
+                         AND activity_id = $3 ORDER BY created_at DESC, id DESC LIMIT $4"
+                    ))
+                    .bind(tenant_id)
+                    .bind(user_id)
+                    .bind(activity_id)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.read)
+                    .await?;
+                    Ok(rows.into_iter().map(OutcomeRecord::from).collect())
+                }
+
                 async fn sql_count_outcomes(&self, activity_id: &str) -> StoreResult<i64> {
                     Ok(sqlx::query_scalar::<$db, i64>(
                         "SELECT COUNT(*) FROM outcomes WHERE activity_id = $1",
