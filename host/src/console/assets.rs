@@ -30,6 +30,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../console/assets/console.css"),
     ),
     (
+        "schema-form.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../console/assets/schema-form.js"),
+    ),
+    (
         "console.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../console/assets/console.js"),

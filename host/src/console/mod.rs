@@ -38,7 +38,23 @@ pub fn router() -> Router<Arc<Arcade>> {
         .route("/console/groups", get(pages::matrix::page))
         .route("/console/groups/cell", post(pages::matrix::toggle))
         .route("/console/groups/bulk", post(pages::matrix::bulk))
-        .route("/console/activities", get(pages::activities::page))
+        .route(
+            "/console/activities",
+            get(pages::activities::page).post(pages::form::create),
+        )
+        .route("/console/activities/new", get(pages::form::new))
+        .route("/console/activities/check", post(pages::form::check))
+        .route("/console/activities/simulate", post(pages::form::simulate))
+        .route("/console/activities/{id}/edit", get(pages::form::edit))
+        .route("/console/activities/{id}/config", post(pages::form::revise))
+        .route(
+            "/console/activities/{id}/revisions",
+            get(pages::revisions::page),
+        )
+        .route(
+            "/console/activities/{id}/rollback",
+            post(pages::revisions::roll_back),
+        )
         .route("/console/activities/{id}", get(pages::dashboard::page))
         .route("/console/activities/{id}/live", get(pages::dashboard::live))
         .route(

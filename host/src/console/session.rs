@@ -72,6 +72,22 @@ impl Who {
         }
     }
 
+    /// The same caller as the API knows it, for the audit log.
+    pub fn principal(&self) -> crate::service::Principal {
+        match self {
+            Who::Admin => crate::service::Principal::Admin,
+            Who::Key {
+                tenant_id,
+                key_id,
+                role,
+            } => crate::service::Principal::Tenant {
+                tenant_id: tenant_id.clone(),
+                key_id: key_id.clone(),
+                role: *role,
+            },
+        }
+    }
+
     /// The role's catalogue key, for the header.
     pub fn role_key(&self) -> &'static str {
         match self {

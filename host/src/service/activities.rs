@@ -164,6 +164,28 @@ pub struct Fairness {
 }
 
 impl Arcade {
+    /// Check a draft config against a plugin's schema and its
+    /// `validate-config`, saving nothing: the console's live validation.
+    /// The error is `422 invalid_config` with a detail per field.
+    pub async fn check_draft_config(
+        &self,
+        plugin: &str,
+        version: Option<&str>,
+        config: &serde_json::Value,
+    ) -> Result<()> {
+        crate::text::check_json("config", config)?;
+        let rec = self.store.plugin(plugin, version).await?.ok_or_else(|| {
+            Error::invalid(
+                "unknown_plugin",
+                format!(
+                    "no plugin {plugin}@{} is registered",
+                    version.unwrap_or("latest")
+                ),
+            )
+        })?;
+        self.validated_config(&rec, config).await.map(drop)
+    }
+
     /// Create an activity after the plugin accepted its config; `author`
     /// (a key id) made its first revision.
     pub async fn create_activity(

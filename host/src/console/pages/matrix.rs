@@ -221,6 +221,14 @@ pub async fn toggle(
         .enable_group(tenant, &form.activity, &form.group, spec)
         .await
         .map_err(err)?;
+    super::audit(
+        &arcade,
+        &session,
+        "activity.group.enable",
+        &form.activity,
+        serde_json::json!(view),
+    )
+    .await?;
     Ok(render(&CellFragment {
         chrome: Chrome::new(&session, "groups", "/console/groups"),
         cell: cell_of(&form.activity, &form.group, Some(&view)),
@@ -258,9 +266,19 @@ pub async fn bulk(
         tag: empty(form.tag),
         enabled: form.enabled,
     };
-    arcade
+    let views = arcade
         .bulk_enable(tenant, &form.activity, bulk)
         .await
         .map_err(|e| Problem::from_error(lang, e))?;
+    let ids: Vec<&str> = views.iter().map(|v| v.group_id.as_str()).collect();
+    let detail = serde_json::json!({"enabled": form.enabled, "group_ids": ids});
+    super::audit(
+        &arcade,
+        &session,
+        "activity.group.bulk",
+        &form.activity,
+        detail,
+    )
+    .await?;
     Ok(Redirect::to("/console/groups").into_response())
 }

@@ -3,9 +3,11 @@
 
 pub mod activities;
 pub mod dashboard;
+pub mod form;
 pub mod login;
 pub mod matrix;
 pub mod outcomes;
+pub mod revisions;
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -98,6 +100,22 @@ pub fn local_time(rfc3339: &str, timezone: &str) -> String {
             .to_string(),
         None => rfc3339.to_owned(),
     }
+}
+
+/// Record a change made in the console in the tenant's audit log, as the
+/// API records the same change.
+pub async fn audit(
+    arcade: &crate::service::Arcade,
+    session: &Session,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), Problem> {
+    let tenant = session.tenant()?;
+    arcade
+        .record_audit(&session.who.principal(), tenant, action, target, detail)
+        .await
+        .map_err(|e| Problem::from_error(session.lang, e))
 }
 
 /// Render a template as a page, or a 500 naming the failure.
