@@ -66,6 +66,20 @@ pub fn router() -> Router<Arc<Arcade>> {
             "/console/outcomes/{id}/replay",
             post(pages::outcomes::replay),
         )
+        .route(
+            "/console/fulfilment",
+            get(pages::fulfil::queue).post(pages::fulfil::act),
+        )
+        .route(
+            "/console/exports",
+            get(pages::fulfil::exports).post(pages::fulfil::start),
+        )
+        .route("/console/exports/jobs", get(pages::fulfil::export_jobs))
+        .route(
+            "/console/exports/{id}/download",
+            get(pages::fulfil::download),
+        )
+        .route("/console/plugins", get(pages::plugins::page))
         .layer(DefaultBodyLimit::max(FORM_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(FORM_LIMIT_BYTES))
 }

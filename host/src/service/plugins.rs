@@ -136,6 +136,12 @@ impl Arcade {
         Ok(())
     }
 
+    /// Which activities use which plugin build, over every tenant:
+    /// `(plugin sha256, tenant id, activity id)`. For the admin.
+    pub async fn plugin_pins(&self) -> Result<Vec<(String, String, String)>> {
+        Ok(self.store.plugin_pins().await?)
+    }
+
     /// All registered plugin versions.
     pub async fn plugins(&self) -> Result<Vec<PluginInfo>> {
         let recs = self.store.plugins().await?;

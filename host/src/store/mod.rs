@@ -214,6 +214,9 @@ pub trait Store:
         tenant_id: &str,
         group_id: Option<&str>,
     ) -> StoreResult<Vec<Activity>>;
+    /// Which activities pin which plugin build, over every tenant:
+    /// `(plugin sha256, tenant id, activity id)`, by build.
+    async fn plugin_pins(&self) -> StoreResult<Vec<(String, String, String)>>;
     /// Pause or resume.
     async fn set_activity_status(&self, id: &str, status: ActivityStatus) -> StoreResult<()>;
     /// Make `revision` the activity's config, in one transaction: only if

@@ -7,7 +7,7 @@ use arcade_host::store::{ActivityStatus, StockLevel, Store, StoreError};
 use super::{G, NOW, T, activity, activity_with, group};
 use crate::support::Db;
 
-both_stores!(activity_creation_is_atomic,);
+both_stores!(activity_creation_is_atomic, plugin_pins_name_every_activity,);
 
 async fn activity_creation_is_atomic(s: Arc<dyn Store>, _: Db) {
     let id = activity_with(&*s, &[("gold", 1), ("silver", 5)]).await;
@@ -84,4 +84,19 @@ async fn activity_creation_is_atomic(s: Arc<dyn Store>, _: Db) {
         .collect();
     assert_eq!(g2, ["in-g2"]);
     assert!(s.activities("other", None).await.unwrap().is_empty());
+}
+
+async fn plugin_pins_name_every_activity(s: Arc<dyn Store>, _: Db) {
+    assert!(s.plugin_pins().await.unwrap().is_empty());
+    let a = super::activity_with(&*s, &[]).await;
+    let b = super::activity_with(&*s, &[]).await;
+    let pins = s.plugin_pins().await.unwrap();
+    let sha = s.activity(&a).await.unwrap().unwrap().plugin_sha256;
+    assert_eq!(
+        pins,
+        [
+            (sha.clone(), super::T.to_owned(), a),
+            (sha, super::T.to_owned(), b)
+        ]
+    );
 }

@@ -4,9 +4,11 @@
 pub mod activities;
 pub mod dashboard;
 pub mod form;
+pub mod fulfil;
 pub mod login;
 pub mod matrix;
 pub mod outcomes;
+pub mod plugins;
 pub mod revisions;
 
 use askama::Template;

@@ -214,6 +214,15 @@ macro_rules! impl_activities {
                     rows.into_iter().map(Activity::try_from).collect()
                 }
 
+                async fn sql_plugin_pins(&self) -> StoreResult<Vec<(String, String, String)>> {
+                    Ok(sqlx::query_as::<$db, (String, String, String)>(
+                        "SELECT plugin_sha256, tenant_id, id FROM activities \
+                         ORDER BY plugin_sha256, created_at, id",
+                    )
+                    .fetch_all(&self.read)
+                    .await?)
+                }
+
                 async fn sql_set_activity_status(
                     &self,
                     id: &str,

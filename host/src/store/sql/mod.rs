@@ -317,6 +317,10 @@ macro_rules! impl_store {
                     self.sql_revisions(activity_id).await
                 }
 
+                async fn plugin_pins(&self) -> StoreResult<Vec<(String, String, String)>> {
+                    self.sql_plugin_pins().await
+                }
+
                 async fn set_activity_status(
                     &self,
                     id: &str,
