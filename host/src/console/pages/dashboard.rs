@@ -29,6 +29,25 @@ pub struct Kpi {
     pub change: Option<String>,
 }
 
+/// A group's row.
+pub struct GroupRow {
+    pub name: String,
+    pub tier: String,
+    pub members: String,
+    pub users: i64,
+    pub actions: i64,
+    pub participation: String,
+}
+
+/// A pool's burn-down row.
+pub struct PoolRow {
+    pub pool: String,
+    pub initial: i64,
+    pub remaining: i64,
+    /// The projected run-out, in the activity's time zone.
+    pub runs_out: String,
+}
+
 /// A funnel step.
 pub struct Step {
     pub label: &'static str,
@@ -43,6 +62,8 @@ struct DashboardPage {
     chrome: Chrome,
     activity: ActivityView,
     stats: ActivityStats,
+    groups: Vec<GroupRow>,
+    pools: Vec<PoolRow>,
     kpis: Vec<Kpi>,
     funnel: Vec<Step>,
     trend: String,
@@ -56,6 +77,8 @@ struct LiveBlock {
     chrome: Chrome,
     activity: ActivityView,
     stats: ActivityStats,
+    groups: Vec<GroupRow>,
+    pools: Vec<PoolRow>,
     kpis: Vec<Kpi>,
     funnel: Vec<Step>,
     trend: String,
@@ -70,35 +93,39 @@ fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
 }
 
-fn change(today: i64, yesterday: i64) -> String {
-    let d = today - yesterday;
-    match yesterday {
-        0 => format!("{d:+}"),
-        y => format!("{d:+} ({:+.0}%)", d as f64 * 100.0 / y as f64),
-    }
-}
-
 fn day<'a>(days: &'a [StatDay], d: &str) -> Option<&'a StatDay> {
     days.iter().find(|x| x.day == d)
 }
 
 /// What both the page and its live block show.
 struct Numbers {
+    groups: Vec<GroupRow>,
+    pools: Vec<PoolRow>,
     kpis: Vec<Kpi>,
     funnel: Vec<Step>,
     trend: String,
     today: String,
 }
 
-fn numbers(stats: &ActivityStats, lang: crate::console::i18n::Lang, now_ms: i64) -> Numbers {
+fn numbers(
+    stats: &ActivityStats,
+    names: &std::collections::HashMap<String, String>,
+    lang: crate::console::i18n::Lang,
+    now_ms: i64,
+) -> Numbers {
     let tz = crate::clock::parse_timezone(&stats.timezone).unwrap_or(chrono_tz::UTC);
     let today_date = crate::clock::business_date(tz, now_ms);
     let today = crate::clock::format_day(today_date);
     let yesterday = crate::clock::format_day(today_date.pred_opt().unwrap_or(today_date));
     let (t, y) = (day(&stats.days, &today), day(&stats.days, &yesterday));
     let daily = |f: fn(&StatDay) -> i64, fmt: fn(i64) -> String| {
-        let tv = t.map_or(0, f);
-        (Some(fmt(tv)), Some(change(tv, y.map_or(0, f))))
+        let (tv, yv) = (t.map_or(0, f), y.map_or(0, f));
+        let sign = if tv >= yv { "+" } else { "-" };
+        let delta = match yv {
+            0 => format!("{sign}{}", fmt((tv - yv).abs())),
+            _ => format!("{sign}{} ({:+.0}%)", fmt((tv - yv).abs()), (tv - yv) as f64 * 100.0 / yv as f64),
+        };
+        (Some(fmt(tv)), Some(delta))
     };
     let totals = &stats.totals;
     let (uv_today, uv_change) = daily(|d| d.users, |v| v.to_string());
@@ -173,7 +200,37 @@ fn numbers(stats: &ActivityStats, lang: crate::console::i18n::Lang, now_ms: i64)
         },
         "options": {"animation": false, "responsive": true, "maintainAspectRatio": false}
     });
+    let groups = stats
+        .groups
+        .iter()
+        .map(|g| GroupRow {
+            name: names.get(&g.group_id).cloned().unwrap_or_else(|| g.group_id.clone()),
+            tier: g.tier.clone(),
+            members: g.members.map_or_else(|| "—".into(), |m| m.to_string()),
+            users: g.totals.users,
+            actions: g.totals.actions,
+            participation: percent(g.participation_rate),
+        })
+        .collect();
+    let pools = stats
+        .stock
+        .iter()
+        .map(|p| PoolRow {
+            pool: match &p.group_id {
+                Some(g) => format!("{} · {}", p.pool, names.get(g).unwrap_or(g)),
+                None => p.pool.clone(),
+            },
+            initial: p.initial,
+            remaining: p.remaining,
+            runs_out: p
+                .runs_out_at
+                .as_deref()
+                .map_or_else(|| "—".into(), |r| super::local_time(r, &stats.timezone)),
+        })
+        .collect();
     Numbers {
+        groups,
+        pools,
         kpis,
         funnel,
         // Safe inside <script type="application/json">: no `</` survives.
@@ -195,7 +252,14 @@ async fn load(
         .activity_stats(tenant, id, &StatsRange::default())
         .await
         .map_err(err)?;
-    let n = numbers(&stats, lang, arcade.now());
+    let names = arcade
+        .groups(tenant, &crate::service::GroupFilter::default())
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
+    let n = numbers(&stats, &names, lang, arcade.now());
     Ok((activity, stats, n))
 }
 
@@ -211,6 +275,8 @@ pub async fn page(
         live: activity.accepting,
         activity,
         stats,
+        groups: n.groups,
+        pools: n.pools,
         kpis: n.kpis,
         funnel: n.funnel,
         trend: n.trend,
@@ -229,6 +295,8 @@ pub async fn live(
         chrome: Chrome::new(&session, "activities", format!("/console/activities/{id}")),
         activity,
         stats,
+        groups: n.groups,
+        pools: n.pools,
         kpis: n.kpis,
         funnel: n.funnel,
         trend: n.trend,
