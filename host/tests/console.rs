@@ -12,8 +12,14 @@ fn the_console_works_in_a_browser() {
     let harness = root.join("tests/console");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let missing: Vec<&str> = [
-        (Command::new("node").arg("--version").output().is_err(), "node (apt-get install -y nodejs)"),
-        (!Path::new(&chromium).exists(), "chromium (apt-get install -y chromium)"),
+        (
+            Command::new("node").arg("--version").output().is_err(),
+            "node (apt-get install -y nodejs)",
+        ),
+        (
+            !Path::new(&chromium).exists(),
+            "chromium (apt-get install -y chromium)",
+        ),
         (
             !harness.join("node_modules/playwright-core").is_dir(),
             "the harness's package (npm ci --prefix tests/console)",

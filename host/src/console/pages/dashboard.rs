@@ -123,7 +123,11 @@ fn numbers(
         let sign = if tv >= yv { "+" } else { "-" };
         let delta = match yv {
             0 => format!("{sign}{}", fmt((tv - yv).abs())),
-            _ => format!("{sign}{} ({:+.0}%)", fmt((tv - yv).abs()), (tv - yv) as f64 * 100.0 / yv as f64),
+            _ => format!(
+                "{sign}{} ({:+.0}%)",
+                fmt((tv - yv).abs()),
+                (tv - yv) as f64 * 100.0 / yv as f64
+            ),
         };
         (Some(fmt(tv)), Some(delta))
     };
@@ -204,7 +208,10 @@ fn numbers(
         .groups
         .iter()
         .map(|g| GroupRow {
-            name: names.get(&g.group_id).cloned().unwrap_or_else(|| g.group_id.clone()),
+            name: names
+                .get(&g.group_id)
+                .cloned()
+                .unwrap_or_else(|| g.group_id.clone()),
             tier: g.tier.clone(),
             members: g.members.map_or_else(|| "—".into(), |m| m.to_string()),
             users: g.totals.users,
