@@ -121,6 +121,10 @@ try {
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/console\/groups/);
 
+  // A sign-in posted from elsewhere (no token from the page) is refused.
+  const forged = await fetch(`${base}/console/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `key=${operator}` });
+  check(forged.status === 403, `a sign-in without the page's token answered ${forged.status}`);
+
   step('create a lucky draw from the generated form');
   await page.goto(`${base}/console/activities/new?plugin=lucky-draw`);
   await allLabelled(page, 'new activity');
@@ -154,6 +158,7 @@ try {
   const activity = page.url().split('/').pop();
 
   step('the dashboard moves as draws arrive through the API');
+  await allLabelled(page, 'dashboard');
   await expectText(page, '[data-kpi=kpi_uv] .value', '0');
   const before = await page.evaluate(() => Chart.getChart(document.querySelector('canvas')).data.datasets[0].data.reduce((a, b) => a + b, 0));
   for (const u of ['wx_1', 'wx_2', 'wx_3', 'wx_4', 'wx_5']) {
@@ -191,12 +196,14 @@ try {
   await page.click('#rollback-1');
   await page.waitForSelector('#revision-3');
   await expectText(page, '#revision-3 .changed', '50');
+  await allLabelled(page, 'revisions');
   await screenshot(page, 'revisions', { fullPage: true });
   const now = await api(base, operator, 'GET', `/v1/activities/${activity}`);
   check(now.revision === 3 && now.config.miss_weight === 50, `after the rollback: ${JSON.stringify(now.config)}`);
 
   step("why did this user win? replay the outcome");
   await page.goto(`${base}/console/activities/${activity}/outcomes`);
+  await allLabelled(page, 'outcomes');
   await page.fill('#user', 'wx_3');
   await page.keyboard.press('Enter');
   await page.waitForURL(/user=wx_3/);
@@ -206,6 +213,7 @@ try {
   check(/^[0-9a-f]{64}$/.test(sha.trim()), `plugin sha256 shown: ${sha}`);
   await page.click('#replay');
   await expectText(page, '#replay-verdict', 'matches: true', { timeout: 30_000 });
+  await allLabelled(page, 'outcome');
   await screenshot(page, 'outcome', { fullPage: true });
 
   step('ship a prize; export the outcomes');
@@ -228,6 +236,7 @@ try {
   await page.goto(`${base}/console/exports`);
   await page.click('#start-export');
   await page.waitForSelector('#export-list a.download', { timeout: 30_000 });
+  await allLabelled(page, 'exports');
   await screenshot(page, 'exports');
   const href = await page.getAttribute('#export-list a.download', 'href');
   const csv = await page.evaluate(async (u) => (await fetch(u)).text(), href);
@@ -264,6 +273,7 @@ try {
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/console\/plugins/);
   await expectText(page, 'tr[data-plugin=lucky-draw] .pins', '1');
+  await allLabelled(page, 'plugins');
   await screenshot(page, 'plugins', { fullPage: true });
   await browser.close();
 

@@ -44,6 +44,7 @@ pub const RESERVED_CODES: &[&str] = &[
     "unsupported_media_type",
     "unknown_plugin",
     "invalid_json",
+    "invalid_form",
     "invalid_body",
     "invalid_query",
     "invalid_limit",

@@ -25,6 +25,8 @@ struct FulfilmentList {
     chrome: Chrome,
     status: String,
     page: FulfilmentPage,
+    /// Each item's grant time in its activity's time zone, with the zone.
+    granted: Vec<String>,
 }
 
 /// `?status=&cursor=`.
@@ -54,14 +56,28 @@ pub async fn queue(
         cursor: f.cursor,
         limit: Some(100),
     };
-    let page = arcade
-        .fulfilment_queue(tenant, &q)
+    let err = |e| Problem::from_error(session.lang, e);
+    let page = arcade.fulfilment_queue(tenant, &q).await.map_err(err)?;
+    let zones: std::collections::HashMap<String, String> = arcade
+        .activities(tenant, None)
         .await
-        .map_err(|e| Problem::from_error(session.lang, e))?;
+        .map_err(err)?
+        .into_iter()
+        .map(|a| (a.id, a.timezone))
+        .collect();
+    let granted = page
+        .items
+        .iter()
+        .map(|i| {
+            let tz = zones.get(&i.activity_id).map_or("UTC", String::as_str);
+            format!("{} ({tz})", super::local_time(&i.granted_at, tz))
+        })
+        .collect();
     Ok(render(&FulfilmentList {
         chrome: Chrome::new(&session, "fulfilment", "/console/fulfilment"),
         status,
         page,
+        granted,
     }))
 }
 

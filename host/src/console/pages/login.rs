@@ -23,12 +23,16 @@ struct LoginPage {
     error: Option<&'static str>,
 }
 
-fn login_page(lang: Lang, error: Option<&'static str>) -> LoginPage {
+/// The cookie holding the sign-in form's CSRF token (before there is a
+/// session to derive one from): the form must send the same value.
+const LOGIN_CSRF_COOKIE: &str = "arcade_login_csrf";
+
+fn login_page(lang: Lang, error: Option<&'static str>, csrf: String) -> LoginPage {
     LoginPage {
         chrome: Chrome {
             lang,
             who: None,
-            csrf: String::new(),
+            csrf,
             nav: "login",
             path: "/console/login".into(),
         },
@@ -36,15 +40,29 @@ fn login_page(lang: Lang, error: Option<&'static str>) -> LoginPage {
     }
 }
 
+/// The sign-in page with a fresh CSRF token, set as a cookie too.
+fn login_response(lang: Lang, error: Option<&'static str>) -> Response {
+    let token = hex::encode(&crate::randomness::generate_key()[..16]);
+    let mut r = render(&login_page(lang, error, token.clone()));
+    let cookie = format!("{LOGIN_CSRF_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict");
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("a cookie is a header"),
+    );
+    r
+}
+
 /// `GET /console/login`.
 pub async fn page(headers: HeaderMap) -> Response {
-    render(&login_page(session::lang(&headers), None))
+    login_response(session::lang(&headers), None)
 }
 
 /// The sign-in form.
 #[derive(Deserialize)]
 pub struct SignIn {
     key: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 /// `POST /console/login`: check the key, start a session.
@@ -55,10 +73,17 @@ pub async fn sign_in(
 ) -> Response {
     let lang = session::lang(&headers);
     let refuse = |error: &'static str| {
-        let mut r = render(&login_page(lang, Some(error)));
+        let mut r = login_response(lang, Some(error));
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         r
     };
+    // Double submit: the form's token must be the one its page set.
+    let cookie = session::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if cookie.is_empty() || cookie != form.csrf {
+        let mut r = login_response(lang, Some("problem_csrf"));
+        *r.status_mut() = StatusCode::FORBIDDEN;
+        return r;
+    }
     let who = match arcade.authenticate(form.key.trim()).await {
         Ok(Principal::Admin) => Who::Admin,
         Ok(Principal::Tenant {

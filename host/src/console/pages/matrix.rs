@@ -40,6 +40,8 @@ pub struct Cell {
     pub source: String,
     /// The group's own start/end or stock share, shown under the switch.
     pub overrides: Vec<String>,
+    /// What the switch switches, for screen readers: group and activity.
+    pub label: String,
 }
 
 impl Cell {
@@ -80,7 +82,7 @@ struct CellFragment {
     cell: Cell,
 }
 
-fn cell_of(activity_id: &str, group_id: &str, e: Option<&EnablementView>) -> Cell {
+fn cell_of(activity_id: &str, group_id: &str, label: String, e: Option<&EnablementView>) -> Cell {
     let Some(e) = e else {
         return Cell {
             activity_id: activity_id.into(),
@@ -88,6 +90,7 @@ fn cell_of(activity_id: &str, group_id: &str, e: Option<&EnablementView>) -> Cel
             enabled: false,
             source: "off".into(),
             overrides: Vec::new(),
+            label,
         };
     };
     let mut overrides = Vec::new();
@@ -108,7 +111,12 @@ fn cell_of(activity_id: &str, group_id: &str, e: Option<&EnablementView>) -> Cel
         enabled: e.enabled,
         source: e.source.clone(),
         overrides,
+        label,
     }
+}
+
+fn cell_label(group: &str, a: &ActivityView) -> String {
+    format!("{group} · {} {}", a.plugin, a.id.get(..8).unwrap_or(&a.id))
 }
 
 /// `2026-01-01T10:00:00+08:00` as `01-01 10:00`.
@@ -159,7 +167,7 @@ pub async fn page(
             cells: activities
                 .iter()
                 .zip(&by_activity)
-                .map(|(a, es)| cell_of(&a.id, &g.id, es.get(&g.id)))
+                .map(|(a, es)| cell_of(&a.id, &g.id, cell_label(&g.name, a), es.get(&g.id)))
                 .collect(),
             group: g,
         })
@@ -229,9 +237,15 @@ pub async fn toggle(
         serde_json::json!(view),
     )
     .await?;
+    let group = arcade.group(tenant, &form.group).await.map_err(err)?;
+    let activity = arcade
+        .activity_view(tenant, &form.activity)
+        .await
+        .map_err(err)?;
+    let label = cell_label(&group.name, &activity);
     Ok(render(&CellFragment {
         chrome: Chrome::new(&session, "groups", "/console/groups"),
-        cell: cell_of(&form.activity, &form.group, Some(&view)),
+        cell: cell_of(&form.activity, &form.group, label, Some(&view)),
     }))
 }
 
