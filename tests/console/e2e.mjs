@@ -164,7 +164,11 @@ try {
   for (const u of ['wx_1', 'wx_2', 'wx_3', 'wx_4', 'wx_5']) {
     await api(base, platform, 'POST', `/v1/activities/${activity}/actions`, { user_id: u, action: 'draw' });
   }
+  for (const u of ['wx_1', 'wx_2', 'wx_3', 'wx_9']) {
+    await api(base, platform, 'GET', `/v1/activities/${activity}/view?user_id=${u}`);
+  }
   await expectText(page, '[data-kpi=kpi_uv] .value', '5', { timeout: 20_000 });
+  await expectText(page, '[data-step=funnel_viewed] strong', '4', { timeout: 20_000 });
   await expectText(page, '[data-kpi=kpi_pv] .value', '5');
   const after = await page.evaluate(() => Chart.getChart(document.querySelector('canvas')).data.datasets[0].data.reduce((a, b) => a + b, 0));
   check(after === before + 5, `the trend chart shows ${after} users, not ${before + 5}`);

@@ -15,7 +15,8 @@ both_backends!(
     stats_read_rules,
     costs_win_rates_and_roi,
     completion_of_a_group_buy,
-    fission_counts_each_invitee_once_by_level
+    fission_counts_each_invitee_once_by_level,
+    viewers_count_each_user_once_a_day,
 );
 
 const HOUR_MS: i64 = 3_600_000;
@@ -476,4 +477,40 @@ async fn fission_counts_each_invitee_once_by_level(db: Db) {
                "invites_per_participant": 5.0 / 6.0}),
         "{got}"
     );
+}
+
+/// The funnel's first step: users who viewed, each once a day however
+/// often they refresh; anonymous views are not users.
+async fn viewers_count_each_user_once_a_day(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let config = json!({"prizes": [{"id": "mug", "name": "Mug", "weight": 1}], "miss_weight": 1});
+    let id = s.activity(&t, "lucky-draw", config).await;
+    for _ in 0..3 {
+        for u in ["v1", "v2", "v3"] {
+            s.view(&t, &id, u).await;
+        }
+    }
+    let before = stats(&s, &t, &id, "").await;
+    assert_eq!(before["viewers"], 3, "{before}");
+    assert_eq!(
+        before["viewers_by_day"].as_array().unwrap().len(),
+        1,
+        "{before}"
+    );
+    assert_eq!(before["viewers_by_day"][0]["viewers"], 3, "{before}");
+    // A day later v1 comes back and v4 arrives: four in all, two that day.
+    s.arcade.advance_clock(24 * HOUR_MS);
+    s.view(&t, &id, "v1").await;
+    s.view(&t, &id, "v4").await;
+    s.arcade.roll_up_stats().await.unwrap();
+    let after = stats(&s, &t, &id, "").await;
+    assert_eq!(after["viewers"], 4, "{after}");
+    let days: Vec<i64> = after["viewers_by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["viewers"].as_i64().unwrap())
+        .collect();
+    assert_eq!(days, [3, 2], "{after}");
 }

@@ -505,6 +505,11 @@ impl Arcade {
         }
         let query =
             serde_json::to_string(query).map_err(|e| Error::Internal(format!("query: {e}")))?;
+        if !user_id.is_empty() {
+            let day = crate::clock::business_date(a.timezone, self.now());
+            self.viewers
+                .note(id, crate::clock::format_day(day), user_id);
+        }
         let snapshot = self.store.snapshot(id, user_id).await?;
         let loader = Box::new(self.loader(&a, user_id));
         let io = CallIo::live(

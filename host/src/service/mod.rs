@@ -30,6 +30,7 @@ pub mod stats;
 pub mod sweeper;
 pub mod timers;
 pub mod tombstones;
+mod viewers;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -105,6 +106,8 @@ pub struct Arcade {
     /// Whether an upload may replace a registered version's bytes
     /// (`arcade plugin dev` only).
     dev_mode: std::sync::atomic::AtomicBool,
+    /// Viewers noted, not yet written (`viewers.rs`).
+    viewers: viewers::Viewers,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -151,6 +154,7 @@ impl Arcade {
             backlog: std::sync::Mutex::new(None),
             ids: ids::Ids::default(),
             dev_mode: std::sync::atomic::AtomicBool::new(false),
+            viewers: viewers::Viewers::default(),
         })
     }
 

@@ -189,9 +189,23 @@ pub struct ActivityStats {
     pub tiers: Vec<TierStats>,
     /// Fission, for the whole activity whatever the range.
     pub fission: Fission,
+    /// Users who viewed the activity (`GET .../view` with their user id),
+    /// whatever the range: the funnel's first step.
+    pub viewers: i64,
+    /// Of them, per business day, oldest first.
+    pub viewers_by_day: Vec<ViewerDay>,
     /// Outcomes (of any activity) committed but not yet counted: the
     /// numbers lag by this much (counted at most a second ago).
     pub pending: i64,
+}
+
+/// Viewers of one business day.
+#[derive(Debug, Serialize)]
+pub struct ViewerDay {
+    /// `YYYY-MM-DD` in the activity's time zone.
+    pub day: String,
+    /// Distinct users who viewed that day.
+    pub viewers: i64,
 }
 
 /// Fission (裂变): the invites mechanics reported with `invite.accepted`
@@ -324,6 +338,9 @@ impl Arcade {
     /// Count what is queued, until nothing is; returns how many outcomes
     /// this call counted.
     pub async fn roll_up_stats(&self) -> Result<usize> {
+        if let Err(e) = self.flush_viewers().await {
+            tracing::warn!(error = %e, "writing viewers failed; kept for the next round");
+        }
         let mut counted = 0;
         loop {
             let pending = self.store.stats_pending(ROLLUP_BATCH).await?;
@@ -450,8 +467,15 @@ impl Arcade {
         }
         fission.invites_per_participant =
             (whole.users > 0).then(|| fission.invites as f64 / whole.users as f64);
+        self.flush_viewers().await?;
+        let (viewers, by_day) = self.store.viewers(&a.id).await?;
         Ok(ActivityStats {
             fission,
+            viewers,
+            viewers_by_day: by_day
+                .into_iter()
+                .map(|(day, viewers)| ViewerDay { day, viewers })
+                .collect(),
             completion: completion(&a.plugin, &events, &whole),
             events,
             cost_per_participant_fen: (totals.users > 0)

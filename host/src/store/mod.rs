@@ -164,6 +164,12 @@ pub trait Store:
     /// Running totals of each scope, in the order given (zeros if none),
     /// in one query.
     async fn stat_totals_of(&self, scopes: &[String]) -> StoreResult<Vec<StatTotals>>;
+    /// Record that users viewed activities on business days:
+    /// `(activity id, day, user id)`, each kept once.
+    async fn record_viewers(&self, rows: &[(String, String, String)]) -> StoreResult<()>;
+    /// An activity's viewers: distinct users in all, and per day (oldest
+    /// first).
+    async fn viewers(&self, activity_id: &str) -> StoreResult<(i64, Vec<(String, i64)>)>;
     /// An activity's event and fission counts, in one query.
     async fn stat_counts(&self, activity_id: &str) -> StoreResult<StatCounts>;
     /// Replace an activity's reward unit costs (JSON map item -> fen).

@@ -7,7 +7,11 @@ use arcade_host::store::{ActivityStatus, StockLevel, Store, StoreError};
 use super::{G, NOW, T, activity, activity_with, group};
 use crate::support::Db;
 
-both_stores!(activity_creation_is_atomic, plugin_pins_name_every_activity,);
+both_stores!(
+    activity_creation_is_atomic,
+    plugin_pins_name_every_activity,
+    viewers_are_kept_once_per_user_and_day,
+);
 
 async fn activity_creation_is_atomic(s: Arc<dyn Store>, _: Db) {
     let id = activity_with(&*s, &[("gold", 1), ("silver", 5)]).await;
@@ -99,4 +103,27 @@ async fn plugin_pins_name_every_activity(s: Arc<dyn Store>, _: Db) {
             (sha, super::T.to_owned(), b)
         ]
     );
+}
+
+async fn viewers_are_kept_once_per_user_and_day(s: Arc<dyn Store>, _: Db) {
+    let row = |a: &str, d: &str, u: &str| (a.to_owned(), d.to_owned(), u.to_owned());
+    s.record_viewers(&[row("a1", "2026-01-01", "u1"), row("a1", "2026-01-01", "u2")])
+        .await
+        .unwrap();
+    // Repeats, in one batch and across batches, are kept once.
+    s.record_viewers(&[
+        row("a1", "2026-01-01", "u1"),
+        row("a1", "2026-01-02", "u1"),
+        row("a1", "2026-01-02", "u1"),
+        row("a2", "2026-01-01", "u9"),
+    ])
+    .await
+    .unwrap();
+    let (total, days) = s.viewers("a1").await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(
+        days,
+        [("2026-01-01".to_owned(), 2), ("2026-01-02".to_owned(), 1)]
+    );
+    assert_eq!(s.viewers("a3").await.unwrap(), (0, vec![]));
 }

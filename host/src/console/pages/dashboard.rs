@@ -178,7 +178,7 @@ fn numbers(
     // coupons are counted in the KPI cost, not here).
     let rewarded = totals.winners;
     let steps = [
-        ("funnel_reached", stats.members.unwrap_or(totals.users)),
+        ("funnel_viewed", stats.viewers),
         ("funnel_took_part", totals.users),
         ("funnel_completed", completed),
         ("funnel_rewarded", rewarded),

@@ -208,6 +208,20 @@ macro_rules! impl_store {
                     self.sql_stat_totals_of(scopes).await
                 }
 
+                async fn record_viewers(
+                    &self,
+                    rows: &[(String, String, String)],
+                ) -> StoreResult<()> {
+                    self.sql_record_viewers(rows).await
+                }
+
+                async fn viewers(
+                    &self,
+                    activity_id: &str,
+                ) -> StoreResult<(i64, Vec<(String, i64)>)> {
+                    self.sql_viewers(activity_id).await
+                }
+
                 async fn stat_counts(
                     &self,
                     activity_id: &str,

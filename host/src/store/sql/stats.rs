@@ -547,6 +547,46 @@ macro_rules! impl_stats {
                         .collect())
                 }
 
+                async fn sql_record_viewers(
+                    &self,
+                    rows: &[(String, String, String)],
+                ) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
+                    for (activity_id, day, user_id) in rows {
+                        sqlx::query::<$db>(
+                            "INSERT INTO activity_viewers (activity_id, day, user_id) \
+                             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(activity_id)
+                        .bind(day)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn sql_viewers(
+                    &self,
+                    activity_id: &str,
+                ) -> StoreResult<(i64, Vec<(String, i64)>)> {
+                    let (total,): (i64,) = sqlx::query_as::<$db, (i64,)>(
+                        "SELECT COUNT(DISTINCT user_id) FROM activity_viewers WHERE activity_id = $1",
+                    )
+                    .bind(activity_id)
+                    .fetch_one(&self.read)
+                    .await?;
+                    let days = sqlx::query_as::<$db, (String, i64)>(
+                        "SELECT day, COUNT(*) FROM activity_viewers WHERE activity_id = $1 \
+                         GROUP BY day ORDER BY day",
+                    )
+                    .bind(activity_id)
+                    .fetch_all(&self.read)
+                    .await?;
+                    Ok((total, days))
+                }
+
                 async fn sql_stats_backlog(&self) -> StoreResult<i64> {
                     let (n,): (i64,) = sqlx::query_as::<$db, (i64,)>("SELECT COUNT(*) FROM stat_queue")
                         .fetch_one(&self.read)
