@@ -80,6 +80,10 @@ pub enum Error {
     /// Too much contention to commit; retrying later will work.
     #[error("the activity is too busy to commit this action; retry")]
     Contention,
+    /// The API key is over its tenant's rate limit; a request after the
+    /// wait will pass.
+    #[error("this API key is over its tenant's rate limit; retry in {} ms", .0.as_millis().max(1))]
+    RateLimited(std::time::Duration),
     /// A storage failure.
     #[error(transparent)]
     Store(StoreError),
@@ -189,6 +193,7 @@ impl Error {
             Error::TooLarge(_) => 413,
             Error::Http { status, .. } => *status,
             Error::Contention | Error::Overloaded(_) => 503,
+            Error::RateLimited(_) => 429,
             Error::Store(_) | Error::StorageFault(_) | Error::Internal(_) | Error::Offload => 500,
         }
     }
@@ -209,6 +214,7 @@ impl Error {
             Error::Plugin(p) => p.code().into(),
             Error::TooLarge(_) => "payload_too_large".into(),
             Error::Contention => "contention".into(),
+            Error::RateLimited(_) => "rate_limited".into(),
             Error::Overloaded(_) => "overloaded".into(),
             Error::Store(_) | Error::StorageFault(_) => "storage_error".into(),
             Error::Internal(_) | Error::Offload => "internal_error".into(),
@@ -221,6 +227,8 @@ impl Error {
         match self {
             Error::Overloaded(o) => Some(o.retry_after.as_secs().max(1)),
             Error::Contention => Some(1),
+            // Whole seconds, rounded up: never earlier than the bucket.
+            Error::RateLimited(wait) => Some(wait.as_millis().div_ceil(1000).max(1) as u64),
             _ => None,
         }
     }

@@ -21,6 +21,7 @@ mod members;
 mod operators;
 mod price_cut;
 mod quiz;
+mod ratelimit;
 mod red_packet;
 mod replay;
 mod revisions;

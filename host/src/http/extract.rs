@@ -66,6 +66,8 @@ impl FromRequestParts<Arc<Arcade>> for Caller {
             .ok_or(Error::Unauthorized(
                 "the Authorization header must be `Bearer <key>`",
             ))?;
-        Ok(Caller(arcade.authenticate(token).await?))
+        let who = arcade.authenticate(token).await?;
+        arcade.check_rate(&who).await?;
+        Ok(Caller(who))
     }
 }

@@ -1,5 +1,5 @@
 //! API key management by the admin token, or by an owner key for its own
-//! tenant: issue, list, revoke, rotate.
+//! tenant: issue, list, revoke, rotate; and the tenant's rate limit per key.
 
 use std::sync::Arc;
 
@@ -23,6 +23,46 @@ pub(super) fn routes() -> Router<Arc<Arcade>> {
         .route("/v1/tenants/{id}/keys", post(create_key).get(list_keys))
         .route("/v1/tenants/{id}/keys/{key_id}", delete(revoke_key))
         .route("/v1/tenants/{id}/keys/{key_id}/rotate", post(rotate_key))
+        .route(
+            "/v1/tenants/{id}/rate-limit",
+            axum::routing::get(get_rate_limit)
+                .put(put_rate_limit)
+                .delete(delete_rate_limit),
+        )
+}
+
+async fn get_rate_limit(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Response> {
+    c.admin_or_owner_of(&tenant)?;
+    Ok(Json(json!({"rate_limit": a.rate_limit(&tenant).await?})).into_response())
+}
+
+async fn put_rate_limit(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(tenant): Path<String>,
+    JsonBody(limit): JsonBody<crate::service::RateLimit>,
+) -> Result<Response> {
+    c.admin_or_owner_of(&tenant)?;
+    a.set_rate_limit(&tenant, Some(limit)).await?;
+    a.record_audit(&c, &tenant, "tenant.rate_limit", &tenant, json!(limit))
+        .await?;
+    Ok(Json(json!({"rate_limit": limit})).into_response())
+}
+
+async fn delete_rate_limit(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Response> {
+    c.admin_or_owner_of(&tenant)?;
+    a.set_rate_limit(&tenant, None).await?;
+    a.record_audit(&c, &tenant, "tenant.rate_limit", &tenant, json!(null))
+        .await?;
+    Ok(Json(json!({"rate_limit": null})).into_response())
 }
 
 #[derive(Deserialize)]

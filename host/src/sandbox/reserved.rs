@@ -45,6 +45,8 @@ pub const RESERVED_CODES: &[&str] = &[
     "unknown_plugin",
     "invalid_json",
     "invalid_form",
+    "rate_limited",
+    "invalid_rate_limit",
     "invalid_body",
     "invalid_query",
     "invalid_limit",

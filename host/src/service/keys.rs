@@ -155,7 +155,7 @@ impl Arcade {
         Ok(issued(secret, key))
     }
 
-    async fn require_tenant(&self, tenant_id: &str) -> Result<()> {
+    pub(crate) async fn require_tenant(&self, tenant_id: &str) -> Result<()> {
         if self.store.tenant_exists(tenant_id).await? {
             Ok(())
         } else {

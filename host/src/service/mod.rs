@@ -21,6 +21,7 @@ mod loader;
 mod outcomes;
 mod output;
 mod plugins;
+mod ratelimit;
 mod replay;
 mod revisions;
 pub mod schedule;
@@ -54,6 +55,7 @@ pub use keys::{IssuedKey, KeyView};
 pub use ledger::{Balances, EventPage, EventView};
 pub use outcomes::{OutcomePageView, OutcomeProof, OutcomeView};
 pub use plugins::PluginInfo;
+pub use ratelimit::RateLimit;
 pub use replay::ReplayReport;
 pub use revisions::{ConfigChange, RevisionView};
 pub use stats::StatsRange;
@@ -108,6 +110,8 @@ pub struct Arcade {
     dev_mode: std::sync::atomic::AtomicBool,
     /// Viewers noted, not yet written (`viewers.rs`).
     viewers: viewers::Viewers,
+    /// Rate-limit buckets per API key (`ratelimit.rs`).
+    limiters: ratelimit::Limiters,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -155,6 +159,7 @@ impl Arcade {
             ids: ids::Ids::default(),
             dev_mode: std::sync::atomic::AtomicBool::new(false),
             viewers: viewers::Viewers::default(),
+            limiters: ratelimit::Limiters::default(),
         })
     }
 

@@ -106,6 +106,11 @@ pub trait Store:
     async fn create_tenant(&self, id: &str, name: &str, now: i64) -> StoreResult<()>;
     /// Whether a tenant exists.
     async fn tenant_exists(&self, id: &str) -> StoreResult<bool>;
+    /// A tenant's rate limit per API key, as stored (JSON), if it has one.
+    async fn tenant_rate_limit(&self, id: &str) -> StoreResult<Option<String>>;
+    /// Set or (with `None`) remove a tenant's rate limit; `false` if there
+    /// is no such tenant.
+    async fn set_tenant_rate_limit(&self, id: &str, limit: Option<&str>) -> StoreResult<bool>;
     /// Store an API key by its hash.
     async fn create_api_key(
         &self,

@@ -122,6 +122,18 @@ macro_rules! impl_store {
                     self.sql_tenant_exists(id).await
                 }
 
+                async fn tenant_rate_limit(&self, id: &str) -> StoreResult<Option<String>> {
+                    self.sql_tenant_rate_limit(id).await
+                }
+
+                async fn set_tenant_rate_limit(
+                    &self,
+                    id: &str,
+                    limit: Option<&str>,
+                ) -> StoreResult<bool> {
+                    self.sql_set_tenant_rate_limit(id, limit).await
+                }
+
                 async fn create_api_key(
                     &self,
                     key_hash: &str,

@@ -65,6 +65,30 @@ macro_rules! impl_tenants {
                         .is_some())
                 }
 
+                async fn sql_tenant_rate_limit(&self, id: &str) -> StoreResult<Option<String>> {
+                    let row: Option<(Option<String>,)> = sqlx::query_as::<$db, (Option<String>,)>(
+                        "SELECT rate_limit FROM tenants WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?;
+                    Ok(row.and_then(|(r,)| r))
+                }
+
+                async fn sql_set_tenant_rate_limit(
+                    &self,
+                    id: &str,
+                    limit: Option<&str>,
+                ) -> StoreResult<bool> {
+                    let done =
+                        sqlx::query::<$db>("UPDATE tenants SET rate_limit = $2 WHERE id = $1")
+                            .bind(id)
+                            .bind(limit)
+                            .execute(&self.write)
+                            .await?;
+                    Ok(done.rows_affected() > 0)
+                }
+
                 async fn sql_create_api_key(
                     &self,
                     key_hash: &str,
