@@ -14,7 +14,8 @@ use crate::support::Db;
 
 both_backends!(
     points_coupons_and_prizes,
-    paying_with_points_never_overdraws
+    paying_with_points_never_overdraws,
+    events_filter_by_activity_and_type,
 );
 
 /// An activity where every draw misses and consoles with `consolation`.
@@ -184,4 +185,63 @@ async fn paying_with_points_never_overdraws(db: Db) {
     );
     assert_eq!(points(&s, &t, "rich").await, 0);
     assert_eq!(s.all_outcomes(&t, &spend).await.len(), 10);
+}
+
+/// `GET /v1/events?activity_id=&type=`: one activity's, one type's, or
+/// both, paged by the same cursor.
+async fn events_filter_by_activity_and_type(db: Db) {
+    let s = Server::start(db).await;
+    let t = s.tenant("t").await;
+    let points = always_miss(&s, &t, json!({"points": 5})).await;
+    let coupons = always_miss(
+        &s,
+        &t,
+        json!({"coupon": {"id": "c1", "name": "C", "value_fen": 100}}),
+    )
+    .await;
+    let team = s
+        .activity(&t, "group-buy", json!({
+            "product": {"id": "p", "name": "P", "original_price_fen": 200, "deal_price_fen": 100},
+            "team_size": 2, "time_limit_minutes": 60, "max_open_teams_per_user": 1
+        }))
+        .await;
+    for u in ["u1", "u2", "u3"] {
+        assert_eq!(s.act(&t, &points, u, "draw").await.status, 200);
+        assert_eq!(s.act(&t, &coupons, u, "draw").await.status, 200);
+    }
+    assert_eq!(s.act(&t, &team, "u1", "open").await.status, 200);
+
+    let get = |q: String| {
+        let s = &s;
+        let key = t.platform.clone();
+        async move {
+            let r = s.get(&key, &format!("/v1/events?{q}")).await;
+            assert_eq!(r.status, 200, "{r:?}");
+            r.body
+        }
+    };
+    let of_points = get(format!("activity_id={points}")).await;
+    let list = of_points["events"].as_array().unwrap();
+    assert_eq!(list.len(), 3, "{of_points}");
+    assert!(
+        list.iter().all(|e| e["activity_id"] == points.as_str()),
+        "{of_points}"
+    );
+    let opened = get("type=team.opened".into()).await;
+    let list = opened["events"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{opened}");
+    assert_eq!(list[0]["activity_id"], team.as_str());
+    let none = get(format!("activity_id={points}&type=team.opened")).await;
+    assert_eq!(none["events"], json!([]));
+    // The cursor pages within the filter.
+    let first = get(format!("activity_id={coupons}&type=reward.granted&limit=2")).await;
+    assert_eq!(first["events"].as_array().unwrap().len(), 2);
+    let next = first["next"].as_i64().unwrap();
+    let rest = get(format!(
+        "activity_id={coupons}&type=reward.granted&after={next}"
+    ))
+    .await;
+    let rest = rest["events"].as_array().unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0]["activity_id"], coupons.as_str());
 }

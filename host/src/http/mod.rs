@@ -513,13 +513,26 @@ struct EventQuery {
     limit: Option<u32>,
 }
 
+#[derive(Deserialize)]
+struct EventsQuery {
+    after: Option<i64>,
+    limit: Option<u32>,
+    activity_id: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
 async fn events(
     State(a): AppState,
     Caller(c): Caller,
-    Query(q): Query<EventQuery>,
+    Query(q): Query<EventsQuery>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::ALL)?;
-    Ok(Json(a.events(tenant, q.after, q.limit).await?).into_response())
+    let filter = crate::service::EventFilter {
+        activity_id: q.activity_id,
+        kind: q.kind,
+    };
+    Ok(Json(a.events_where(tenant, q.after, q.limit, &filter).await?).into_response())
 }
 
 async fn audit(

@@ -66,6 +66,15 @@ impl From<EventRecord> for EventView {
     }
 }
 
+/// `GET /v1/events?activity_id=&type=`: both optional.
+#[derive(Debug, Default, Clone)]
+pub struct EventFilter {
+    /// Only this activity's events.
+    pub activity_id: Option<String>,
+    /// Only events of this type (`reward.granted`, `team.succeeded`, ...).
+    pub kind: Option<String>,
+}
+
 impl Arcade {
     /// A user's ledger with the tenant, newest first.
     pub async fn user_rewards(&self, tenant_id: &str, user_id: &str) -> Result<Vec<LedgerEntry>> {
@@ -116,6 +125,18 @@ impl Arcade {
         after: Option<i64>,
         limit: Option<u32>,
     ) -> Result<EventPage> {
+        self.events_where(tenant_id, after, limit, &EventFilter::default())
+            .await
+    }
+
+    /// A page of the tenant's events of one activity and/or one type.
+    pub async fn events_where(
+        &self,
+        tenant_id: &str,
+        after: Option<i64>,
+        limit: Option<u32>,
+        filter: &EventFilter,
+    ) -> Result<EventPage> {
         let limit = limit.unwrap_or(100);
         if limit == 0 || limit > MAX_EVENTS_PAGE {
             return Err(Error::invalid(
@@ -125,7 +146,13 @@ impl Arcade {
         }
         let events: Vec<EventView> = self
             .store
-            .events(tenant_id, after, limit)
+            .events_where(
+                tenant_id,
+                after,
+                limit,
+                filter.activity_id.as_deref(),
+                filter.kind.as_deref(),
+            )
             .await?
             .into_iter()
             .map(EventView::from)

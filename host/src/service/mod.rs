@@ -52,7 +52,7 @@ pub use fulfilment::{
 };
 pub use groups::{GroupFilter, GroupPatch, MemberEvents, MembersChanged, NewGroup};
 pub use keys::{IssuedKey, KeyView};
-pub use ledger::{Balances, EventPage, EventView};
+pub use ledger::{Balances, EventFilter, EventPage, EventView};
 pub use outcomes::{OutcomePageView, OutcomeProof, OutcomeView};
 pub use plugins::PluginInfo;
 pub use ratelimit::RateLimit;

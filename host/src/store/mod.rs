@@ -347,4 +347,13 @@ pub trait Store:
         after: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<EventRecord>>;
+    /// As [`Store::events`], only those of one activity and/or one type.
+    async fn events_where(
+        &self,
+        tenant_id: &str,
+        after: Option<i64>,
+        limit: u32,
+        activity_id: Option<&str>,
+        kind: Option<&str>,
+    ) -> StoreResult<Vec<EventRecord>>;
 }

@@ -58,6 +58,43 @@ macro_rules! impl_events {
                     .await?;
                     Ok(rows.into_iter().map(EventRecord::from).collect())
                 }
+
+                async fn sql_events_where(
+                    &self,
+                    tenant_id: &str,
+                    after: Option<i64>,
+                    limit: u32,
+                    activity_id: Option<&str>,
+                    kind: Option<&str>,
+                ) -> StoreResult<Vec<EventRecord>> {
+                    // Only the filters given, so each backend sees typed
+                    // parameters; one activity reads through its index.
+                    let mut sql = String::from(
+                        "SELECT seq, activity_id, outcome_id, kind, subject, data, created_at \
+                         FROM events WHERE tenant_id = $1 AND seq > $2",
+                    );
+                    let mut n = 3;
+                    if activity_id.is_some() {
+                        sql.push_str(&format!(" AND activity_id = ${n}"));
+                        n += 1;
+                    }
+                    if kind.is_some() {
+                        sql.push_str(&format!(" AND kind = ${n}"));
+                        n += 1;
+                    }
+                    sql.push_str(&format!(" ORDER BY seq LIMIT ${n}"));
+                    let mut q = sqlx::query_as::<$db, EventRecordRow>(&sql)
+                        .bind(tenant_id)
+                        .bind(after.unwrap_or(0));
+                    if let Some(a) = activity_id {
+                        q = q.bind(a);
+                    }
+                    if let Some(k) = kind {
+                        q = q.bind(k);
+                    }
+                    let rows = q.bind(i64::from(limit)).fetch_all(&self.read).await?;
+                    Ok(rows.into_iter().map(EventRecord::from).collect())
+                }
             }
         };
     };

@@ -505,6 +505,18 @@ macro_rules! impl_store {
                 ) -> StoreResult<Vec<EventRecord>> {
                     self.sql_events(tenant_id, after, limit).await
                 }
+
+                async fn events_where(
+                    &self,
+                    tenant_id: &str,
+                    after: Option<i64>,
+                    limit: u32,
+                    activity_id: Option<&str>,
+                    kind: Option<&str>,
+                ) -> StoreResult<Vec<EventRecord>> {
+                    self.sql_events_where(tenant_id, after, limit, activity_id, kind)
+                        .await
+                }
             }
         };
     };
