@@ -17,6 +17,26 @@ use crate::service::stats::NewConversion;
 use crate::service::{Arcade, BulkEnablement, EnablementSpec, StageRequest, Targeting};
 use crate::store::Role;
 
+use super::bodies::{BulkChanged, ConversionRecorded, EnablementList, ErrorBody, GroupActivities};
+use crate::service::{ActivityView, EnablementView};
+
+/// The enablement routes' part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list,
+    bulk,
+    enable,
+    remove,
+    targeting,
+    set_targeting,
+    stage,
+    go_live,
+    group_activities,
+    set_costs,
+    conversion
+))]
+pub(super) struct EnablementsApi;
+
 /// The enablement routes.
 pub(super) fn routes() -> Router<Arc<Arcade>> {
     Router::new()
@@ -37,6 +57,10 @@ pub(super) fn routes() -> Router<Arc<Arcade>> {
         .route("/v1/conversions", post(conversion))
 }
 
+#[utoipa::path(put, path = "/v1/activities/{id}/costs", tag = "enablements", params(("id" = String, Path, description = "Activity id")),
+    request_body(content = std::collections::BTreeMap<String, i64>, description = "Unit cost in fen per reward item",
+        example = json!({"mug": 2500, "points": 1})),
+    responses((status = 200, description = "The activity with its new costs", body = ActivityView)))]
 async fn set_costs(
     State(a): AppState,
     Caller(c): Caller,
@@ -51,6 +75,10 @@ async fn set_costs(
 }
 
 /// Platforms report goal events; owners and operators may too.
+#[utoipa::path(post, path = "/v1/conversions", tag = "enablements",
+    request_body(content = NewConversion),
+    responses((status = 201, description = "Recorded", body = ConversionRecorded),
+        (status = 200, description = "This id was recorded before; nothing changed", body = ConversionRecorded)))]
 async fn conversion(
     State(a): AppState,
     Caller(c): Caller,
@@ -64,23 +92,35 @@ async fn conversion(
     } else {
         axum::http::StatusCode::OK
     };
-    Ok((status, Json(json!({"id": id, "recorded": new}))).into_response())
+    let body = ConversionRecorded { id, recorded: new };
+    Ok((status, Json(body)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/activities/{id}/groups", tag = "enablements", params(("id" = String, Path, description = "Activity id")),
+    responses((status = 200, description = "The groups the activity is enabled on", body = EnablementList)))]
 async fn list(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
-    Ok(Json(json!({"groups": a.activity_groups(tenant, &id).await?})).into_response())
+    let groups = a.activity_groups(tenant, &id).await?;
+    Ok(Json(EnablementList { groups }).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/groups/{id}/activities", tag = "enablements",
+    params(("id" = String, Path, description = "Group id")),
+    responses((status = 200, description = "The activities enabled on the group", body = GroupActivities)))]
 async fn group_activities(
     State(a): AppState,
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
-    Ok(Json(json!({"activities": a.group_activities(tenant, &id).await?})).into_response())
+    let activities = a.group_activities(tenant, &id).await?;
+    Ok(Json(GroupActivities { activities }).into_response())
 }
 
+#[utoipa::path(put, path = "/v1/activities/{id}/groups/{group_id}", tag = "enablements", params(("id" = String, Path, description = "Activity id"), ("group_id" = String, Path, description = "Group id")),
+    request_body(content = EnablementSpec, example = json!({"enabled": true})),
+    responses((status = 200, description = "The enablement", body = EnablementView),
+        (status = 409, description = "`stock_short` or `stock_below_claimed`: the stock shares do not fit", body = ErrorBody)))]
 async fn enable(
     State(a): AppState,
     Caller(c): Caller,
@@ -94,6 +134,8 @@ async fn enable(
     Ok(Json(view).into_response())
 }
 
+#[utoipa::path(delete, path = "/v1/activities/{id}/groups/{group_id}", tag = "enablements", params(("id" = String, Path, description = "Activity id"), ("group_id" = String, Path, description = "Group id")),
+    responses((status = 200, description = "The groups the activity is still enabled on", body = EnablementList)))]
 async fn remove(
     State(a): AppState,
     Caller(c): Caller,
@@ -104,9 +146,13 @@ async fn remove(
     let detail = json!({"group_id": group_id});
     a.record_audit(&c, tenant, "activity.group.remove", &id, detail)
         .await?;
-    Ok(Json(json!({"groups": a.activity_groups(tenant, &id).await?})).into_response())
+    let groups = a.activity_groups(tenant, &id).await?;
+    Ok(Json(EnablementList { groups }).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/activities/{id}/groups/bulk", tag = "enablements", params(("id" = String, Path, description = "Activity id")),
+    request_body(content = BulkEnablement),
+    responses((status = 200, description = "The enablements changed", body = BulkChanged)))]
 async fn bulk(
     State(a): AppState,
     Caller(c): Caller,
@@ -120,9 +166,11 @@ async fn bulk(
     let detail = json!({"enabled": enabled, "group_ids": ids});
     a.record_audit(&c, tenant, "activity.group.bulk", &id, detail)
         .await?;
-    Ok(Json(json!({"changed": changed})).into_response())
+    Ok(Json(BulkChanged { changed }).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/activities/{id}/targeting", tag = "enablements", params(("id" = String, Path, description = "Activity id")),
+    responses((status = 200, description = "The activity's targeting rule", body = Targeting)))]
 async fn targeting(
     State(a): AppState,
     Caller(c): Caller,
@@ -132,6 +180,9 @@ async fn targeting(
     Ok(Json(a.targeting(tenant, &id).await?).into_response())
 }
 
+#[utoipa::path(put, path = "/v1/activities/{id}/targeting", tag = "enablements", params(("id" = String, Path, description = "Activity id")),
+    request_body(content = Targeting),
+    responses((status = 200, description = "The rule as set", body = Targeting)))]
 async fn set_targeting(
     State(a): AppState,
     Caller(c): Caller,
@@ -145,6 +196,9 @@ async fn set_targeting(
     Ok(Json(targeting).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/activities/{id}/stage", tag = "enablements", params(("id" = String, Path, description = "Activity id")),
+    request_body(content = StageRequest, example = json!({"group_id": "g1"})),
+    responses((status = 200, description = "The activity, staged on one group", body = ActivityView)))]
 async fn stage(
     State(a): AppState,
     Caller(c): Caller,
@@ -159,6 +213,8 @@ async fn stage(
     Ok(Json(a.activity_view(tenant, &id).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/activities/{id}/go-live", tag = "enablements", params(("id" = String, Path, description = "Activity id")),
+    responses((status = 200, description = "The activity, live on every enabled group", body = ActivityView)))]
 async fn go_live(
     State(a): AppState,
     Caller(c): Caller,

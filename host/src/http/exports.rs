@@ -17,6 +17,22 @@ use crate::error::Result;
 use crate::service::{Arcade, FulfilmentQuery, NewExport, ShipRequest, WriteOffRequest};
 use crate::store::Role;
 
+use super::bodies::{ErrorBody, ExportList, FulfilmentItems};
+use crate::service::{ExportView, FulfilmentPage};
+
+/// The export and fulfilment routes' part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    start_export,
+    list_exports,
+    get_export,
+    download_export,
+    fulfilment_queue,
+    ship,
+    write_off
+))]
+pub(super) struct ExportsApi;
+
 /// The export and fulfilment routes.
 pub(super) fn routes() -> Router<Arc<Arcade>> {
     Router::new()
@@ -28,6 +44,9 @@ pub(super) fn routes() -> Router<Arc<Arcade>> {
         .route("/v1/fulfilment/write-off", post(write_off))
 }
 
+#[utoipa::path(post, path = "/v1/exports", tag = "exports",
+    request_body(content = NewExport),
+    responses((status = 202, description = "The export started; poll it until `done`", body = ExportView)))]
 async fn start_export(
     State(a): AppState,
     Caller(c): Caller,
@@ -38,11 +57,16 @@ async fn start_export(
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/exports", tag = "exports",
+    responses((status = 200, description = "The tenant's exports", body = ExportList)))]
 async fn list_exports(State(a): AppState, Caller(c): Caller) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
-    Ok(Json(json!({"exports": a.export_list(tenant).await?})).into_response())
+    let exports = a.export_list(tenant).await?;
+    Ok(Json(ExportList { exports }).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/exports/{id}", tag = "exports", params(("id" = String, Path, description = "Export id")),
+    responses((status = 200, description = "The export", body = ExportView)))]
 async fn get_export(
     State(a): AppState,
     Caller(c): Caller,
@@ -54,6 +78,10 @@ async fn get_export(
 
 /// Streams the file from disk: memory stays at one read buffer whatever
 /// its size.
+#[utoipa::path(get, path = "/v1/exports/{id}/download", tag = "exports", params(("id" = String, Path, description = "Export id")),
+    responses((status = 200, description = "The CSV file", content_type = "text/csv; charset=utf-8", body = String,
+        headers(("Content-Disposition" = String, description = "`attachment; filename=...`"))),
+        (status = 409, description = "`export_not_ready` or `export_failed`", body = ErrorBody)))]
 async fn download_export(
     State(a): AppState,
     Caller(c): Caller,
@@ -79,6 +107,8 @@ async fn download_export(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/v1/fulfilment", tag = "fulfilment", params(FulfilmentQuery),
+    responses((status = 200, description = "A page of prizes to ship", body = FulfilmentPage)))]
 async fn fulfilment_queue(
     State(a): AppState,
     Caller(c): Caller,
@@ -88,6 +118,9 @@ async fn fulfilment_queue(
     Ok(Json(a.fulfilment_queue(tenant, &q).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/fulfilment/ship", tag = "fulfilment",
+    request_body(content = ShipRequest, example = json!({"items": [{"reward_id": "5f0e0c9a-0d4b-4a59-9c1e-1f2d3c4b5a69", "carrier": "SF", "tracking_no": "SF1234567890"}]})),
+    responses((status = 200, description = "The prizes shipped", body = FulfilmentItems)))]
 async fn ship(
     State(a): AppState,
     Caller(c): Caller,
@@ -100,9 +133,12 @@ async fn ship(
         a.record_audit(&c, tenant, "reward.ship", &i.reward_id, detail)
             .await?;
     }
-    Ok(Json(json!({"items": items})).into_response())
+    Ok(Json(FulfilmentItems { items }).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/fulfilment/write-off", tag = "fulfilment",
+    request_body(content = WriteOffRequest),
+    responses((status = 200, description = "The prizes written off", body = FulfilmentItems)))]
 async fn write_off(
     State(a): AppState,
     Caller(c): Caller,
@@ -115,5 +151,5 @@ async fn write_off(
         a.record_audit(&c, tenant, "reward.write_off", &i.reward_id, detail)
             .await?;
     }
-    Ok(Json(json!({"items": items})).into_response())
+    Ok(Json(FulfilmentItems { items }).into_response())
 }

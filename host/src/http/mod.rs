@@ -1,14 +1,17 @@
 //! The HTTP API. Handlers parse, call [`Arcade`], and map the result;
 //! the domain never sees axum types.
 
+mod bodies;
 mod body;
 mod conn;
+mod docs;
 mod enablements;
 mod error;
 mod exports;
 mod extract;
 pub mod guard;
 mod keys;
+pub mod openapi;
 pub mod serve;
 mod text;
 
@@ -28,12 +31,22 @@ use tower_http::trace::TraceLayer;
 use crate::error::{Error, Result};
 use crate::sandbox::LimitOverrides;
 use crate::service::simulate::SimulationRequest;
+use crate::service::simulate::{Report, SimulationView};
+use crate::service::stats::{ActivityStats, GroupStats};
 use crate::service::{
     ActionRequest, Arcade, ConfigChange, GroupFilter, GroupPatch, MemberEvents, NewActivity,
     NewGroup, PAYLOAD_LIMIT_BYTES, StatsRange,
 };
-use crate::store::{ActivityStatus, Role};
+use crate::service::{
+    ActivityView, AuditPage, Balances, EventPage, Fairness, MembersChanged, OutcomePageView,
+    OutcomeView, PluginInfo, ReplayReport,
+};
+use crate::store::{ActivityStatus, Group, Role};
 use axum::Json;
+use bodies::{
+    ActionOutcome, ActivityList, ErrorBody, GroupList, Health, MetricDictionary, Paused,
+    PluginList, RevisionList, Settled, TenantCreated, Tiers, UserRewards, WasmBytes,
+};
 use extract::{Caller, JsonBody, Path, Query};
 
 /// Largest plugin upload.
@@ -58,7 +71,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .layer(DefaultBodyLimit::max(MEMBER_EVENTS_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(MEMBER_EVENTS_LIMIT_BYTES));
     Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/healthz", get(healthz))
         .route("/v1/tenants", post(create_tenant))
         .merge(keys::routes())
         .merge(enablements::routes())
@@ -97,10 +110,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/audit", get(audit))
         .route("/v1/activities/{id}/stats", get(activity_stats))
         .route("/v1/groups/{id}/stats", get(group_stats))
-        .route(
-            "/v1/metrics/dictionary",
-            get(|| async { Json(crate::service::stats::dictionary()) }),
-        )
+        .route("/v1/metrics/dictionary", get(metric_dictionary))
         .route("/v1/outcomes/{id}", get(get_outcome))
         .route("/v1/outcomes/{id}/replay", post(replay))
         .route_layer(axum::middleware::from_fn(text::reject_nul))
@@ -110,18 +120,39 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .merge(uploads)
         .merge(member_events)
         .merge(crate::console::router())
+        .merge(openapi::routes())
+        .merge(docs::routes())
         .fallback(guard::no_route)
         .layer(axum::middleware::from_fn(guard::enforce))
         .layer(TraceLayer::new_for_http())
         .with_state(arcade)
 }
 
-#[derive(Deserialize)]
+/// Whether the process serves requests.
+#[utoipa::path(get, path = "/healthz", tag = "meta", security(()),
+    responses((status = 200, description = "The process is up", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The metric dictionary: what each statistic counts and how.
+#[utoipa::path(get, path = "/v1/metrics/dictionary", tag = "stats", security(()),
+    responses((status = 200, description = "Every metric", body = MetricDictionary)))]
+async fn metric_dictionary() -> Json<serde_json::Value> {
+    Json(crate::service::stats::dictionary())
+}
+
+/// A tenant's name.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NameBody {
+    /// 1 to 200 characters; trimmed.
     name: String,
 }
 
+#[utoipa::path(post, path = "/v1/tenants", tag = "tenants",
+    request_body(content = NameBody, example = json!({"name": "Acme"})),
+    responses((status = 201, description = "The tenant was created", body = TenantCreated)))]
 async fn create_tenant(
     State(a): AppState,
     Caller(c): Caller,
@@ -129,17 +160,24 @@ async fn create_tenant(
 ) -> Result<Response> {
     c.admin()?;
     let id = a.create_tenant(&b.name).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": id, "name": b.name.trim()})),
-    )
-        .into_response())
+    let name = b.name.trim().to_owned();
+    Ok((StatusCode::CREATED, Json(TenantCreated { id, name })).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/plugins", tag = "plugins",
+    responses((status = 200, description = "Every uploaded plugin version", body = PluginList)))]
 async fn list_plugins(State(a): AppState, Caller(_): Caller) -> Result<Response> {
-    Ok(Json(json!({"plugins": a.plugins().await?})).into_response())
+    let plugins = a.plugins().await?;
+    Ok(Json(PluginList { plugins }).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/plugins", tag = "plugins",
+    request_body(content = WasmBytes, content_type = "application/wasm",
+        description = "The component's bytes (`wasm32-wasip2`), at most 32 MiB"),
+    responses(
+        (status = 201, description = "A new plugin version", body = PluginInfo),
+        (status = 200, description = "The same bytes were uploaded before (or, in dev mode, replaced)", body = PluginInfo),
+        (status = 409, description = "`plugin_version_exists`: this name and version hold other bytes", body = ErrorBody)))]
 async fn upload_plugin(
     State(a): AppState,
     Caller(c): Caller,
@@ -166,6 +204,10 @@ async fn upload_plugin(
     Ok((status, Json(info)).into_response())
 }
 
+#[utoipa::path(put, path = "/v1/plugins/{name}/{version}/limits", tag = "plugins",
+    params(("name" = String, Path, description = "Plugin name"), ("version" = String, Path, description = "Plugin version")),
+    request_body(content = LimitOverrides, example = json!({"fuel": 50000000, "memory_bytes": 33554432})),
+    responses((status = 200, description = "The plugin with its new limits", body = PluginInfo)))]
 async fn set_plugin_limits(
     State(a): AppState,
     Caller(c): Caller,
@@ -176,6 +218,9 @@ async fn set_plugin_limits(
     Ok(Json(a.set_plugin_limits(&name, &version, limits).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/groups", tag = "groups",
+    request_body(content = NewGroup, example = json!({"name": "Night owls", "tier": "gold", "tags": ["beijing"]})),
+    responses((status = 201, description = "The group", body = Group)))]
 async fn create_group(
     State(a): AppState,
     Caller(c): Caller,
@@ -188,15 +233,20 @@ async fn create_group(
     Ok((StatusCode::CREATED, Json(group)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/groups", tag = "groups", params(GroupFilter),
+    responses((status = 200, description = "The tenant's groups that match", body = GroupList)))]
 async fn list_groups(
     State(a): AppState,
     Caller(c): Caller,
     Query(filter): Query<GroupFilter>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
-    Ok(Json(json!({"groups": a.groups(tenant, &filter).await?})).into_response())
+    let groups = a.groups(tenant, &filter).await?;
+    Ok(Json(GroupList { groups }).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/groups/{id}", tag = "groups", params(("id" = String, Path, description = "Group id")),
+    responses((status = 200, description = "The group", body = Group)))]
 async fn get_group(
     State(a): AppState,
     Caller(c): Caller,
@@ -206,6 +256,9 @@ async fn get_group(
     Ok(Json(a.group(tenant, &id).await?).into_response())
 }
 
+#[utoipa::path(patch, path = "/v1/groups/{id}", tag = "groups", params(("id" = String, Path, description = "Group id")),
+    request_body(content = GroupPatch, example = json!({"tier": "silver"})),
+    responses((status = 200, description = "The group as changed", body = Group)))]
 async fn update_group(
     State(a): AppState,
     Caller(c): Caller,
@@ -219,14 +272,19 @@ async fn update_group(
     Ok(Json(group).into_response())
 }
 
-#[derive(Deserialize)]
+/// A group's member count.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MembersBody {
+    /// Members now, zero or more.
     count: i64,
 }
 
 /// Member counts come from the platform that sees the group, or from an
 /// operator.
+#[utoipa::path(put, path = "/v1/groups/{id}/members", tag = "groups", params(("id" = String, Path, description = "Group id")),
+    request_body(content = MembersBody, example = json!({"count": 480})),
+    responses((status = 200, description = "The group with its new count", body = Group)))]
 async fn set_group_members(
     State(a): AppState,
     Caller(c): Caller,
@@ -243,6 +301,9 @@ async fn set_group_members(
 
 /// Who joined and left, from the same callers as the count: the count
 /// moves with the member set.
+#[utoipa::path(post, path = "/v1/groups/{id}/members/events", tag = "groups", params(("id" = String, Path, description = "Group id")),
+    request_body(content = MemberEvents, example = json!({"events": [{"user_id": "u1", "type": "joined"}, {"user_id": "u2", "type": "left"}]})),
+    responses((status = 200, description = "What changed", body = MembersChanged)))]
 async fn member_events(
     State(a): AppState,
     Caller(c): Caller,
@@ -261,29 +322,35 @@ async fn member_events(
     Ok(Json(done).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TiersBody {
-    tiers: Vec<String>,
-}
-
+#[utoipa::path(get, path = "/v1/tiers", tag = "groups",
+    responses((status = 200, description = "The tenant's tiers, lowest first", body = Tiers)))]
 async fn get_tiers(State(a): AppState, Caller(c): Caller) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
-    Ok(Json(json!({"tiers": a.tiers(tenant).await?})).into_response())
+    let tiers = a.tiers(tenant).await?;
+    Ok(Json(Tiers { tiers }).into_response())
 }
 
+#[utoipa::path(put, path = "/v1/tiers", tag = "groups",
+    request_body(content = Tiers),
+    responses((status = 200, description = "The tiers as set", body = Tiers),
+        (status = 409, description = "`tier_in_use`: a group still has a tier being removed", body = ErrorBody)))]
 async fn set_tiers(
     State(a): AppState,
     Caller(c): Caller,
-    JsonBody(b): JsonBody<TiersBody>,
+    JsonBody(b): JsonBody<Tiers>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
-    let tiers = json!({"tiers": a.set_tiers(tenant, &b.tiers).await?});
-    a.record_audit(&c, tenant, "tiers.set", tenant, tiers.clone())
+    let tiers = Tiers {
+        tiers: a.set_tiers(tenant, &b.tiers).await?,
+    };
+    a.record_audit(&c, tenant, "tiers.set", tenant, json!(tiers))
         .await?;
     Ok(Json(tiers).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/activities", tag = "activities",
+    request_body(content = NewActivity, example = json!({"group_id": "g1", "plugin": "lucky-draw", "config": {"prizes": [{"id": "mug", "name": "Mug", "stock": 10, "weight": 1}], "lose_weight": 9}, "timezone": "Asia/Shanghai"})),
+    responses((status = 201, description = "The activity", body = ActivityView)))]
 async fn create_activity(
     State(a): AppState,
     Caller(c): Caller,
@@ -298,21 +365,28 @@ async fn create_activity(
     Ok((StatusCode::CREATED, Json(activity)).into_response())
 }
 
-#[derive(Deserialize)]
+/// Which activities to list.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ActivityFilter {
+    /// Only activities whose home group is this one.
     group_id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/activities", tag = "activities", params(ActivityFilter),
+    responses((status = 200, description = "The tenant's activities", body = ActivityList)))]
 async fn list_activities(
     State(a): AppState,
     Caller(c): Caller,
     Query(q): Query<ActivityFilter>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
-    let list = a.activities(tenant, q.group_id.as_deref()).await?;
-    Ok(Json(json!({"activities": list})).into_response())
+    let activities = a.activities(tenant, q.group_id.as_deref()).await?;
+    Ok(Json(ActivityList { activities }).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/activities/{id}", tag = "activities", params(("id" = String, Path, description = "Activity id")),
+    responses((status = 200, description = "The activity", body = ActivityView)))]
 async fn get_activity(
     State(a): AppState,
     Caller(c): Caller,
@@ -324,6 +398,11 @@ async fn get_activity(
 
 /// A simulation changes nothing, so it leaves no audit entry; it runs
 /// plugin code at length, so only managers may start one.
+#[utoipa::path(post, path = "/v1/activities/simulate", tag = "simulations",
+    request_body(content = SimulationRequest),
+    responses(
+        (status = 200, description = "The report of a run in the foreground", body = Report),
+        (status = 202, description = "A background run started (`background: true`)", body = SimulationView)))]
 async fn simulate(
     State(a): AppState,
     Caller(c): Caller,
@@ -337,6 +416,9 @@ async fn simulate(
     Ok(Json(a.simulate(tenant, req).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/simulations/{id}", tag = "simulations",
+    params(("id" = String, Path, description = "Simulation id")),
+    responses((status = 200, description = "The run, with its report when done", body = SimulationView)))]
 async fn get_simulation(
     State(a): AppState,
     Caller(c): Caller,
@@ -346,14 +428,20 @@ async fn get_simulation(
     Ok(Json(a.simulation(tenant, &id)?).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/activities/pause-all", tag = "activities",
+    responses((status = 200, description = "The activities paused", body = Paused)))]
 async fn pause_all(State(a): AppState, Caller(c): Caller) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
-    let paused = json!({"paused": a.pause_all(tenant).await?});
-    a.record_audit(&c, tenant, "activity.pause_all", tenant, paused.clone())
+    let paused = Paused {
+        paused: a.pause_all(tenant).await?,
+    };
+    a.record_audit(&c, tenant, "activity.pause_all", tenant, json!(paused))
         .await?;
     Ok(Json(paused).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/activities/{id}/pause", tag = "activities", params(("id" = String, Path, description = "Activity id")),
+    responses((status = 200, description = "The activity, paused", body = ActivityView)))]
 async fn pause_activity(
     State(a): AppState,
     Caller(c): Caller,
@@ -368,6 +456,8 @@ async fn pause_activity(
     Ok(Json(view).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/activities/{id}/resume", tag = "activities", params(("id" = String, Path, description = "Activity id")),
+    responses((status = 200, description = "The activity, active", body = ActivityView)))]
 async fn resume_activity(
     State(a): AppState,
     Caller(c): Caller,
@@ -382,6 +472,13 @@ async fn resume_activity(
     Ok(Json(view).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/activities/{id}/actions", tag = "actions",
+    params(("id" = String, Path, description = "Activity id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Visible ASCII. A retry with the same key gets the first response, byte for byte, and runs nothing; a different request under a used key is `409 idempotency_key_reused`; the same key still running is `409 idempotency_in_flight`.")),
+    request_body(content = ActionRequest, example = json!({"user_id": "u1", "action": "draw", "payload": {}})),
+    responses(
+        (status = 200, description = "The outcome", body = ActionOutcome),
+        (status = 409, description = "The mechanic refused (its own code, such as `sold_out`), the activity is not running (`activity_paused`, `activity_not_started`, `activity_ended`, `activity_staged`, `group_not_enabled`, `group_disabled`), or the Idempotency-Key conflicts", body = ErrorBody)))]
 async fn act(
     State(a): AppState,
     Caller(c): Caller,
@@ -411,6 +508,11 @@ async fn act(
 /// `GET /v1/activities/{id}/view?user_id=u1&team_id=...`: `user_id` names
 /// the viewer (optional for contract 0.2 plugins); every other parameter
 /// goes to the plugin's view as its query.
+#[utoipa::path(get, path = "/v1/activities/{id}/view", tag = "actions",
+    params(("id" = String, Path, description = "Activity id"),
+        ("user_id" = Option<String>, Query, description = "The viewer (optional for contract 0.2 plugins); every other query parameter goes to the plugin's view")),
+    responses((status = 200, description = "What the mechanic shows", body = serde_json::Value,
+        example = json!({"prizes": [{"id": "mug", "remaining": 9}]}))))]
 async fn view(
     State(a): AppState,
     Caller(c): Caller,
@@ -422,12 +524,18 @@ async fn view(
     Ok(Json(a.view(tenant, &id, user.as_deref(), &q).await?).into_response())
 }
 
-#[derive(Deserialize)]
+/// A page of outcomes.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// The `next` of the previous page.
     after: Option<String>,
+    /// Page size, 1 to 500 (default 100).
     limit: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/v1/activities/{id}/outcomes", tag = "outcomes", params(("id" = String, Path, description = "Activity id"), PageQuery),
+    responses((status = 200, description = "A page of outcomes, oldest first", body = OutcomePageView)))]
 async fn list_outcomes(
     State(a): AppState,
     Caller(c): Caller,
@@ -438,6 +546,8 @@ async fn list_outcomes(
     Ok(Json(a.outcomes(tenant, &id, q.after.as_deref(), q.limit).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/activities/{id}/fairness", tag = "outcomes", params(("id" = String, Path, description = "Activity id")),
+    responses((status = 200, description = "The activity's commitment and, once it has ended, its key", body = Fairness)))]
 async fn fairness(
     State(a): AppState,
     Caller(c): Caller,
@@ -447,6 +557,8 @@ async fn fairness(
     Ok(Json(a.fairness(tenant, &id).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/outcomes/{id}", tag = "outcomes", params(("id" = String, Path, description = "Outcome id")),
+    responses((status = 200, description = "The outcome", body = OutcomeView)))]
 async fn get_outcome(
     State(a): AppState,
     Caller(c): Caller,
@@ -456,23 +568,31 @@ async fn get_outcome(
     Ok(Json(a.outcome(tenant, &id).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/outcomes/{id}/replay", tag = "outcomes", params(("id" = String, Path, description = "Outcome id")),
+    responses((status = 200, description = "The replay: whether it matched what was stored", body = ReplayReport)))]
 async fn replay(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
     Ok(Json(a.replay(Some(tenant), &id).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/users/{user_id}/rewards", tag = "rewards", params(("user_id" = String, Path, description = "The platform's user id")),
+    responses((status = 200, description = "The user's rewards", body = UserRewards)))]
 async fn user_rewards(
     State(a): AppState,
     Caller(c): Caller,
     Path(user): Path<String>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::ALL)?;
-    Ok(
-        Json(json!({"user_id": user, "rewards": a.user_rewards(tenant, &user).await?}))
-            .into_response(),
-    )
+    let rewards = a.user_rewards(tenant, &user).await?;
+    Ok(Json(UserRewards {
+        user_id: user,
+        rewards,
+    })
+    .into_response())
 }
 
+#[utoipa::path(get, path = "/v1/users/{user_id}/points", tag = "rewards", params(("user_id" = String, Path, description = "The platform's user id")),
+    responses((status = 200, description = "The user's balances", body = Balances)))]
 async fn user_points(
     State(a): AppState,
     Caller(c): Caller,
@@ -482,15 +602,24 @@ async fn user_points(
     Ok(Json(a.user_balances(tenant, &user).await?).into_response())
 }
 
-async fn settle(a: &Arcade, c: &crate::service::Principal, id: &str, to: &str) -> Result<Response> {
+async fn settle(
+    a: &Arcade,
+    c: &crate::service::Principal,
+    id: &str,
+    to: &'static str,
+) -> Result<Response> {
     let tenant = c.tenant(Role::MANAGE)?;
     a.settle_prize(tenant, id, to).await?;
     let detail = json!({"state": to});
     a.record_audit(c, tenant, "reward.settle", id, detail)
         .await?;
-    Ok(Json(json!({"id": id, "state": to})).into_response())
+    let id = id.to_owned();
+    Ok(Json(Settled { id, state: to }).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/rewards/{id}/redeem", tag = "rewards", params(("id" = String, Path, description = "Reward id (its public id)")),
+    responses((status = 200, description = "The prize is redeemed", body = Settled),
+        (status = 409, description = "`reward_not_pending`: the prize was settled before", body = ErrorBody)))]
 async fn redeem_reward(
     State(a): AppState,
     Caller(c): Caller,
@@ -499,6 +628,9 @@ async fn redeem_reward(
     settle(&a, &c, &id, "redeemed").await
 }
 
+#[utoipa::path(post, path = "/v1/rewards/{id}/cancel", tag = "rewards", params(("id" = String, Path, description = "Reward id (its public id)")),
+    responses((status = 200, description = "The prize is cancelled", body = Settled),
+        (status = 409, description = "`reward_not_pending`: the prize was settled before", body = ErrorBody)))]
 async fn cancel_reward(
     State(a): AppState,
     Caller(c): Caller,
@@ -507,21 +639,33 @@ async fn cancel_reward(
     settle(&a, &c, &id, "cancelled").await
 }
 
-#[derive(Deserialize)]
+/// A page of the audit log.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EventQuery {
+    /// The `next` of the previous page: entries after this sequence number.
     after: Option<i64>,
+    /// Page size, 1 to 500 (default 100).
     limit: Option<u32>,
 }
 
-#[derive(Deserialize)]
+/// A page of the event log.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
+    /// The `next` of the previous page: events after this sequence number.
     after: Option<i64>,
+    /// Page size, 1 to 500 (default 100).
     limit: Option<u32>,
+    /// Only this activity's events.
     activity_id: Option<String>,
+    /// Only events of this type, such as `reward.granted`.
     #[serde(rename = "type")]
     kind: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventsQuery),
+    responses((status = 200, description = "A page of the event log", body = EventPage)))]
 async fn events(
     State(a): AppState,
     Caller(c): Caller,
@@ -535,6 +679,8 @@ async fn events(
     Ok(Json(a.events_where(tenant, q.after, q.limit, &filter).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(EventQuery),
+    responses((status = 200, description = "A page of the audit log", body = AuditPage)))]
 async fn audit(
     State(a): AppState,
     Caller(c): Caller,
@@ -544,6 +690,10 @@ async fn audit(
     Ok(Json(a.audit_log(tenant, q.after, q.limit).await?).into_response())
 }
 
+#[utoipa::path(put, path = "/v1/activities/{id}/config", tag = "activities", params(("id" = String, Path, description = "Activity id")),
+    request_body(content = ConfigChange),
+    responses((status = 200, description = "The activity with its new revision", body = ActivityView),
+        (status = 409, description = "`revision_conflict` or `config_unchanged`", body = ErrorBody)))]
 async fn revise_config(
     State(a): AppState,
     Caller(c): Caller,
@@ -558,15 +708,22 @@ async fn revise_config(
     Ok(Json(view).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/activities/{id}/revisions", tag = "activities", params(("id" = String, Path, description = "Activity id")),
+    responses((status = 200, description = "The config revisions", body = RevisionList)))]
 async fn list_revisions(
     State(a): AppState,
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::READ)?;
-    Ok(Json(json!({"revisions": a.revisions(tenant, &id).await?})).into_response())
+    let revisions = a.revisions(tenant, &id).await?;
+    Ok(Json(RevisionList { revisions }).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/activities/{id}/revisions/{revision}/rollback", tag = "activities",
+    params(("id" = String, Path, description = "Activity id"), ("revision" = i64, Path, description = "The revision to return to")),
+    responses((status = 200, description = "The activity with a new revision holding the old config", body = ActivityView),
+        (status = 409, description = "`config_unchanged`: it is the current config", body = ErrorBody)))]
 async fn roll_back(
     State(a): AppState,
     Caller(c): Caller,
@@ -580,6 +737,8 @@ async fn roll_back(
     Ok(Json(view).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/activities/{id}/stats", tag = "stats", params(("id" = String, Path, description = "Activity id"), StatsRange),
+    responses((status = 200, description = "The activity's dashboard", body = ActivityStats)))]
 async fn activity_stats(
     State(a): AppState,
     Caller(c): Caller,
@@ -590,6 +749,8 @@ async fn activity_stats(
     Ok(Json(a.activity_stats(tenant, &id, &range).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/groups/{id}/stats", tag = "stats", params(("id" = String, Path, description = "Group id")),
+    responses((status = 200, description = "The group's dashboard", body = GroupStats)))]
 async fn group_stats(
     State(a): AppState,
     Caller(c): Caller,

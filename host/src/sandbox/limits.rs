@@ -12,7 +12,7 @@ use super::failure::{HostFault, MemoryExceeded};
 use super::imports::CallState;
 
 /// Resources one call may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Limits {
     /// Fuel units (roughly, WebAssembly instructions).
     pub fuel: u64,
@@ -43,7 +43,7 @@ impl Limits {
 }
 
 /// Per-plugin requests or overrides; empty fields keep the value below.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitOverrides {
     /// Fuel per call.

@@ -12,7 +12,7 @@ use super::failure::PluginFailure;
 use super::limits::{LimitOverrides, Limits};
 
 /// One action the plugin accepts.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ActionSpec {
     /// Name.
     pub name: String,
@@ -23,7 +23,7 @@ pub struct ActionSpec {
 }
 
 /// A plugin's `describe` answer.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Manifest {
     /// kebab-case name.
     pub name: String,
@@ -114,7 +114,7 @@ pub(crate) struct RawProblem {
 }
 
 /// A refusal by the mechanic (a rule said no); nothing is applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GuestError {
     /// `invalid_input`, `rejected` or `not_found`.
     pub kind: GuestErrorKind,
@@ -125,7 +125,7 @@ pub struct GuestError {
 }
 
 /// HTTP-level class of a guest refusal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GuestErrorKind {
     /// 422.
@@ -137,7 +137,7 @@ pub enum GuestErrorKind {
 }
 
 /// A problem with a config.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigProblem {
     /// Field path.
     pub field: String,

@@ -23,7 +23,7 @@ pub const PAYLOAD_LIMIT_BYTES: usize = 16 * 1024;
 const IDEMPOTENCY_WAIT: Duration = Duration::from_secs(30);
 
 /// An action request from a platform.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     /// The acting user.

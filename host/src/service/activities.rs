@@ -22,7 +22,7 @@ use crate::store::{Activity, ActivityStatus, StockLevel};
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 
 /// A request to create an activity.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewActivity {
     /// The group it runs in.
@@ -93,7 +93,7 @@ pub(crate) fn check_costs(costs: &BTreeMap<String, i64>) -> Result<String> {
 }
 
 /// An activity as shown to operators.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ActivityView {
     /// Id.
     pub id: String,
@@ -140,7 +140,7 @@ pub struct ActivityView {
 }
 
 /// A group's share of a stock pool.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GroupShare {
     /// The pool.
     pub pool: String,
@@ -153,7 +153,7 @@ pub struct GroupShare {
 }
 
 /// The fairness record of an activity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Fairness {
     /// blake3 hash of the activity key, published at creation.
     pub key_commitment: String,

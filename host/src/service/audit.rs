@@ -16,7 +16,7 @@ use crate::store::AuditEntry;
 pub const MAX_AUDIT_PAGE: u32 = 500;
 
 /// A page of the audit log.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
     /// Oldest first.
     pub entries: Vec<AuditEntry>,

@@ -20,7 +20,7 @@ use crate::store::{Activity, Enablement, Group, StockLevel, StoreError};
 
 /// `PUT /v1/activities/{id}/groups/{group_id}`: enable the activity in a
 /// group, with overrides.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnablementSpec {
     /// `false` switches the group off (it refuses actions with
@@ -41,7 +41,7 @@ pub struct EnablementSpec {
 
 /// `POST /v1/activities/{id}/groups/bulk`: enable or disable the activity
 /// in many groups at once, by id, tier or tag.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkEnablement {
     /// Groups by id.
@@ -59,7 +59,7 @@ pub struct BulkEnablement {
 
 /// An activity's targeting rules: enabled in every group of one of `tiers`
 /// or with one of `tags`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Targeting {
     /// Tiers, from the tenant's list.
@@ -81,7 +81,7 @@ impl Targeting {
 }
 
 /// `POST /v1/activities/{id}/stage`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageRequest {
     /// The test group: the only one whose members may act while staged.
@@ -89,7 +89,7 @@ pub struct StageRequest {
 }
 
 /// An activity in one group, as operators see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EnablementView {
     /// The activity.
     pub activity_id: String,

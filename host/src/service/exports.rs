@@ -30,7 +30,7 @@ pub const STALE_MS: i64 = 120_000;
 const LIST_LIMIT: i64 = 100;
 
 /// `POST /v1/exports`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewExport {
     /// `outcomes`, `rewards` or `stats`.
@@ -50,7 +50,7 @@ pub struct NewExport {
 }
 
 /// A job as clients see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExportView {
     /// Id.
     pub id: String,

@@ -20,7 +20,8 @@ pub const MAX_FULFILMENT_PAGE: u32 = 500;
 const MAX_FIELD: usize = 200;
 
 /// `GET /v1/fulfilment` query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FulfilmentQuery {
     /// Only this activity's prizes.
@@ -34,7 +35,7 @@ pub struct FulfilmentQuery {
 }
 
 /// One shipment of `POST /v1/fulfilment/ship`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Shipment {
     /// The reward.
@@ -46,7 +47,7 @@ pub struct Shipment {
 }
 
 /// `POST /v1/fulfilment/ship`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipRequest {
     /// The shipments, 1 to 500.
@@ -54,7 +55,7 @@ pub struct ShipRequest {
 }
 
 /// `POST /v1/fulfilment/write-off`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WriteOffRequest {
     /// The rewards, 1 to 500.
@@ -64,7 +65,7 @@ pub struct WriteOffRequest {
 }
 
 /// A prize as the queue shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FulfilmentView {
     /// The reward.
     pub reward_id: String,
@@ -118,7 +119,7 @@ impl From<FulfilmentItem> for FulfilmentView {
 }
 
 /// A page of the queue.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FulfilmentPage {
     /// Oldest grant first.
     pub items: Vec<FulfilmentView>,

@@ -23,7 +23,7 @@ pub const MAX_MEMBERS: i64 = 100_000_000;
 pub const MAX_MEMBER_EVENTS: usize = 1_000;
 
 /// `POST /v1/groups`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     /// Display name, 1 to 200 characters.
@@ -48,7 +48,7 @@ impl NewGroup {
 }
 
 /// `PATCH /v1/groups/{id}`: what is given changes, the rest stays.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupPatch {
     /// New name.
@@ -64,7 +64,7 @@ pub struct GroupPatch {
 
 /// `POST /v1/groups/{id}/members/events`: who joined and left, in the
 /// order it happened.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberEvents {
     /// At most [`MAX_MEMBER_EVENTS`].
@@ -72,7 +72,7 @@ pub struct MemberEvents {
 }
 
 /// A group after a report of member events.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MembersChanged {
     /// The group, with its new count.
     #[serde(flatten)]
@@ -83,7 +83,8 @@ pub struct MembersChanged {
 }
 
 /// Which groups to list.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GroupFilter {
     /// Only groups of this tier.

@@ -15,7 +15,7 @@ use crate::store::{KeyInfo, NewKey, Role};
 const PREFIX_LEN: usize = 11;
 
 /// An API key as the admin sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KeyView {
     /// Public id, for revoking or rotating it.
     pub id: String,
@@ -52,7 +52,7 @@ impl From<KeyInfo> for KeyView {
 }
 
 /// A newly issued key: the only time its secret is shown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssuedKey {
     /// The secret, for `Authorization: Bearer`.
     pub key: String,

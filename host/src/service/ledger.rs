@@ -12,7 +12,7 @@ use crate::store::{EventRecord, LedgerEntry};
 pub const MAX_EVENTS_PAGE: u32 = 500;
 
 /// A user's balances.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Balances {
     /// The user.
     pub user_id: String,
@@ -23,7 +23,7 @@ pub struct Balances {
 }
 
 /// A page of events.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventPage {
     /// Events, oldest first.
     pub events: Vec<EventView>,
@@ -33,7 +33,7 @@ pub struct EventPage {
 }
 
 /// An event as shown to platforms.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     /// Cursor position.
     pub seq: i64,

@@ -11,7 +11,7 @@ use crate::store::OutcomeRecord;
 pub const MAX_PAGE: u32 = 500;
 
 /// An outcome as shown to operators.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OutcomeView {
     /// Id.
     pub id: String,
@@ -37,7 +37,7 @@ pub struct OutcomeView {
 }
 
 /// A page of outcomes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OutcomePageView {
     /// Outcomes, oldest first.
     pub outcomes: Vec<OutcomeView>,
@@ -64,7 +64,7 @@ fn view(o: OutcomeRecord) -> OutcomeView {
 /// What answers "why did this user win?": the outcome, and everything
 /// that made it: the plugin build, the config revision, the randomness
 /// commitment (the replay is the proof).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OutcomeProof {
     /// The outcome.
     pub outcome: OutcomeView,

@@ -11,7 +11,7 @@ use crate::sandbox::{LimitOverrides, Limits, Manifest, Plugin, PluginFailure, sh
 use crate::store::{PluginRecord, StoreError};
 
 /// A registered plugin version, as shown by the API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PluginInfo {
     /// Name.
     pub name: String,

@@ -26,7 +26,7 @@ const MAX_BUCKETS: usize = 100_000;
 pub const MAX_RATE: u32 = 1_000_000;
 
 /// A tenant's limit, per API key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
     /// Requests per second, sustained.

@@ -12,7 +12,7 @@ use crate::sandbox::{CallContext, CallIo, DueTimer, Inputs, Mode};
 use crate::store::RewardRow;
 
 /// The verdict of a replay.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReplayReport {
     /// The outcome replayed.
     pub outcome_id: String,

@@ -22,7 +22,7 @@ use super::simulate::{Audience, BudgetCheck, BudgetScope};
 pub const MAX_REASON_CHARS: usize = 500;
 
 /// `PUT /v1/activities/{id}/config`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigChange {
     /// The whole new config.
@@ -45,7 +45,7 @@ pub struct ConfigChange {
 }
 
 /// A revision as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RevisionView {
     /// 1 at creation, then one more per change.
     pub revision: i64,

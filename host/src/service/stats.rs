@@ -121,7 +121,8 @@ fn fact_of(p: &StatPending) -> StatFact {
 }
 
 /// `GET /v1/activities/{id}/stats?from=&to=`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsRange {
     /// First day, `YYYY-MM-DD` (default: the first).
@@ -133,7 +134,7 @@ pub struct StatsRange {
 }
 
 /// A stock pool on the dashboard.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PoolStats {
     /// Pool id.
     pub pool: String,
@@ -151,7 +152,7 @@ pub struct PoolStats {
 }
 
 /// An activity's dashboard numbers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ActivityStats {
     /// The activity.
     pub activity_id: String,
@@ -200,7 +201,7 @@ pub struct ActivityStats {
 }
 
 /// Viewers of one business day.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ViewerDay {
     /// `YYYY-MM-DD` in the activity's time zone.
     pub day: String,
@@ -210,7 +211,7 @@ pub struct ViewerDay {
 
 /// Fission (裂变): the invites mechanics reported with `invite.accepted`
 /// events, each invitee counted once, by level.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Fission {
     /// Invitees counted.
     pub invites: i64,
@@ -225,7 +226,8 @@ pub struct Fission {
 }
 
 /// A mechanic's completion: `numerator / denominator`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MechanicCompletion)]
 pub struct Completion {
     /// Which measure, e.g. `teams_succeeded_per_opened`.
     pub metric: &'static str,
@@ -277,7 +279,7 @@ pub fn completion(
 }
 
 /// One group's numbers within one activity.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ActivityGroupStats {
     /// The group.
     pub group_id: String,
@@ -292,7 +294,7 @@ pub struct ActivityGroupStats {
 }
 
 /// One tier's numbers within one activity.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TierStats {
     /// The tier.
     pub tier: String,
@@ -308,7 +310,7 @@ pub struct TierStats {
 }
 
 /// A group's numbers across its activities.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GroupStats {
     /// The group.
     pub group_id: String,
@@ -595,7 +597,7 @@ pub async fn run_rollup(arcade: Arc<Arcade>) {
 }
 
 /// `POST /v1/conversions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewConversion {
     /// The platform's id for the goal event (an order number); a retried

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::{EventRow, OutcomeRecord, RewardRow, StockLevel};
 
 /// Identifies one state entry: `user_id` is empty for activity scope.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct StateKey {
     /// The acting user, or empty for activity scope.
     pub user_id: String,

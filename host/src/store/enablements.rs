@@ -36,7 +36,7 @@ pub fn split_pool(name: &str) -> (&str, Option<&str>) {
 }
 
 /// An activity's enablement in one group (beyond its home group).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Enablement {
     /// The activity.
     pub activity_id: String,

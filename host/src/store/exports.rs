@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{OutcomeRecord, StoreResult};
 
 /// One export job as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ExportJob {
     /// Id (a random UUID).
     pub id: String,

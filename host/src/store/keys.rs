@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Role, StoreResult};
 
 /// An API key as an admin sees it: never its secret nor its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct KeyInfo {
     /// Public id, used to revoke or rotate it.
     pub id: String,

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A key's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything an operator may do; the tenant's account holder.
@@ -50,7 +50,7 @@ impl Role {
 }
 
 /// One entry of a tenant's audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Position in the log (assigned by the store; ignored on append).
     pub seq: i64,
@@ -80,7 +80,7 @@ pub struct ApiKey {
 }
 
 /// A group (社群) of a tenant.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Group {
     /// Id.
     pub id: String,
@@ -100,7 +100,7 @@ pub struct Group {
 }
 
 /// A platform's report that a user joined or left a group.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberEvent {
     /// The platform's user id.
@@ -111,7 +111,7 @@ pub struct MemberEvent {
 }
 
 /// What a [`MemberEvent`] reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MemberEventKind {
     /// The user is in the group from now on.
@@ -138,7 +138,7 @@ pub struct PluginRecord {
 }
 
 /// Whether an activity accepts actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ActivityStatus {
     /// Accepting actions (within its schedule).
@@ -212,7 +212,7 @@ pub struct Activity {
 }
 
 /// A stock pool's level.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StockLevel {
     /// Pool id.
     pub pool: String,
@@ -223,7 +223,7 @@ pub struct StockLevel {
 }
 
 /// A ledger row for a granted reward.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RewardRow {
     /// Who receives it (already resolved: never empty).
     pub user_id: String,
@@ -245,7 +245,7 @@ pub struct RewardRow {
 
 /// A reward as stored in the ledger, with its id and, for prizes, its
 /// redemption state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LedgerEntry {
     /// Public id: random, so ids cannot be guessed or enumerated.
     pub id: String,
@@ -280,7 +280,7 @@ pub struct DueTimer {
 }
 
 /// An event to record with an outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventRow {
     /// Dotted type such as `team.succeeded`.
     pub kind: String,
@@ -291,7 +291,7 @@ pub struct EventRow {
 }
 
 /// A recorded event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EventRecord {
     /// Position in the tenant's event log; the cursor.
     pub seq: i64,
@@ -350,7 +350,7 @@ pub struct OutcomePage {
 }
 
 /// One revision of an activity's config.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Revision {
     /// The activity.
     pub activity_id: String,
@@ -425,7 +425,7 @@ pub struct StatFact {
 }
 
 /// One activity's counts for one business day.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StatDay {
     /// `YYYY-MM-DD` in the activity's time zone.
     pub day: String,
@@ -460,7 +460,7 @@ pub struct StatCounts {
 }
 
 /// Running totals of an activity or a group.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StatTotals {
     /// Actions (PV).
     pub actions: i64,

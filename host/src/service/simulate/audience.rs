@@ -19,7 +19,7 @@ pub const MAX_ACTIONS_PER_USER: f64 = 1000.0;
 const HOUR_MS: i64 = 3_600_000;
 
 /// Who is expected to take part, and how.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Audience {
     /// Members of the one group the activity runs in (or `groups`).
@@ -50,7 +50,7 @@ fn one() -> f64 {
 }
 
 /// One group's size.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupSize {
     /// Members.
@@ -58,7 +58,7 @@ pub struct GroupSize {
 }
 
 /// One action of the mix.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionMix {
     /// Action name, one of the plugin's.
@@ -83,7 +83,7 @@ fn one_u32() -> u32 {
 /// about half of the actions in the first eighth of the schedule), or
 /// relative weights per hour from the start, repeated if the schedule is
 /// longer (24 weights make a daily profile).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Arrival {
     /// A named curve.
@@ -93,7 +93,7 @@ pub enum Arrival {
 }
 
 /// A named arrival curve.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Shape {
     /// Evenly over the schedule.

@@ -44,7 +44,7 @@ impl Job {
 }
 
 /// What `GET /v1/simulations/{id}` shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SimulationView {
     /// Job id.
     pub id: String,

@@ -51,7 +51,7 @@ pub const MAX_DAYS: i64 = 366;
 const HOUR_MS: i64 = 3_600_000;
 
 /// `POST /v1/activities/simulate`, and what `arcade simulate` reads.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationRequest {
     /// Plugin name.

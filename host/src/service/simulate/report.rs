@@ -11,7 +11,7 @@ use crate::clock::to_rfc3339;
 const HOUR_MS: f64 = 3_600_000.0;
 
 /// What a simulation found. Deterministic for its inputs and seed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Report {
     /// Plugin name.
     pub plugin: String,
@@ -48,7 +48,7 @@ pub struct Report {
 }
 
 /// Reward cost in fen across runs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CostSummary {
     /// Mean.
     pub expected: f64,
@@ -65,7 +65,7 @@ pub struct CostSummary {
 }
 
 /// One rewarded item.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RewardSummary {
     /// `prize`, `points`, `coupon` or `tickets`.
     pub kind: String,
@@ -82,7 +82,7 @@ pub struct RewardSummary {
 }
 
 /// One stock pool.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PoolSummary {
     /// Index in the audience's groups (0 with one group).
     pub group: usize,
@@ -102,7 +102,8 @@ pub struct PoolSummary {
 }
 
 /// How actions ended, as shares of all actions made.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = SimulatedCompletion)]
 pub struct Completion {
     /// Ran to an outcome.
     pub succeeded: f64,
@@ -117,7 +118,7 @@ pub struct Completion {
 }
 
 /// One action's completion.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ActionCompletion {
     /// Made, mean per run.
     pub actions_mean: f64,
