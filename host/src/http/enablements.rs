@@ -152,7 +152,8 @@ async fn remove(
 
 #[utoipa::path(post, path = "/v1/activities/{id}/groups/bulk", tag = "enablements", params(("id" = String, Path, description = "Activity id")),
     request_body(content = BulkEnablement),
-    responses((status = 200, description = "The enablements changed", body = BulkChanged)))]
+    responses((status = 200, description = "The enablements changed", body = BulkChanged),
+        (status = 409, description = "`stock_short` or `stock_below_claimed`: the stock shares do not fit", body = ErrorBody)))]
 async fn bulk(
     State(a): AppState,
     Caller(c): Caller,

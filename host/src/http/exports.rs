@@ -120,7 +120,8 @@ async fn fulfilment_queue(
 
 #[utoipa::path(post, path = "/v1/fulfilment/ship", tag = "fulfilment",
     request_body(content = ShipRequest, example = json!({"items": [{"reward_id": "5f0e0c9a-0d4b-4a59-9c1e-1f2d3c4b5a69", "carrier": "SF", "tracking_no": "SF1234567890"}]})),
-    responses((status = 200, description = "The prizes shipped", body = FulfilmentItems)))]
+    responses((status = 200, description = "The prizes shipped", body = FulfilmentItems),
+        (status = 409, description = "`reward_not_pending`: a prize was shipped or written off before; nothing changed", body = ErrorBody)))]
 async fn ship(
     State(a): AppState,
     Caller(c): Caller,
@@ -138,7 +139,8 @@ async fn ship(
 
 #[utoipa::path(post, path = "/v1/fulfilment/write-off", tag = "fulfilment",
     request_body(content = WriteOffRequest),
-    responses((status = 200, description = "The prizes written off", body = FulfilmentItems)))]
+    responses((status = 200, description = "The prizes written off", body = FulfilmentItems),
+        (status = 409, description = "`reward_not_pending`: a prize was shipped or written off before; nothing changed", body = ErrorBody)))]
 async fn write_off(
     State(a): AppState,
     Caller(c): Caller,

@@ -349,7 +349,7 @@ async fn set_tiers(
 }
 
 #[utoipa::path(post, path = "/v1/activities", tag = "activities",
-    request_body(content = NewActivity, example = json!({"group_id": "g1", "plugin": "lucky-draw", "config": {"prizes": [{"id": "mug", "name": "Mug", "stock": 10, "weight": 1}], "lose_weight": 9}, "timezone": "Asia/Shanghai"})),
+    request_body(content = NewActivity, example = json!({"group_id": "g1", "plugin": "lucky-draw", "config": {"prizes": [{"id": "mug", "name": "Mug", "weight": 1, "stock": 10}], "miss_weight": 9}, "timezone": "Asia/Shanghai"})),
     responses((status = 201, description = "The activity", body = ActivityView)))]
 async fn create_activity(
     State(a): AppState,
@@ -399,7 +399,7 @@ async fn get_activity(
 /// A simulation changes nothing, so it leaves no audit entry; it runs
 /// plugin code at length, so only managers may start one.
 #[utoipa::path(post, path = "/v1/activities/simulate", tag = "simulations",
-    request_body(content = SimulationRequest),
+    request_body(content = SimulationRequest, example = json!({"plugin": "lucky-draw", "config": {"prizes": [{"id": "mug", "name": "Mug", "weight": 1, "stock": 100}], "miss_weight": 9}, "audience": {"members": 500, "participation": 0.4}, "costs": {"mug": 2500}, "runs": 20})),
     responses(
         (status = 200, description = "The report of a run in the foreground", body = Report),
         (status = 202, description = "A background run started (`background: true`)", body = SimulationView)))]
@@ -512,7 +512,8 @@ async fn act(
     params(("id" = String, Path, description = "Activity id"),
         ("user_id" = Option<String>, Query, description = "The viewer (optional for contract 0.2 plugins); every other query parameter goes to the plugin's view")),
     responses((status = 200, description = "What the mechanic shows", body = serde_json::Value,
-        example = json!({"prizes": [{"id": "mug", "remaining": 9}]}))))]
+        example = json!({"prizes": [{"id": "mug", "remaining": 9}]})),
+        (status = 409, description = "The mechanic refused to show this (its own code)", body = ErrorBody)))]
 async fn view(
     State(a): AppState,
     Caller(c): Caller,

@@ -53,6 +53,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_conversion",
     "invalid_costs",
     "invalid_cursor",
+    "invalid_form",
     "invalid_fulfilment",
     "invalid_idempotency_key",
     "invalid_json",
@@ -469,4 +470,327 @@ fn add_errors(op: &mut Operation) {
             .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
     }
     op.responses = responses;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use serde_json::Value;
+
+    use super::{ERROR_CODES, document};
+
+    const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+    fn doc() -> Value {
+        serde_json::to_value(document()).expect("the document is JSON")
+    }
+
+    /// `(path, method)` of every documented operation.
+    fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for m in METHODS {
+                if item.get(m).is_some() {
+                    out.insert((path.clone(), m.to_owned()));
+                }
+            }
+        }
+        out
+    }
+
+    /// The `.route("path", get(..).post(..))` calls of the HTTP layer's
+    /// sources, as `(path, method)`: what the router serves.
+    fn routed() -> BTreeSet<(String, String)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+        let mut out = BTreeSet::new();
+        for entry in std::fs::read_dir(dir).expect("src/http") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source");
+            // Up to the tests, which mention `.route(` themselves.
+            let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let mut rest = text;
+            while let Some(at) = rest.find(".route(") {
+                rest = &rest[at + ".route(".len()..];
+                let Some(lit) = rest.trim_start().strip_prefix('"') else {
+                    continue;
+                };
+                let route = &lit[..lit.find('"').expect("closing quote")];
+                // The call's arguments: up to the parenthesis closing it.
+                let mut depth = 1;
+                let end = rest
+                    .char_indices()
+                    .find(|(_, c)| {
+                        match c {
+                            '(' => depth += 1,
+                            ')' => depth -= 1,
+                            _ => {}
+                        }
+                        depth == 0
+                    })
+                    .map(|(i, _)| i)
+                    .expect("balanced parentheses");
+                let args = &rest[..end];
+                for m in METHODS {
+                    let call = format!("{m}(");
+                    let found = args.match_indices(&call).any(|(i, _)| {
+                        i == 0 || {
+                            let before = args.as_bytes()[i - 1];
+                            !(before.is_ascii_alphanumeric() || before == b'_')
+                        }
+                    });
+                    if found {
+                        out.insert((route.to_owned(), m.to_owned()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_operation_routed() {
+        let doc = doc();
+        let documented = documented(&doc);
+        // The API explorer's HTML page and its files are not API.
+        let routed: BTreeSet<_> = routed()
+            .into_iter()
+            .filter(|(p, _)| !p.starts_with("/docs"))
+            .collect();
+        assert!(routed.len() > 50, "the scan found the routes: {routed:?}");
+        let undocumented: Vec<_> = routed.difference(&documented).collect();
+        assert!(
+            undocumented.is_empty(),
+            "routes missing from the OpenAPI document (add #[utoipa::path] and list them in \
+             the module's OpenApi paths): {undocumented:?}"
+        );
+        let unrouted: Vec<_> = documented.difference(&routed).collect();
+        assert!(
+            unrouted.is_empty(),
+            "documented operations no route serves: {unrouted:?}"
+        );
+    }
+
+    /// Every `$ref` in `v`.
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(o) => {
+                for (k, v) in o {
+                    match (k.as_str(), v) {
+                        ("$ref", Value::String(r)) => out.push(r),
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1() {
+        let doc = doc();
+        let text = super::document_json();
+        let reparsed: Value = serde_json::from_str(text).expect("served as JSON");
+        assert_eq!(reparsed, doc);
+        let version = doc["openapi"].as_str().expect("openapi");
+        assert!(version.starts_with("3.1."), "{version}");
+        assert_eq!(doc["info"]["title"], "Arcade API");
+        assert!(doc["info"]["version"].is_string());
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(all.len() > 100, "{} refs", all.len());
+        for r in all {
+            let pointer = r.strip_prefix('#').expect("local refs only");
+            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+
+        let mut ids = BTreeSet::new();
+        for (path, method) in documented(&doc) {
+            let op = &doc["paths"][&path][&method];
+            let id = op["operationId"].as_str().expect("operationId");
+            assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+            assert!(op["tags"][0].is_string(), "{method} {path} has no tag");
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{method} {path} documents no success"
+            );
+            // Path parameters match the template, both ways.
+            let declared: BTreeSet<&str> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().expect("name"))
+                .collect();
+            let templated: BTreeSet<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            assert_eq!(declared, templated, "{method} {path}");
+            // Every error response is the error body.
+            for (status, r) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let r = match r["$ref"].as_str() {
+                        Some(r) => doc.pointer(&r[1..]).expect("resolves"),
+                        None => r,
+                    };
+                    assert_eq!(
+                        r["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ErrorBody",
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            // An operation with a token can be refused it, and limited.
+            let open = op["security"] == serde_json::json!([{}]);
+            for status in ["401", "403", "429"] {
+                assert_eq!(
+                    responses.contains_key(status),
+                    !open,
+                    "{method} {path} {status}"
+                );
+            }
+            if !open {
+                let limited = &doc["components"]["responses"]["RateLimited"];
+                assert!(limited["headers"]["Retry-After"].is_object());
+            }
+        }
+        let act = &doc["paths"]["/v1/activities/{id}/actions"]["post"];
+        assert!(
+            act["parameters"]
+                .as_array()
+                .expect("parameters")
+                .iter()
+                .any(|p| p["in"] == "header" && p["name"] == "Idempotency-Key"),
+            "the action documents Idempotency-Key"
+        );
+        assert!(
+            act["requestBody"]["content"]["application/json"]["example"].is_object(),
+            "the action has an example"
+        );
+    }
+
+    /// Every error code the host's source can emit (the constructors'
+    /// literal codes, the `*_not_found` nouns, the `code()` and `code_for`
+    /// match arms, `Error::http` calls), as in `sandbox/reserved.rs`.
+    fn emitted_codes() -> BTreeSet<String> {
+        fn literals_after(src: &str, call: &str, skip_status: bool) -> Vec<String> {
+            let mut out = Vec::new();
+            let mut rest = src;
+            while let Some(at) = rest.find(call) {
+                rest = &rest[at + call.len()..];
+                let mut t = rest.trim_start();
+                if skip_status {
+                    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+                    if digits == 0 {
+                        continue;
+                    }
+                    t = t[digits..]
+                        .trim_start()
+                        .trim_start_matches(',')
+                        .trim_start();
+                }
+                if let Some(lit) = t.strip_prefix('"')
+                    && let Some(end) = lit.find('"')
+                {
+                    out.push(lit[..end].to_owned());
+                }
+            }
+            out
+        }
+        fn walk(dir: &Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).expect("dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(std::fs::read_to_string(&path).expect("source"));
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut codes = BTreeSet::new();
+        for text in &files {
+            for call in ["invalid(", "conflict("] {
+                codes.extend(literals_after(text, call, false));
+            }
+            for call in ["not_found(", "NotFound("] {
+                codes.extend(
+                    literals_after(text, call, false)
+                        .into_iter()
+                        .map(|l| format!("{l}_not_found")),
+                );
+            }
+            codes.extend(literals_after(text, "http(", true));
+            for f in ["fn code(&self)", "fn code_for("] {
+                if let Some(at) = text.find(f) {
+                    let body = &text[at..];
+                    let body = &body[..body.find("\n    }\n").or(body.find("\n}\n")).unwrap()];
+                    codes.extend(literals_after(body, "=> ", false));
+                }
+            }
+        }
+        codes.retain(|c| {
+            !c.is_empty()
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        });
+        codes.insert(crate::text::INVALID_TEXT.to_owned());
+        codes
+    }
+
+    #[test]
+    fn every_host_code_is_documented() {
+        let emitted = emitted_codes();
+        for known in [
+            "unauthorized",
+            "activity_paused",
+            "rate_limited",
+            "body_timeout",
+            "method_not_allowed",
+            "invalid_text",
+            "plugin_trap",
+        ] {
+            assert!(emitted.contains(known), "the scan missed {known}");
+        }
+        let listed: BTreeSet<String> = ERROR_CODES.iter().map(|c| (*c).to_owned()).collect();
+        let missing: Vec<_> = emitted.difference(&listed).collect();
+        assert!(
+            missing.is_empty(),
+            "codes the host emits but ERROR_CODES lacks: {missing:?}"
+        );
+        let stale: Vec<_> = listed.difference(&emitted).collect();
+        assert!(stale.is_empty(), "ERROR_CODES no one emits: {stale:?}");
+        let doc = doc();
+        let in_doc: BTreeSet<String> = doc["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .expect("ErrorCode enum")
+            .iter()
+            .map(|c| c.as_str().expect("a string").to_owned())
+            .collect();
+        assert_eq!(in_doc, listed);
+    }
+
+    #[test]
+    fn the_metric_dictionary_has_its_documented_shape() {
+        let dictionary: super::super::bodies::MetricDictionary =
+            serde_json::from_value(crate::service::stats::dictionary())
+                .expect("the dictionary deserializes into MetricDictionary");
+        assert!(dictionary.metrics.len() > 5);
+    }
 }
