@@ -33,6 +33,10 @@ pub enum Command {
     /// Simulate a draft config against an expected audience, without a
     /// server: progress on stderr, the JSON report on stdout.
     Simulate(SimulateArgs),
+    /// Re-derive every draw of an ended activity from its outcomes export
+    /// and its revealed key, without a server or database; exits 0 when
+    /// everything checks out and 1 otherwise.
+    Verify(VerifyArgs),
     /// The plugin author's toolkit: scaffold, build, test, run, simulate
     /// and upload a mechanic, without a separate server.
     #[command(subcommand)]
@@ -245,6 +249,27 @@ pub struct UpkeepArgs {
     /// Seconds between tombstone sweeps.
     #[arg(long, env = "ARCADE_TOMBSTONE_SWEEP_INTERVAL_SECS", default_value_t = crate::service::tombstones::DEFAULT_INTERVAL.as_secs())]
     pub tombstone_sweep_interval_secs: u64,
+}
+
+/// `arcade verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// The activity's outcomes export (CSV, as `GET /v1/exports/{id}/download`
+    /// returns it); `-` reads standard input.
+    #[arg(long)]
+    pub export: PathBuf,
+    /// The activity's randomness key, hex, as `GET /v1/activities/{id}/fairness`
+    /// reveals it once the activity has ended.
+    #[arg(long)]
+    pub key: String,
+    /// The key commitment published when the activity was created; the
+    /// key must hash to it.
+    #[arg(long)]
+    pub commitment: Option<String>,
+    /// The export covers a time range, not the whole activity: do not
+    /// require each user's sequence numbers to start at 1 without gaps.
+    #[arg(long)]
+    pub partial: bool,
 }
 
 /// `arcade replay`.

@@ -218,3 +218,90 @@ fn simulate_cli_reports_deterministically() {
     assert!(err.contains("participation"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `arcade verify` with `args`, feeding `stdin`: exit code and stdout.
+fn verify(args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arcade"))
+        .arg("verify")
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run arcade verify");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn verify_cli_passes_a_true_export_and_fails_a_tampered_one() {
+    use arcade_host::randomness::{action_stream, commitment};
+    let key = [0x5a; 32];
+    let mut csv = String::from("id,user_id,action,seq,draws\n");
+    for (n, user) in ["ann", "bo", "ann", "cy", "ann"].iter().enumerate() {
+        let seq = csv.matches(&format!(",{user},")).count() as u64 + 1;
+        let mut s = action_stream(&key, user, seq);
+        let draws = format!("[[100,{}],[0,{}]]", s.below(100), s.next_u64());
+        csv.push_str(&format!("o{n},{user},draw,{seq},\"{draws}\"\n"));
+    }
+    let dir = std::env::temp_dir().join(format!("arcade-verify-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("outcomes.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let key_hex = hex::encode(key);
+    let c = commitment(&key);
+    let path = file.to_str().unwrap();
+
+    let (code, out, err) = verify(
+        &["--export", path, "--key", &key_hex, "--commitment", &c],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("5 outcomes of 3 users, 10 draws re-derived"),
+        "{out}"
+    );
+
+    // The same from standard input, with one draw changed: exit 1, naming it.
+    let tampered = csv.replacen("[[100,", "[[100,1", 1);
+    assert_ne!(tampered, csv);
+    let (code, out, _) = verify(&["--export", "-", "--key", &key_hex], &tampered);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL line 2 (outcome o0)"), "{out}");
+
+    // A key that is not the committed one.
+    let (code, out, _) = verify(
+        &[
+            "--export",
+            path,
+            "--key",
+            &hex::encode([1u8; 32]),
+            "--commitment",
+            &c,
+        ],
+        "",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not match the commitment"), "{out}");
+
+    // Unusable arguments are named.
+    let (code, _, err) = verify(&["--export", path, "--key", "abc"], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("64-hex-character"), "{err}");
+    let (code, _, err) = verify(&["--export", "/nonexistent.csv", "--key", &key_hex], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot open /nonexistent.csv"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

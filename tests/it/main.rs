@@ -31,4 +31,5 @@ mod simulate;
 mod stats;
 mod store;
 mod support;
+mod verifiable;
 mod voting;

@@ -159,6 +159,9 @@ pub struct Fairness {
     pub key_commitment: String,
     /// The activity key, revealed once the activity has ended.
     pub key: Option<String>,
+    /// When the key is (or was) revealed: the activity's end, RFC 3339;
+    /// `None` while the activity has no end.
+    pub reveals_at: Option<String>,
     /// How draws derive from the key.
     pub derivation: &'static str,
 }
@@ -459,8 +462,8 @@ impl Arcade {
         Ok(Fairness {
             key_commitment: a.record.key_commitment.clone(),
             key: ended.then(|| hex::encode(a.key)),
-            derivation: "seed = blake3_keyed(key, \"arcade/action-seed/v1\\0\" || outcome_id); \
-                         stream = ChaCha20(seed); below(n) rejects values above the largest multiple of n",
+            reveals_at: a.record.ends_at.map(crate::clock::to_rfc3339),
+            derivation: arcade_verify::DERIVATION,
         })
     }
 

@@ -11,7 +11,6 @@ use super::inline::RefusingLoader;
 use super::loader::StoreLoader;
 use super::{Arcade, LoadedActivity, blocking};
 use crate::error::{Error, Result};
-use crate::randomness;
 use crate::sandbox::{
     CallContext, CallIo, DueTimer, GuestOutcome, HostFault, Loader, Mode, PluginFailure, Sandbox,
     TimerOp,
@@ -290,16 +289,18 @@ pub(crate) fn call_io(
     loader: Box<dyn Loader>,
 ) -> CallIo {
     let activity = &spec.activity;
-    let rng = randomness::action_stream(&activity.key, &spec.outcome_id);
     let mut io = CallIo::live(
         Mode::ReadWrite,
         &spec.user_id,
         activity.timezone,
         now,
         snapshot,
-        Some(rng),
+        None,
         Some(loader),
     );
+    // The stream depends only on the activity key, the user and the
+    // user's next sequence number: nothing the host picks per call.
+    io.number(&activity.key);
     if let Trigger::Timer { due_ms, .. } = spec.trigger {
         io.inputs.due_ms = Some(due_ms);
     }
@@ -400,6 +401,7 @@ fn build_commit(
             expected_version: io.inputs.state.get(key).and_then(|s| s.version),
             advance: 1,
         })
+        .chain(io.sequence_write())
         .collect();
     let reads: Vec<StateRead> = io
         .inputs
