@@ -786,6 +786,56 @@ mod tests {
         assert_eq!(in_doc, listed);
     }
 
+    /// `(where, schema, example)` of every example in `v`: media types'
+    /// `example` against their `schema`, schemas' `examples`.
+    fn examples<'a>(at: String, v: &'a Value, out: &mut Vec<(String, &'a Value, &'a Value)>) {
+        let Value::Object(o) = v else {
+            if let Value::Array(a) = v {
+                for (i, v) in a.iter().enumerate() {
+                    examples(format!("{at}/{i}"), v, out);
+                }
+            }
+            return;
+        };
+        if let (Some(schema), Some(example)) = (o.get("schema"), o.get("example")) {
+            out.push((at.clone(), schema, example));
+        }
+        if let Some(Value::Array(list)) = o.get("examples")
+            && (o.contains_key("type") || o.contains_key("properties") || o.contains_key("$ref"))
+        {
+            for example in list {
+                out.push((at.clone(), v, example));
+            }
+        }
+        for (k, v) in o {
+            examples(format!("{at}/{k}"), v, out);
+        }
+    }
+
+    #[test]
+    fn every_example_matches_its_schema() {
+        let doc = doc();
+        let mut found = Vec::new();
+        examples(String::new(), &doc, &mut found);
+        assert!(found.len() > 15, "{} examples", found.len());
+        for (at, schema, example) in found {
+            // The schema inside the whole document, so its `$ref`s resolve.
+            let mut root = doc.clone();
+            root["$defs"] = serde_json::json!({ "under_test": schema });
+            root["$ref"] = "#/$defs/under_test".into();
+            let validator = jsonschema::validator_for(&root)
+                .unwrap_or_else(|e| panic!("{at}: the schema does not compile: {e}"));
+            let errors: Vec<String> = validator
+                .iter_errors(example)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{at}: {example} does not match: {errors:?}"
+            );
+        }
+    }
+
     #[test]
     fn the_metric_dictionary_has_its_documented_shape() {
         let dictionary: super::super::bodies::MetricDictionary =

@@ -16,6 +16,7 @@ const PREFIX_LEN: usize = 11;
 
 /// An API key as the admin sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": "01939a7e-1d3c-7e52-9f20-6d7e8f9a0b1c", "tenant_id": "01939a7e-0000-7000-8000-000000000001", "role": "platform", "label": "mini-program", "prefix": "ak_3f9c", "created_at": "2025-12-04T08:00:00Z", "revoked": false, "revoked_at": null}))]
 pub struct KeyView {
     /// Public id, for revoking or rotating it.
     pub id: String,

@@ -13,6 +13,7 @@ pub const MAX_EVENTS_PAGE: u32 = 500;
 
 /// A user's balances.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"user_id": "u1", "points": 120, "balances": {"points": 120, "spins": 2}}))]
 pub struct Balances {
     /// The user.
     pub user_id: String,

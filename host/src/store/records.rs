@@ -81,6 +81,7 @@ pub struct ApiKey {
 
 /// A group (社群) of a tenant.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(example = json!({"id": "01939a7e-0c2b-7d41-8e1f-5c6d7e8f9a0b", "name": "Beijing regulars", "tier": "gold", "tags": ["bj", "coffee"], "members": 480, "members_at": 1764892800000_i64, "created_at": 1764806400000_i64}))]
 pub struct Group {
     /// Id.
     pub id: String,
