@@ -787,7 +787,7 @@ mod tests {
     }
 
     /// `(where, schema, example)` of every example in `v`: media types'
-    /// `example` against their `schema`, schemas' `examples`.
+    /// `example` against their `schema`, schemas' `example`/`examples`.
     fn examples<'a>(at: String, v: &'a Value, out: &mut Vec<(String, &'a Value, &'a Value)>) {
         let Value::Object(o) = v else {
             if let Value::Array(a) = v {
@@ -800,9 +800,13 @@ mod tests {
         if let (Some(schema), Some(example)) = (o.get("schema"), o.get("example")) {
             out.push((at.clone(), schema, example));
         }
-        if let Some(Value::Array(list)) = o.get("examples")
-            && (o.contains_key("type") || o.contains_key("properties") || o.contains_key("$ref"))
-        {
+        let is_schema = ["type", "properties", "$ref", "allOf", "oneOf", "anyOf"]
+            .iter()
+            .any(|k| o.contains_key(*k));
+        if is_schema && let Some(example) = o.get("example") {
+            out.push((at.clone(), v, example));
+        }
+        if is_schema && let Some(Value::Array(list)) = o.get("examples") {
             for example in list {
                 out.push((at.clone(), v, example));
             }
