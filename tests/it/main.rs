@@ -18,6 +18,7 @@ mod invite_unlock;
 mod ledger;
 mod lucky_draw;
 mod members;
+mod observability;
 mod openapi;
 mod operators;
 mod price_cut;

@@ -11,6 +11,7 @@ mod exports;
 mod extract;
 pub mod guard;
 mod keys;
+mod observe;
 pub mod openapi;
 pub mod serve;
 mod text;
@@ -26,7 +27,6 @@ use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::error::{Error, Result};
 use crate::sandbox::LimitOverrides;
@@ -72,6 +72,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .layer(RequestBodyLimitLayer::new(MEMBER_EVENTS_LIMIT_BYTES));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(observe::metrics))
         .route("/v1/tenants", post(create_tenant))
         .merge(keys::routes())
         .merge(enablements::routes())
@@ -124,7 +125,11 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .merge(docs::routes())
         .fallback(guard::no_route)
         .layer(axum::middleware::from_fn(guard::enforce))
-        .layer(TraceLayer::new_for_http())
+        .layer(observe::trace_layer())
+        .layer(axum::middleware::from_fn_with_state(
+            arcade.clone(),
+            observe::track,
+        ))
         .with_state(arcade)
 }
 

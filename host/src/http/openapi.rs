@@ -152,6 +152,7 @@ const RUNS_PLUGINS: &[&str] = &[
     ),
     paths(
         super::healthz,
+        super::observe::metrics,
         openapi_json,
         super::create_tenant,
         super::list_plugins,
