@@ -2,6 +2,7 @@
 //! [`support::fresh_pg_url`].
 
 mod check_in;
+mod consistent;
 mod containment;
 mod contracts;
 mod crowd;

@@ -91,6 +91,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/activities/{id}/outcomes", get(list_outcomes))
         .route("/v1/activities/{id}/fairness", get(fairness))
         .route("/v1/users/{user_id}/rewards", get(user_rewards))
+        .route("/v1/users/{user_id}/ledger", get(user_ledger))
         .route("/v1/users/{user_id}/points", get(user_points))
         .route("/v1/rewards/{id}/redeem", post(redeem_reward))
         .route("/v1/rewards/{id}/cancel", post(cancel_reward))
@@ -466,16 +467,40 @@ async fn replay(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -
     Ok(Json(a.replay(Some(tenant), &id).await?).into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LedgerQuery {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
 async fn user_rewards(
     State(a): AppState,
     Caller(c): Caller,
     Path(user): Path<String>,
+    Query(q): Query<LedgerQuery>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::ALL)?;
+    let page = a
+        .user_ledger(tenant, &user, false, q.after.as_deref(), q.limit)
+        .await?;
     Ok(
-        Json(json!({"user_id": user, "rewards": a.user_rewards(tenant, &user).await?}))
+        Json(json!({"user_id": page.user_id, "rewards": page.entries, "next": page.next}))
             .into_response(),
     )
+}
+
+async fn user_ledger(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(user): Path<String>,
+    Query(q): Query<LedgerQuery>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::ALL)?;
+    let page = a
+        .user_ledger(tenant, &user, true, q.after.as_deref(), q.limit)
+        .await?;
+    Ok(Json(page).into_response())
 }
 
 async fn user_points(

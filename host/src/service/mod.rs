@@ -53,7 +53,7 @@ pub use fulfilment::{
 };
 pub use groups::{GroupFilter, GroupPatch, MemberEvents, MembersChanged, NewGroup};
 pub use keys::{IssuedKey, KeyView};
-pub use ledger::{Balances, EventFilter, EventPage, EventView};
+pub use ledger::{Balances, EventFilter, EventPage, EventView, LedgerPage, LedgerView, RewardView};
 pub use metrics::MetricsAccess;
 pub use outcomes::{OutcomePageView, OutcomeProof, OutcomeView};
 pub use plugins::PluginInfo;

@@ -220,7 +220,7 @@ fn commit_input(c: &ActionCommit) -> String {
             "result": o.result, "rewards": o.rewards, "inputs": o.inputs,
             "effects_hash": o.effects_hash, "plugin_sha256": o.plugin_sha256,
             "fuel_used": o.fuel_used, "created_at": o.created_at,
-            "group_id": o.group_id,
+            "group_id": o.group_id, "spends": o.spends,
         },
         "stock": stock,
         "balances": balances,
