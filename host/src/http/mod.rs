@@ -11,6 +11,7 @@ pub mod guard;
 mod keys;
 pub mod serve;
 mod text;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -63,6 +64,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .merge(keys::routes())
         .merge(enablements::routes())
         .merge(exports::routes())
+        .merge(webhooks::routes())
         .route("/v1/plugins", get(list_plugins))
         .route(
             "/v1/plugins/{name}/{version}/limits",

@@ -32,6 +32,7 @@ pub mod sweeper;
 pub mod timers;
 pub mod tombstones;
 mod viewers;
+pub mod webhooks;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -59,6 +60,9 @@ pub use ratelimit::RateLimit;
 pub use replay::ReplayReport;
 pub use revisions::{ConfigChange, RevisionView};
 pub use stats::StatsRange;
+pub use webhooks::{
+    DeliveryQuery, EndpointPatch, NewEndpoint, ReplayRequest, RotateRequest,
+};
 
 /// How long a replica trusts its cached copy of an activity. Pauses made
 /// through this replica apply at once; through another, within this time.
@@ -112,6 +116,8 @@ pub struct Arcade {
     viewers: viewers::Viewers,
     /// Rate-limit buckets per API key (`ratelimit.rs`).
     limiters: ratelimit::Limiters,
+    /// The HTTP client webhook deliveries go through, built on first use.
+    webhook_client: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -160,6 +166,7 @@ impl Arcade {
             dev_mode: std::sync::atomic::AtomicBool::new(false),
             viewers: viewers::Viewers::default(),
             limiters: ratelimit::Limiters::default(),
+            webhook_client: std::sync::OnceLock::new(),
         })
     }
 

@@ -27,6 +27,7 @@ mod sql;
 pub mod sqlite;
 mod squash;
 pub mod sweep;
+pub mod webhooks;
 
 pub use action::{
     ActionCommit, BalanceChange, IdempotencyRecord, Snapshot, StateEntry, StateKey, StateRead,
@@ -42,6 +43,10 @@ pub use records::{
     Revision, RewardRow, Role, StatCounts, StatDay, StatFact, StatPending, StatTotals, StockLevel,
 };
 pub use sweep::TombstoneStore;
+pub use webhooks::{
+    AttemptRecord, AttemptVerdict, ClaimedDelivery, NewDelivery, WebhookAttempt, WebhookDelivery,
+    WebhookEndpoint, WebhookStore,
+};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +96,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The storage boundary the rest of the host talks to.
 #[async_trait]
 pub trait Store:
-    KeyStore + TombstoneStore + EnablementStore + ExportStore + FulfilmentStore + Send + Sync + 'static
+    KeyStore
+    + TombstoneStore
+    + EnablementStore
+    + ExportStore
+    + FulfilmentStore
+    + WebhookStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
