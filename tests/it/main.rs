@@ -31,3 +31,4 @@ mod stats;
 mod store;
 mod support;
 mod voting;
+mod webhooks;

@@ -33,10 +33,7 @@ pub(super) fn routes() -> Router<Arc<Arcade>> {
         )
         .route("/v1/webhooks/{id}/rotate-secret", post(rotate))
         .route("/v1/webhooks/{id}/deliveries", get(deliveries))
-        .route(
-            "/v1/webhooks/{id}/deliveries/{delivery_id}",
-            get(delivery),
-        )
+        .route("/v1/webhooks/{id}/deliveries/{delivery_id}", get(delivery))
         .route(
             "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
             post(redeliver),
@@ -84,11 +81,7 @@ async fn update(
     Ok(Json(endpoint).into_response())
 }
 
-async fn remove(
-    State(a): AppState,
-    Caller(c): Caller,
-    Path(id): Path<String>,
-) -> Result<Response> {
+async fn remove(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -> Result<Response> {
     let tenant = c.tenant(OWNER)?;
     a.delete_webhook_endpoint(tenant, &id).await?;
     a.record_audit(&c, tenant, "webhook.delete", &id, json!({}))

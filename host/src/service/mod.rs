@@ -60,9 +60,7 @@ pub use ratelimit::RateLimit;
 pub use replay::ReplayReport;
 pub use revisions::{ConfigChange, RevisionView};
 pub use stats::StatsRange;
-pub use webhooks::{
-    DeliveryQuery, EndpointPatch, NewEndpoint, ReplayRequest, RotateRequest,
-};
+pub use webhooks::{DeliveryQuery, EndpointPatch, NewEndpoint, ReplayRequest, RotateRequest};
 
 /// How long a replica trusts its cached copy of an activity. Pauses made
 /// through this replica apply at once; through another, within this time.

@@ -199,7 +199,10 @@ impl Arcade {
                         _ => String::new(),
                     };
                     let error = format!("HTTP {status}: {}", start.trim());
-                    (Some(status.as_u16()), Some(clip(error.trim_end_matches([' ', ':']).into())))
+                    (
+                        Some(status.as_u16()),
+                        Some(clip(error.trim_end_matches([' ', ':']).into())),
+                    )
                 }
             }
             Err(e) => {
@@ -228,7 +231,13 @@ impl Arcade {
         if gone {
             tracing::warn!(endpoint = %d.delivery.endpoint_id, url = %d.url, "webhook endpoint answered 410 Gone; switched off");
         }
-        tracing::debug!(delivery = d.delivery.id, event = d.delivery.event_seq, ?status, ?verdict, "webhook attempt");
+        tracing::debug!(
+            delivery = d.delivery.id,
+            event = d.delivery.event_seq,
+            ?status,
+            ?verdict,
+            "webhook attempt"
+        );
         self.store
             .record_webhook_attempt(&AttemptRecord {
                 delivery_id: d.delivery.id,
@@ -250,7 +259,9 @@ impl Arcade {
 pub async fn run_webhooks(arcade: Arc<Arcade>) {
     if arcade.store.backend() == "sqlite" {
         match arcade.store.release_webhook_leases().await {
-            Ok(n) if n > 0 => tracing::info!(released = n, "webhook leases of a previous run released"),
+            Ok(n) if n > 0 => {
+                tracing::info!(released = n, "webhook leases of a previous run released")
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "releasing webhook leases failed"),
         }
@@ -277,6 +288,9 @@ mod tests {
         let first = next_attempt(now, 1).unwrap() - now;
         assert!((4_500..=5_500).contains(&first), "{first}");
         assert!(next_attempt(now, RETRY_SCHEDULE_SECS.len() as i64).is_some());
-        assert_eq!(next_attempt(now, RETRY_SCHEDULE_SECS.len() as i64 + 1), None);
+        assert_eq!(
+            next_attempt(now, RETRY_SCHEDULE_SECS.len() as i64 + 1),
+            None
+        );
     }
 }

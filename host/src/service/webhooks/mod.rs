@@ -316,7 +316,9 @@ fn check_event_types(types: &[String]) -> Result<String> {
         let shape = !t.is_empty()
             && t.len() <= 100
             && t.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-' | b'*')
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'.' | b'_' | b'-' | b'*')
             });
         let star = match t.find('*') {
             None => true,
@@ -659,7 +661,13 @@ mod tests {
     fn urls_and_types_are_checked() {
         assert!(check_url("https://example.com/hook").is_ok());
         assert!(check_url("http://127.0.0.1:8080/h?x=1").is_ok());
-        for bad in ["", "ftp://example.com", "example.com/hook", "https://a/#x", "http://"] {
+        for bad in [
+            "",
+            "ftp://example.com",
+            "example.com/hook",
+            "https://a/#x",
+            "http://",
+        ] {
             let e = check_url(bad).unwrap_err();
             assert_eq!(e.code(), "invalid_url", "{bad}");
         }

@@ -22,9 +22,7 @@ pub fn new_secret() -> String {
 /// `v1,<signature>` of one message under one secret; None if the secret
 /// is not a `whsec_` base64 key (never for secrets the host made).
 pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
-    let key = STANDARD
-        .decode(secret.strip_prefix(SECRET_PREFIX)?)
-        .ok()?;
+    let key = STANDARD.decode(secret.strip_prefix(SECRET_PREFIX)?).ok()?;
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
     mac.update(msg_id.as_bytes());
     mac.update(b".");
@@ -71,7 +69,9 @@ mod tests {
         let a = new_secret();
         let b = new_secret();
         assert_ne!(a, b);
-        let key = STANDARD.decode(a.strip_prefix(SECRET_PREFIX).unwrap()).unwrap();
+        let key = STANDARD
+            .decode(a.strip_prefix(SECRET_PREFIX).unwrap())
+            .unwrap();
         assert_eq!(key.len(), 32);
         let header = signature_header(&[&a, &b], "evt_1", 1, b"{}");
         assert_eq!(header.split(' ').count(), 2);
