@@ -33,6 +33,10 @@ pub enum Command {
     /// Simulate a draft config against an expected audience, without a
     /// server: progress on stderr, the JSON report on stdout.
     Simulate(SimulateArgs),
+    /// Re-derive every draw of an ended activity from its outcomes export
+    /// and its revealed key, without a server or database; exits 0 when
+    /// everything checks out and 1 otherwise.
+    Verify(VerifyArgs),
     /// The plugin author's toolkit: scaffold, build, test, run, simulate
     /// and upload a mechanic, without a separate server.
     #[command(subcommand)]
@@ -217,6 +221,9 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "ARCADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Metrics and traces.
+    #[command(flatten)]
+    pub observability: ObservabilityArgs,
     /// How long an Idempotency-Key answers repeats of its request, in
     /// seconds; older keys are swept.
     #[arg(long, env = "ARCADE_IDEMPOTENCY_TTL_SECS", default_value_t = 86_400)]
@@ -229,6 +236,53 @@ pub struct ServeArgs {
     /// a download may reach a replica without the file.
     #[arg(long, env = "ARCADE_EXPORT_DIR")]
     pub export_dir: Option<PathBuf>,
+}
+
+/// Who may read `GET /metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricsMode {
+    /// `Authorization: Bearer` with the admin token or `--metrics-token`.
+    Token,
+    /// Anyone who reaches the listener (keep it off the public network).
+    Open,
+    /// Not served (`404`).
+    Off,
+}
+
+/// `GET /metrics` and trace export.
+#[derive(Debug, Clone, Args)]
+pub struct ObservabilityArgs {
+    /// Who may read `GET /metrics`.
+    #[arg(long, env = "ARCADE_METRICS", value_enum, default_value_t = MetricsMode::Token)]
+    pub metrics: MetricsMode,
+    /// A token that reads `GET /metrics` and nothing else, for a scraper;
+    /// the admin token reads it too.
+    #[arg(long, env = "ARCADE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Export traces (a span per request and per plugin call) over OTLP,
+    /// HTTP/protobuf, to this base URL (`/v1/traces` is appended unless
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` names the full URL). Off when
+    /// unset.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+}
+
+impl ObservabilityArgs {
+    /// Who may read `GET /metrics`.
+    pub fn access(&self) -> anyhow::Result<crate::service::MetricsAccess> {
+        use crate::service::MetricsAccess;
+        if let Some(t) = &self.metrics_token {
+            anyhow::ensure!(
+                t.len() >= 16,
+                "ARCADE_METRICS_TOKEN must be at least 16 characters"
+            );
+        }
+        Ok(match self.metrics {
+            MetricsMode::Token => MetricsAccess::Token(self.metrics_token.clone()),
+            MetricsMode::Open => MetricsAccess::Open,
+            MetricsMode::Off => MetricsAccess::Off,
+        })
+    }
 }
 
 /// Caches and background upkeep.
@@ -245,6 +299,27 @@ pub struct UpkeepArgs {
     /// Seconds between tombstone sweeps.
     #[arg(long, env = "ARCADE_TOMBSTONE_SWEEP_INTERVAL_SECS", default_value_t = crate::service::tombstones::DEFAULT_INTERVAL.as_secs())]
     pub tombstone_sweep_interval_secs: u64,
+}
+
+/// `arcade verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// The activity's outcomes export (CSV, as `GET /v1/exports/{id}/download`
+    /// returns it); `-` reads standard input.
+    #[arg(long)]
+    pub export: PathBuf,
+    /// The activity's randomness key, hex, as `GET /v1/activities/{id}/fairness`
+    /// reveals it once the activity has ended.
+    #[arg(long)]
+    pub key: String,
+    /// The key commitment published when the activity was created; the
+    /// key must hash to it.
+    #[arg(long)]
+    pub commitment: Option<String>,
+    /// The export covers a time range, not the whole activity: do not
+    /// require each user's sequence numbers to start at 1 without gaps.
+    #[arg(long)]
+    pub partial: bool,
 }
 
 /// `arcade replay`.

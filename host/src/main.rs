@@ -21,6 +21,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Simulate(args) => {
             tokio::task::spawn_blocking(move || arcade_host::simulate::run(args)).await?
         }
+        Command::Verify(args) => {
+            if !arcade_host::verify::run(args)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Plugin(command) => {
             if !arcade_host::toolkit::run_command(command).await? {
                 std::process::exit(1);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::cli::{LogFormat, ReplayArgs, ServeArgs, StoreArgs};
+use crate::cli::{ReplayArgs, ServeArgs, StoreArgs};
 pub use crate::http::serve::ServeConfig;
 use crate::randomness;
 use crate::sandbox::Sandbox;
@@ -110,19 +110,19 @@ pub async fn assemble(
     Ok(Arc::new(arcade))
 }
 
-fn init_tracing(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ARCADE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
-}
-
 /// `arcade serve`.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_tracing(args.log_format);
+    let observe = &args.observability;
+    let telemetry = crate::telemetry::init(args.log_format, observe.otlp_endpoint.as_deref())?;
+    if let Some(endpoint) = &observe.otlp_endpoint {
+        tracing::info!(%endpoint, "exporting traces over OTLP");
+    }
+    let served = run(args).await;
+    telemetry.shutdown();
+    served
+}
+
+async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = open_store(&args.store).await?;
     let token = admin_token(args.admin_token.as_deref(), &args.store.data_dir)?;
     let arcade = assemble(
@@ -132,6 +132,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         parse_secret(args.secret.as_deref())?,
     )
     .await?;
+    arcade.set_metrics_access(args.observability.access()?);
     arcade.set_export_dir(
         args.export_dir
             .clone()

@@ -1,5 +1,7 @@
 //! `arcade replay` as a process: exit 0 on a match, 1 on a tampered row,
 //! against the same store `serve` used (a SQLite data dir, or DATABASE_URL).
+//! `arcade simulate` as a process. `arcade serve` exporting its spans to
+//! an OTLP collector.
 
 use std::process::Command;
 
@@ -217,4 +219,249 @@ fn simulate_cli_reports_deterministically() {
     assert_eq!(code, 1);
     assert!(err.contains("participation"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `arcade verify` with `args`, feeding `stdin`: exit code and stdout.
+fn verify(args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arcade"))
+        .arg("verify")
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run arcade verify");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn verify_cli_passes_a_true_export_and_fails_a_tampered_one() {
+    use arcade_host::randomness::{action_stream, commitment};
+    let key = [0x5a; 32];
+    let mut csv = String::from("id,user_id,action,seq,draws\n");
+    for (n, user) in ["ann", "bo", "ann", "cy", "ann"].iter().enumerate() {
+        let seq = csv.matches(&format!(",{user},")).count() as u64 + 1;
+        let mut s = action_stream(&key, user, seq);
+        let draws = format!("[[100,{}],[0,{}]]", s.below(100), s.next_u64());
+        csv.push_str(&format!("o{n},{user},draw,{seq},\"{draws}\"\n"));
+    }
+    let dir = std::env::temp_dir().join(format!("arcade-verify-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("outcomes.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let key_hex = hex::encode(key);
+    let c = commitment(&key);
+    let path = file.to_str().unwrap();
+
+    let (code, out, err) = verify(
+        &["--export", path, "--key", &key_hex, "--commitment", &c],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("5 outcomes of 3 users, 10 draws re-derived"),
+        "{out}"
+    );
+
+    // The same from standard input, with one draw changed: exit 1, naming it.
+    let tampered = csv.replacen("[[100,", "[[100,1", 1);
+    assert_ne!(tampered, csv);
+    let (code, out, _) = verify(&["--export", "-", "--key", &key_hex], &tampered);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL line 2 (outcome o0)"), "{out}");
+
+    // A key that is not the committed one.
+    let (code, out, _) = verify(
+        &[
+            "--export",
+            path,
+            "--key",
+            &hex::encode([1u8; 32]),
+            "--commitment",
+            &c,
+        ],
+        "",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not match the commitment"), "{out}");
+
+    // Unusable arguments are named.
+    let (code, _, err) = verify(&["--export", path, "--key", "abc"], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("64-hex-character"), "{err}");
+    let (code, _, err) = verify(&["--export", "/nonexistent.csv", "--key", &key_hex], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot open /nonexistent.csv"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A fake OTLP collector on 127.0.0.1: keeps the bodies posted to
+/// `/v1/traces`, concatenated.
+async fn collector() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+) {
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<u8>>> = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/v1/traces",
+            axum::routing::post(
+                |State(seen): State<Arc<Mutex<Vec<u8>>>>, body: Bytes| async move {
+                    seen.lock().unwrap().extend_from_slice(&body);
+                    [("content-type", "application/x-protobuf")]
+                },
+            ),
+        )
+        .with_state(received.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, received)
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_exports_spans_over_otlp() {
+    use tokio::io::AsyncBufReadExt;
+    const ADMIN: &str = "otlp-test-admin-token";
+    let (collector, received) = collector().await;
+    let dir = std::env::temp_dir().join(format!("arcade-otlp-{}", uuid::Uuid::new_v4().simple()));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_arcade"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(["--metrics", "open", "--data-dir"])
+        .arg(&dir)
+        .env("ARCADE_ADMIN_TOKEN", ADMIN)
+        .env("ARCADE_CACHE_DIR", plugin_cache_dir())
+        .env("ARCADE_LOG", "info")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector}"))
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        // Export every 100 ms instead of every 5 s.
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start arcade serve");
+    // The address it listens on, from its start-up log line.
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if v["fields"]["message"] == "arcade serving" {
+                return v["fields"]["addr"].as_str().unwrap().to_owned();
+            }
+        }
+        panic!("arcade serve stopped before serving");
+    })
+    .await
+    .expect("arcade serve started within 2 minutes");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+    let http = reqwest::Client::new();
+    let post = |token: String, path: &str, body: serde_json::Value| {
+        let req = http
+            .post(format!("http://{addr}{path}"))
+            .bearer_auth(token)
+            .header("x-request-id", "otlp-request-1")
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert!(status < 300, "{status} {body}");
+            body
+        }
+    };
+    let tenant = post(ADMIN.into(), "/v1/tenants", json!({"name": "t"})).await;
+    let keys = format!("/v1/tenants/{}/keys", tenant["id"].as_str().unwrap());
+    let key = |r: serde_json::Value| r["key"].as_str().unwrap().to_owned();
+    let operator = key(post(ADMIN.into(), &keys, json!({"role": "operator"})).await);
+    let platform = key(post(ADMIN.into(), &keys, json!({"role": "platform"})).await);
+    let group = post(operator.clone(), "/v1/groups", json!({"name": "g"})).await;
+    let activity = post(
+        operator,
+        "/v1/activities",
+        json!({
+            "group_id": group["id"],
+            "plugin": "lucky-draw",
+            "config": {"prizes": [{"id": "p", "name": "P", "weight": 1, "stock": 5}], "miss_weight": 1}
+        }),
+    )
+    .await;
+    let id = activity["id"].as_str().unwrap();
+    let drawn = post(
+        platform,
+        &format!("/v1/activities/{id}/actions"),
+        json!({"user_id": "u1", "action": "draw", "payload": {}}),
+    )
+    .await;
+    let outcome = drawn["outcome_id"].as_str().unwrap().to_owned();
+
+    // The request's span (named by method and route, with its request id)
+    // and the plugin call's span (with the outcome id) reach the collector.
+    let wanted = [
+        "POST /v1/activities/{id}/actions",
+        "otlp-request-1",
+        "plugin_call",
+        outcome.as_str(),
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let missing: Vec<_> = {
+            let seen = received.lock().unwrap();
+            wanted
+                .iter()
+                .filter(|w| !contains(&seen, w))
+                .copied()
+                .collect()
+        };
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the collector never received {missing:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // `--metrics open`: no token needed; the draw was counted.
+    let metrics = http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains(
+            "arcade_plugin_calls_total{plugin=\"lucky-draw\",version=\"0.1.0\",kind=\"handle\",result=\"ok\"} 1\n"
+        ),
+        "{text}"
+    );
+    child.kill().await.unwrap();
+    let _ = std::fs::remove_dir_all(dir);
 }

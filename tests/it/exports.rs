@@ -143,7 +143,9 @@ async fn exports_equal_the_api(db: Db) {
             "payload",
             "result",
             "rewards",
-            "group_id"
+            "group_id",
+            "seq",
+            "draws"
         ]
     );
     assert_eq!(rows.len(), outcomes.len());
@@ -160,6 +162,10 @@ async fn exports_equal_the_api(db: Db) {
         let granted: Value = serde_json::from_str(&row[7]).unwrap();
         assert_eq!(granted, o["rewards"]);
         assert_eq!(row[8], o["group_id"].as_str().unwrap());
+        // Each user drew once: their first action, and the draw it made.
+        assert_eq!(row[9], "1");
+        let draws: Vec<(u64, u64)> = serde_json::from_str(&row[10]).unwrap();
+        assert!(!draws.is_empty(), "a lucky draw draws: {}", row[10]);
         rewards += granted.as_array().unwrap().len();
     }
     assert!(rewards > 0);

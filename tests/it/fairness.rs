@@ -23,7 +23,7 @@ fn prize_frequencies_match_weights() {
     let n = 100_000;
     let mut counts = [0u64; 4];
     for i in 0..n {
-        let rng = randomness::action_stream(&key, &format!("draw-{i}"));
+        let rng = randomness::action_stream(&key, "u", i + 1);
         let io = CallIo::live(
             Mode::ReadWrite,
             "u",

@@ -21,7 +21,8 @@ impl IntoResponse for Error {
             }
             other => other.to_string(),
         };
-        let mut error = serde_json::json!({ "code": self.code(), "message": message });
+        let code = self.code();
+        let mut error = serde_json::json!({ "code": code, "message": message });
         if let Some(details) = self.details() {
             error["details"] = details;
         }
@@ -31,9 +32,15 @@ impl IntoResponse for Error {
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
+        // Counted by `observe::track` as `arcade_errors_total{code}`.
+        response.extensions_mut().insert(ErrorCode(code));
         response
     }
 }
+
+/// The code of an error response, for the metrics.
+#[derive(Clone)]
+pub struct ErrorCode(pub String);
 
 impl From<JsonRejection> for Error {
     fn from(r: JsonRejection) -> Self {

@@ -67,6 +67,9 @@ impl FromRequestParts<Arc<Arcade>> for Caller {
                 "the Authorization header must be `Bearer <key>`",
             ))?;
         let who = arcade.authenticate(token).await?;
+        if let Principal::Tenant { tenant_id, .. } = &who {
+            tracing::Span::current().record("tenant", tenant_id.as_str());
+        }
         arcade.check_rate(&who).await?;
         Ok(Caller(who))
     }

@@ -9,6 +9,7 @@ mod exports;
 mod extract;
 pub mod guard;
 mod keys;
+mod observe;
 pub mod serve;
 mod text;
 mod webhooks;
@@ -24,7 +25,6 @@ use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::error::{Error, Result};
 use crate::sandbox::LimitOverrides;
@@ -60,6 +60,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .layer(RequestBodyLimitLayer::new(MEMBER_EVENTS_LIMIT_BYTES));
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/metrics", get(observe::metrics))
         .route("/v1/tenants", post(create_tenant))
         .merge(keys::routes())
         .merge(enablements::routes())
@@ -114,7 +115,11 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .merge(crate::console::router())
         .fallback(guard::no_route)
         .layer(axum::middleware::from_fn(guard::enforce))
-        .layer(TraceLayer::new_for_http())
+        .layer(observe::trace_layer())
+        .layer(axum::middleware::from_fn_with_state(
+            arcade.clone(),
+            observe::track,
+        ))
         .with_state(arcade)
 }
 

@@ -43,6 +43,13 @@ pub const MAX_KEY_BYTES: usize = 256;
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 /// Most distinct state keys one call may write.
 pub const MAX_WRITES: usize = 1024;
+/// Most random numbers one call may draw: each is recorded with the
+/// outcome so anyone can re-derive it (`arcade verify`).
+pub const MAX_DRAWS: usize = 4096;
+/// The state key, in the acting user's scope (the activity scope for a
+/// timer), under which the host counts that user's committed actions.
+/// Plugins cannot name it: their keys are at least one byte.
+pub const SEQUENCE_KEY: &str = "";
 /// Log lines kept per call; the rest are dropped.
 pub const MAX_LOG_LINES: usize = 64;
 /// Bytes of one log line kept.
@@ -112,6 +119,17 @@ pub struct Inputs {
     /// them go to the share (`store::enablements`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group_pools: Vec<String>,
+    /// The acting user's sequence number of this action among their
+    /// committed actions in the activity (1-based; timers count under the
+    /// empty user). With the activity key it alone seeds the call's random
+    /// stream. Absent in outcomes from before sequence numbers, whose
+    /// stream was seeded by the outcome id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// Every number the call drew, in order: `[bound, value]`, bound 0
+    /// for `next-u64`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub draws: Vec<(u64, u64)>,
 }
 
 impl Inputs {
@@ -231,6 +249,9 @@ pub struct CallIo {
     pub(crate) permit: Option<Permit>,
     /// Set for an attempt on an async worker (see [`CallIo::inline`]).
     pub(crate) inline: bool,
+    /// The version of the user's [`SEQUENCE_KEY`] entry this call read
+    /// (`None`: absent), once [`CallIo::number`] gave it a sequence number.
+    pub(crate) sequence_version: Option<Option<i64>>,
 }
 
 impl CallIo {
@@ -305,7 +326,8 @@ impl CallIo {
         Self::new(mode, user_id, timezone, now_ms, source, rng)
     }
 
-    /// A call that replays recorded inputs.
+    /// A call that replays recorded inputs. Its draws are recorded
+    /// afresh, for comparison with `inputs.draws`.
     pub fn replay(mode: Mode, user_id: &str, timezone: Tz, inputs: Inputs, rng: Stream) -> Self {
         let mut io = Self::new(
             mode,
@@ -315,7 +337,10 @@ impl CallIo {
             Source::Recorded,
             Some(rng),
         );
-        io.inputs = inputs;
+        io.inputs = Inputs {
+            draws: Vec::new(),
+            ..inputs
+        };
         io
     }
 
@@ -381,7 +406,55 @@ impl CallIo {
             host_wait: std::time::Duration::ZERO,
             permit: None,
             inline: false,
+            sequence_version: None,
         }
+    }
+
+    /// Give this live call its sequence number among the acting user's
+    /// committed actions and the random stream it seeds. The commit writes
+    /// the number back under [`SEQUENCE_KEY`], compared against the version
+    /// read, so two actions of one user never commit the same number.
+    pub fn number(&mut self, activity_key: &crate::randomness::Key) {
+        let key = self.sequence_key();
+        let seen = match &self.source {
+            Source::Snapshot { state, .. } => state.get(&key).cloned(),
+            Source::Recorded => None,
+        };
+        let (last, version) = match seen {
+            Some(SeenEntry { value, version }) => (
+                value.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+                version,
+            ),
+            None => (0, None),
+        };
+        let seq = last + 1;
+        self.inputs.seq = Some(seq);
+        self.sequence_version = Some(version);
+        self.rng = Some(crate::randomness::action_stream(
+            activity_key,
+            &self.user_id,
+            seq,
+        ));
+    }
+
+    /// Where the acting user's (or, for a timer, the activity's) count of
+    /// committed actions lives.
+    pub(crate) fn sequence_key(&self) -> StateKey {
+        StateKey {
+            user_id: self.user_id.clone(),
+            key: SEQUENCE_KEY.to_owned(),
+        }
+    }
+
+    /// The write that records this call's sequence number, if it has one.
+    pub(crate) fn sequence_write(&self) -> Option<crate::store::StateWrite> {
+        let version = self.sequence_version?;
+        Some(crate::store::StateWrite {
+            key: self.sequence_key(),
+            value: Some(self.inputs.seq?.to_string()),
+            expected_version: version,
+            advance: 1,
+        })
     }
 
     pub(crate) fn key(&self, scope: Scope, key: String) -> wasmtime::Result<StateKey> {

@@ -88,7 +88,10 @@ impl Arcade {
                 Turn::Wait(settled) => {
                     let left = IDEMPOTENCY_WAIT.saturating_sub(waited_since.elapsed());
                     match tokio::time::timeout(left, idempotency::wait(settled)).await {
-                        Ok(Some(body)) => return Ok(body),
+                        Ok(Some(body)) => {
+                            self.metrics.idempotency_replay("in_flight");
+                            return Ok(body);
+                        }
                         // Released without a commit: try to take the key.
                         Ok(None) => continue,
                         Err(_) => {
@@ -150,6 +153,11 @@ impl Arcade {
             payload: req.payload.to_string(),
         };
         let arcade = self.clone();
+        let started = std::time::Instant::now();
+        let (plugin, action) = (
+            spec.activity.plugin.manifest.name.clone(),
+            spec.action_name(),
+        );
         let task = tokio::spawn(
             async move {
                 let keyed = spec.idempotency().cloned();
@@ -163,6 +171,10 @@ impl Arcade {
                 if let Some(guard) = guard {
                     guard.settle(&result);
                 }
+                let seconds = started.elapsed().as_secs_f64();
+                arcade
+                    .metrics
+                    .action(&plugin, &action, result.is_ok(), seconds);
                 result
             }
             .instrument(span),
@@ -180,7 +192,13 @@ impl Arcade {
         refused: Error,
     ) -> Result<String> {
         match self.store.idempotent_response(tenant_id, &keyed.key).await {
-            Ok(Some(stored)) => idempotency::stored_answer(stored, &keyed.request_hash),
+            Ok(Some(stored)) => {
+                let answer = idempotency::stored_answer(stored, &keyed.request_hash);
+                if answer.is_ok() {
+                    self.metrics.idempotency_replay("stored");
+                }
+                answer
+            }
             Ok(None) => Err(refused),
             Err(e) => {
                 tracing::warn!(error = %e, "idempotency lookup after a refusal failed");

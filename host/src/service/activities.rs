@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 use super::simulate::{Audience, BudgetCheck, BudgetScope};
 use super::{ACTIVITY_CACHE_TTL, Arcade, LoadedActivity, blocking};
@@ -159,6 +160,9 @@ pub struct Fairness {
     pub key_commitment: String,
     /// The activity key, revealed once the activity has ended.
     pub key: Option<String>,
+    /// When the key is (or was) revealed: the activity's end, RFC 3339;
+    /// `None` while the activity has no end.
+    pub reveals_at: Option<String>,
     /// How draws derive from the key.
     pub derivation: &'static str,
 }
@@ -459,8 +463,8 @@ impl Arcade {
         Ok(Fairness {
             key_commitment: a.record.key_commitment.clone(),
             key: ended.then(|| hex::encode(a.key)),
-            derivation: "seed = blake3_keyed(key, \"arcade/action-seed/v1\\0\" || outcome_id); \
-                         stream = ChaCha20(seed); below(n) rejects values above the largest multiple of n",
+            reveals_at: a.record.ends_at.map(crate::clock::to_rfc3339),
+            derivation: arcade_verify::DERIVATION,
         })
     }
 
@@ -523,6 +527,16 @@ impl Arcade {
         );
         let (sandbox, user) = (self.sandbox.clone(), user_id.to_owned());
         let a2 = a.clone();
+        let manifest = &a.plugin.manifest;
+        let span = tracing::info_span!(
+            "plugin_call",
+            activity_id = %id,
+            plugin = %manifest.name,
+            version = %manifest.version,
+            kind = "view",
+            fuel = tracing::field::Empty,
+            result = tracing::field::Empty,
+        );
         let report = blocking(move || {
             let ctx = CallContext {
                 activity_id: &a2.record.id,
@@ -532,8 +546,23 @@ impl Arcade {
             };
             sandbox.view(&a2.plugin, &a2.limits, io, &ctx, &query)
         })
+        .instrument(span.clone())
         .await?;
         tracing::debug!(target: "arcade::fuel", fuel_used = report.fuel_used, "plugin view");
+        let result = match &report.result {
+            Ok(Ok(_)) => "ok",
+            Ok(Err(_)) => "refused",
+            Err(failure) => failure.code(),
+        };
+        span.record("fuel", report.fuel_used);
+        span.record("result", result);
+        self.metrics.plugin_call(&crate::metrics::PluginCall {
+            plugin: &manifest.name,
+            version: &manifest.version,
+            kind: "view",
+            result,
+            fuel: report.fuel_used,
+        });
         let text = report.result?.map_err(Error::Guest)?;
         serde_json::from_str(&text).map_err(|e| Error::Internal(format!("view JSON: {e}")))
     }

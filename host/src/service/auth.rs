@@ -94,7 +94,7 @@ pub fn generate_api_key() -> String {
 }
 
 /// Compare hashes without leaking where they differ.
-fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
+pub(super) fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -11,7 +11,7 @@ use super::inline::RefusingLoader;
 use super::loader::StoreLoader;
 use super::{Arcade, LoadedActivity, blocking};
 use crate::error::{Error, Result};
-use crate::randomness;
+use crate::metrics::Metrics;
 use crate::sandbox::{
     CallContext, CallIo, DueTimer, GuestOutcome, HostFault, Loader, Mode, PluginFailure, Sandbox,
     TimerOp,
@@ -187,7 +187,7 @@ impl Arcade {
             let mut io = call_io(&spec, now, snapshot.clone(), Box::new(RefusingLoader));
             io.inline();
             io.hold(permit.take().expect("the permit"));
-            match super::inline::attempt(|| execute(&self.sandbox, &spec, io, now)) {
+            match super::inline::attempt(|| execute(&self.sandbox, &self.metrics, &spec, io, now)) {
                 Err(Error::Offload) => self.offloads.mark(plugin),
                 done => first = Some(done),
             }
@@ -202,9 +202,9 @@ impl Arcade {
                 let loader = Box::new(self.loader(&spec.activity, &spec.user_id));
                 let mut io = call_io(&spec, now, snapshot, loader);
                 io.hold(permit);
-                let sandbox = self.sandbox.clone();
+                let (sandbox, metrics) = (self.sandbox.clone(), self.metrics.clone());
                 blocking(move || {
-                    let ran = execute(&sandbox, &spec, io, now);
+                    let ran = execute(&sandbox, &metrics, &spec, io, now);
                     (spec, ran)
                 })
                 .await?
@@ -242,7 +242,11 @@ impl Arcade {
             .ok_or_else(|| {
                 Error::Internal("an idempotency key vanished after its commit".into())
             })?;
-        super::idempotency::stored_answer(stored, &keyed.request_hash)
+        let answer = super::idempotency::stored_answer(stored, &keyed.request_hash);
+        if answer.is_ok() {
+            self.metrics.idempotency_replay("stored");
+        }
+        answer
     }
 
     /// Run a timer's call until it commits, snapshotting and running
@@ -258,9 +262,9 @@ impl Arcade {
             let loader = Box::new(self.loader(&spec.activity, &spec.user_id));
             let mut io = call_io(&spec, now, snapshot, loader);
             io.hold(self.sandbox.admit(&spec.activity.record.tenant_id).await?);
-            let sandbox = self.sandbox.clone();
+            let (sandbox, metrics) = (self.sandbox.clone(), self.metrics.clone());
             let (back, ran) = blocking(move || {
-                let ran = execute(&sandbox, &spec, io, now);
+                let ran = execute(&sandbox, &metrics, &spec, io, now);
                 (spec, ran)
             })
             .await?;
@@ -290,16 +294,18 @@ pub(crate) fn call_io(
     loader: Box<dyn Loader>,
 ) -> CallIo {
     let activity = &spec.activity;
-    let rng = randomness::action_stream(&activity.key, &spec.outcome_id);
     let mut io = CallIo::live(
         Mode::ReadWrite,
         &spec.user_id,
         activity.timezone,
         now,
         snapshot,
-        Some(rng),
+        None,
         Some(loader),
     );
+    // The stream depends only on the activity key, the user and the
+    // user's next sequence number: nothing the host picks per call.
+    io.number(&activity.key);
     if let Trigger::Timer { due_ms, .. } = spec.trigger {
         io.inputs.due_ms = Some(due_ms);
     }
@@ -316,8 +322,20 @@ pub(crate) fn call_io(
 
 /// Run the guest (blocking) and turn what it did into a commit. A
 /// refusal or a plugin failure is the error.
-pub(crate) fn execute(sandbox: &Sandbox, spec: &CallSpec, io: CallIo, now: i64) -> Result<Ran> {
+pub(crate) fn execute(
+    sandbox: &Sandbox,
+    metrics: &Metrics,
+    spec: &CallSpec,
+    io: CallIo,
+    now: i64,
+) -> Result<Ran> {
     let a = &spec.activity;
+    let kind = match spec.trigger {
+        Trigger::Timer { .. } => "on_timer",
+        Trigger::Action { .. } => "handle",
+    };
+    let span = super::metrics::call_span(spec, kind);
+    let _in_span = span.enter();
     let ctx = CallContext {
         activity_id: &a.record.id,
         user_id: &spec.user_id,
@@ -338,7 +356,9 @@ pub(crate) fn execute(sandbox: &Sandbox, spec: &CallSpec, io: CallIo, now: i64) 
         }
     };
     if let Err(PluginFailure::Host(HostFault::Offload)) = report.result {
-        // An inline attempt gave up; the caller runs the call again.
+        // An inline attempt gave up; the caller runs the call again (and
+        // counts that run).
+        span.record("result", "offloaded");
         return Err(Error::Offload);
     }
     // What `arcade plugin test` prints per step and compares for a
@@ -357,6 +377,12 @@ pub(crate) fn execute(sandbox: &Sandbox, spec: &CallSpec, io: CallIo, now: i64) 
         Ok(Ok(o)) => super::output::check_storable(&o, &report.io).map(|()| Ok(o)),
         other => other,
     };
+    let result = match &checked {
+        Ok(Ok(_)) => "ok",
+        Ok(Err(_)) => "refused",
+        Err(failure) => failure.code(),
+    };
+    super::metrics::finish_call(metrics, &span, spec, kind, result, report.fuel_used);
     let mut outcome = match checked {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(refusal)) => return Err(Error::Guest(refusal)),
@@ -400,6 +426,7 @@ fn build_commit(
             expected_version: io.inputs.state.get(key).and_then(|s| s.version),
             advance: 1,
         })
+        .chain(io.sequence_write())
         .collect();
     let reads: Vec<StateRead> = io
         .inputs

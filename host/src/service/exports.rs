@@ -168,11 +168,13 @@ fn local_time(tz: Tz, ms: i64) -> String {
 
 /// A text cell, defused against formula injection: spreadsheets run a
 /// cell starting with `=`, `+`, `-`, `@` (or a tab or carriage return
-/// before one) as a formula, so such a cell gets a leading `'`. Numbers
+/// before one) as a formula, so such a cell gets a leading `'`; so does a
+/// cell starting with `'`, so exactly one leading `'` is ever added and
+/// `arcade verify` can take it off. Numbers
 /// the export itself writes are not text cells and are never changed.
 fn text(s: &str) -> std::borrow::Cow<'_, str> {
     match s.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{s}").into(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\'' | b'\t' | b'\r') => format!("'{s}").into(),
         _ => s.into(),
     }
 }
@@ -190,6 +192,8 @@ fn header(kind: Kind, tz: Tz) -> Vec<String> {
                 "result",
                 "rewards",
                 "group_id",
+                "seq",
+                "draws",
             ]));
             h
         }
@@ -231,6 +235,19 @@ fn header(kind: Kind, tz: Tz) -> Vec<String> {
 }
 
 fn outcome_record(tz: Tz, o: &OutcomeRecord) -> Vec<String> {
+    // What `arcade verify` needs: the user's sequence number and the draws.
+    #[derive(serde::Deserialize, Default)]
+    struct Drawn {
+        seq: Option<u64>,
+        #[serde(default)]
+        draws: Vec<(u64, u64)>,
+    }
+    let drawn: Drawn = serde_json::from_str(&o.inputs).unwrap_or_default();
+    let draws = if drawn.draws.is_empty() && drawn.seq.is_none() {
+        String::new()
+    } else {
+        serde_json::to_string(&drawn.draws).expect("draws serialize")
+    };
     vec![
         text(&o.id).into_owned(),
         text(&o.user_id).into_owned(),
@@ -241,6 +258,8 @@ fn outcome_record(tz: Tz, o: &OutcomeRecord) -> Vec<String> {
         text(&o.result).into_owned(),
         text(&o.rewards).into_owned(),
         text(&o.group_id).into_owned(),
+        drawn.seq.map(|n| n.to_string()).unwrap_or_default(),
+        draws,
     ]
 }
 

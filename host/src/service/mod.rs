@@ -18,6 +18,7 @@ mod keys;
 mod lane;
 mod ledger;
 mod loader;
+mod metrics;
 mod outcomes;
 mod output;
 mod plugins;
@@ -54,6 +55,7 @@ pub use fulfilment::{
 pub use groups::{GroupFilter, GroupPatch, MemberEvents, MembersChanged, NewGroup};
 pub use keys::{IssuedKey, KeyView};
 pub use ledger::{Balances, EventFilter, EventPage, EventView};
+pub use metrics::MetricsAccess;
 pub use outcomes::{OutcomePageView, OutcomeProof, OutcomeView};
 pub use plugins::PluginInfo;
 pub use ratelimit::RateLimit;
@@ -114,6 +116,10 @@ pub struct Arcade {
     viewers: viewers::Viewers,
     /// Rate-limit buckets per API key (`ratelimit.rs`).
     limiters: ratelimit::Limiters,
+    /// What this service measures (`GET /metrics`).
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
+    /// Who may read `GET /metrics` (`metrics.rs`).
+    metrics_access: RwLock<metrics::Access>,
     /// The HTTP client webhook deliveries go through, built on first use.
     webhook_client: std::sync::OnceLock<reqwest::Client>,
 }
@@ -141,7 +147,12 @@ impl Arcade {
                 })?
             }
         };
+        let metrics = Arc::new(crate::metrics::Metrics::new(|registry| {
+            store.register_metrics(registry)
+        }));
         Ok(Arcade {
+            metrics,
+            metrics_access: RwLock::new(metrics::Access::default()),
             store,
             sandbox,
             secret,
@@ -253,10 +264,13 @@ impl Arcade {
 }
 
 /// Run blocking sandbox work off the async executor.
+/// The caller's span goes along, so what runs there (a plugin call's span)
+/// is traced as part of the request.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> crate::error::Result<T> {
-    tokio::task::spawn_blocking(f)
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
         .await
         .map_err(|e| crate::error::Error::Internal(format!("sandbox task failed: {e}")))
 }

@@ -70,8 +70,15 @@ impl Arcade {
             }
         };
         let key = self.activity_key(&activity.id);
-        let rng = randomness::action_stream(&key, &stored.id);
+        // Outcomes numbered per user draw from (user, seq); older ones
+        // from their id.
+        let rng = match inputs.seq {
+            Some(seq) => randomness::action_stream(&key, &stored.user_id, seq),
+            None => randomness::legacy_stream(&key, &stored.id),
+        };
+        let recorded_draws = inputs.draws.clone();
         let due_ms = inputs.due_ms;
+        let inputs_seq = inputs.seq;
         let inputs_revision = inputs.config_revision;
         let io = CallIo::replay(Mode::ReadWrite, &stored.user_id, timezone, inputs, rng);
         let (sandbox, s) = (self.sandbox.clone(), stored.clone());
@@ -137,6 +144,12 @@ impl Arcade {
             }
         };
         finish_outcome(&stored.id, &mut outcome);
+        // Outcomes from before draws were recorded have none to compare.
+        if (!recorded_draws.is_empty() || inputs_seq.is_some())
+            && report.io.inputs.draws != recorded_draws
+        {
+            mismatches.push("the numbers drawn differ from the recorded draws".into());
+        }
         if outcome.result != stored.result {
             mismatches.push("result differs".into());
         }

@@ -9,6 +9,9 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -19,6 +22,26 @@ type Request<T, R> = (T, oneshot::Sender<R>);
 /// A queue in front of one worker task.
 pub(crate) struct Batcher<T, R> {
     queue: mpsc::UnboundedSender<Request<T, R>>,
+    stats: QueueStats,
+}
+
+/// How deep a batcher's queue is and how large its batches are.
+#[derive(Clone)]
+struct QueueStats {
+    /// Items queued, not yet taken by the worker.
+    depth: Gauge,
+    /// Items per batch served.
+    sizes: Histogram,
+}
+
+impl QueueStats {
+    fn new() -> Self {
+        QueueStats {
+            depth: Gauge::default(),
+            // 1, 2, 4, ... 512.
+            sizes: Histogram::new(exponential_buckets(1.0, 2.0, 10)),
+        }
+    }
 }
 
 impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
@@ -31,9 +54,13 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         Fut: Future<Output = Vec<R>> + Send,
     {
         let (queue, mut pending) = mpsc::unbounded_channel::<Request<T, R>>();
+        let stats = QueueStats::new();
+        let seen = stats.clone();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(max);
             while pending.recv_many(&mut batch, max).await > 0 {
+                seen.depth.dec_by(batch.len() as i64);
+                seen.sizes.observe(batch.len() as f64);
                 let (items, replies): (Vec<T>, Vec<_>) = batch.drain(..).unzip();
                 // A panic while serving fails this batch's callers (their
                 // reply senders drop), not every later caller.
@@ -50,7 +77,22 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
                 }
             }
         });
-        Batcher { queue }
+        Batcher { queue, stats }
+    }
+
+    /// Register the queue's depth as `{prefix}_queue_depth` and its batch
+    /// sizes as `{prefix}_batch_size`.
+    pub(crate) fn register(&self, registry: &mut Registry, prefix: &str, what: &str) {
+        registry.register(
+            format!("{prefix}_queue_depth"),
+            format!("{what} queued for the store's batch worker now"),
+            self.stats.depth.clone(),
+        );
+        registry.register(
+            format!("{prefix}_batch_size"),
+            format!("{what} served together in one batch (one transaction or statement)"),
+            self.stats.sizes.clone(),
+        );
     }
 }
 
@@ -58,7 +100,11 @@ impl<T, R> Batcher<T, StoreResult<R>> {
     /// Queue `item` and wait for its answer.
     pub(crate) async fn submit(&self, item: T) -> StoreResult<R> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send((item, reply)).map_err(|_| stopped())?;
+        self.stats.depth.inc();
+        if self.queue.send((item, reply)).is_err() {
+            self.stats.depth.dec();
+            return Err(stopped());
+        }
         answer.await.map_err(|_| stopped())?
     }
 }

@@ -109,6 +109,9 @@ pub trait Store:
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
 
+    /// Register the store's own metrics (its commit queue) in `registry`.
+    fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry);
+
     /// A server-wide setting, such as the randomness secret.
     async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
     /// Set a server-wide setting unless it is already set; returns the
@@ -351,6 +354,9 @@ pub trait Store:
         lease_ms: i64,
         limit: u32,
     ) -> StoreResult<Vec<DueTimer>>;
+    /// How many pending timers are due at `now`, leased or not: the timer
+    /// workers' backlog.
+    async fn timers_due(&self, now: i64) -> StoreResult<i64>;
     /// Pending timers of an activity, by due time: `(name, due_at)`.
     async fn pending_timers(&self, activity_id: &str) -> StoreResult<Vec<(String, i64)>>;
     /// A tenant's events after the cursor, oldest first.

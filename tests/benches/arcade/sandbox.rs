@@ -58,7 +58,7 @@ pub fn bench_sandbox(iters: usize) -> anyhow::Result<SandboxResult> {
                 remaining: STOCK,
             }],
         };
-        let rng = arcade_host::randomness::action_stream(&activity_key, &format!("outcome-{i}"));
+        let rng = arcade_host::randomness::action_stream(&activity_key, "bench-user", i as u64 + 1);
         let user = format!("user-{i}");
         let io = CallIo::live(Mode::ReadWrite, &user, tz, now, snapshot, Some(rng), None);
         (user, io)

@@ -85,8 +85,12 @@ async fn timers_lease_and_fire(s: Arc<dyn Store>, _: Db) {
     ];
     s.commit(&c).await.unwrap();
 
+    // The backlog counts due timers, leased or not.
+    assert_eq!(s.timers_due(NOW + 99).await.unwrap(), 0);
+    assert_eq!(s.timers_due(NOW + 200).await.unwrap(), 2);
     assert!(s.lease_due_timers(NOW, 1000, 10).await.unwrap().is_empty());
     let due = s.lease_due_timers(NOW + 200, 1000, 10).await.unwrap();
+    assert_eq!(s.timers_due(NOW + 200).await.unwrap(), 2);
     let ids: Vec<_> = due.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, ["early", "late"]);
     assert_eq!(
@@ -127,6 +131,8 @@ async fn timers_lease_and_fire(s: Arc<dyn Store>, _: Db) {
             ("c".to_string(), NOW + 10_000)
         ]
     );
+    // A fired timer is no longer due.
+    assert_eq!(s.timers_due(NOW + 1201).await.unwrap(), 1);
     // Firing the same timer twice is a conflict, and applies nothing.
     let mut twice = action(&id, "");
     twice.fired_timer = Some("early".into());

@@ -15,7 +15,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::call::{
-    CallIo, LogLevel, MAX_KEY_BYTES, MAX_LOG_LINE_BYTES, MAX_LOG_LINES, MAX_VALUE_BYTES,
+    CallIo, LogLevel, MAX_DRAWS, MAX_KEY_BYTES, MAX_LOG_LINE_BYTES, MAX_LOG_LINES, MAX_VALUE_BYTES,
     MAX_WRITES, Mode, Scope, Source, TimerOp, bad,
 };
 use super::failure::BadOutput;
@@ -57,6 +57,10 @@ impl CallState {
     fn state_get(&mut self, scope: Scope, key: String) -> wasmtime::Result<Option<String>> {
         let io = &mut self.io;
         io.require(Mode::ReadOnly, "state.get")?;
+        if key == super::call::SEQUENCE_KEY {
+            // The host's own entry; no plugin key is empty.
+            return Ok(None);
+        }
         let key = io.key(scope, key)?;
         if let Some(written) = io.writes.get(&key) {
             return Ok(written.clone());
@@ -228,7 +232,18 @@ impl CallState {
     }
 
     fn random_next(&mut self) -> wasmtime::Result<u64> {
-        Ok(self.stream()?.next_u64())
+        let value = self.stream()?.next_u64();
+        self.record_draw(0, value)
+    }
+
+    /// Record a draw with the call's inputs, for replay and verification.
+    fn record_draw(&mut self, bound: u64, value: u64) -> wasmtime::Result<u64> {
+        let draws = &mut self.io.inputs.draws;
+        if draws.len() >= MAX_DRAWS {
+            return Err(bad("a call may draw at most 4096 random numbers"));
+        }
+        draws.push((bound, value));
+        Ok(value)
     }
 
     fn random_below(&mut self, bound: u64) -> wasmtime::Result<u64> {
@@ -237,7 +252,8 @@ impl CallState {
                 "random.below called with a zero bound".into(),
             )));
         }
-        Ok(self.stream()?.below(bound))
+        let value = self.stream()?.below(bound);
+        self.record_draw(bound, value)
     }
 
     fn stream(&mut self) -> wasmtime::Result<&mut Stream> {

@@ -71,6 +71,17 @@ struct Queued {
 #[derive(Default)]
 pub(crate) struct Lanes {
     open: Mutex<HashMap<String, mpsc::UnboundedSender<Queued>>>,
+    /// Actions submitted and not yet answered (for `GET /metrics`).
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts an action out of [`Lanes::waiting`] when its wait ends.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Lanes {
@@ -82,9 +93,18 @@ impl Lanes {
             .contains_key(activity_id)
     }
 
+    /// Hot activities, and actions waiting in their lanes, now.
+    pub(crate) fn levels(&self) -> (usize, usize) {
+        let hot = self.open.lock().expect("lanes poisoned").len();
+        (hot, self.waiting.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// Queue an action in its activity's lane (opening it if needed) and
     /// wait for its answer.
     pub(crate) async fn submit(&self, arcade: &Arc<Arcade>, spec: CallSpec) -> Result<String> {
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _waiting = Waiting(&self.waiting);
         let (reply, answer) = oneshot::channel();
         let queued = Queued {
             spec,
@@ -242,7 +262,7 @@ async fn run_round(arcade: &Arc<Arcade>, round: Vec<Queued>) -> Vec<Queued> {
                     overlay: overlay.clone(),
                 });
                 let io = call_io(&q.spec, now, snapshot, loader);
-                let step = match execute(&sandbox, &q.spec, io, now) {
+                let step = match execute(&sandbox, &clock.metrics, &q.spec, io, now) {
                     Ok(ran) => {
                         overlay
                             .lock()

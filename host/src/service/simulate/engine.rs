@@ -218,7 +218,7 @@ impl Engine<'_> {
             self.timezone,
             at,
             snapshot,
-            Some(randomness::action_stream(key, call_id)),
+            Some(randomness::legacy_stream(key, call_id)),
             Some(Box::new(loader)),
         );
         if let Some(admit) = admit {

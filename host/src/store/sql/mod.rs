@@ -106,6 +106,11 @@ macro_rules! impl_store {
                     $backend
                 }
 
+                fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+                    self.commits
+                        .register(registry, "arcade_commit", "Action commits");
+                }
+
                 async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
                     self.sql_setting(name).await
                 }
@@ -495,6 +500,10 @@ macro_rules! impl_store {
                     activity_id: &str,
                 ) -> StoreResult<Vec<(String, i64)>> {
                     self.sql_pending_timers(activity_id).await
+                }
+
+                async fn timers_due(&self, now: i64) -> StoreResult<i64> {
+                    self.sql_timers_due(now).await
                 }
 
                 async fn events(

@@ -68,6 +68,16 @@ macro_rules! impl_timers {
                     Ok(timers)
                 }
 
+                async fn sql_timers_due(&self, now: i64) -> StoreResult<i64> {
+                    // The partial index `timers_pending_due` serves it.
+                    Ok(sqlx::query_scalar::<$db, i64>(
+                        "SELECT COUNT(*) FROM timers WHERE state = 'pending' AND due_at <= $1",
+                    )
+                    .bind(now)
+                    .fetch_one(&self.read)
+                    .await?)
+                }
+
                 async fn sql_pending_timers(
                     &self,
                     activity_id: &str,
