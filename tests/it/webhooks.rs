@@ -615,6 +615,17 @@ async fn failures_back_off_until_dead_then_redeliver(db: Db) {
         rx.received().last().unwrap().json()["data"]["subject"],
         "u5"
     );
+
+    // Delivered deliveries leave the log after 30 days, not before.
+    assert_eq!(s.arcade.prune_webhook_deliveries().await.unwrap(), 0);
+    step(&s, 31 * 24 * 3600 * 1000);
+    assert_eq!(s.arcade.prune_webhook_deliveries().await.unwrap(), 5);
+    let log = s
+        .get(&t.operator, &format!("/v1/webhooks/{id}/deliveries"))
+        .await;
+    assert_eq!(log.body["deliveries"], json!([]), "{log:?}");
+    let gone = s.get(&t.operator, &path).await;
+    assert_eq!(gone.code(), "webhook_delivery_not_found");
 }
 
 async fn replay_sends_events_again(db: Db) {

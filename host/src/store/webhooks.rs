@@ -246,6 +246,9 @@ pub trait WebhookStore {
     ) -> StoreResult<Option<WebhookDelivery>>;
     /// A delivery's attempts, oldest first.
     async fn webhook_attempts(&self, delivery_id: i64) -> StoreResult<Vec<WebhookAttempt>>;
+    /// Delete up to `limit` deliveries delivered before `before`, with
+    /// their attempts; returns how many.
+    async fn prune_webhook_deliveries(&self, before: i64, limit: u32) -> StoreResult<u64>;
 }
 
 /// Implements [`WebhookStore`] for `$store`. `$claim_lock` is appended to
@@ -689,6 +692,38 @@ macro_rules! impl_webhook_store {
                     .bind(delivery_id)
                     .fetch_all(&self.read)
                     .await?)
+                }
+
+                async fn prune_webhook_deliveries(
+                    &self,
+                    before: i64,
+                    limit: u32,
+                ) -> StoreResult<u64> {
+                    let mut tx = Self::begin_on(&self.write).await?;
+                    // Locked (Postgres) so a redelivery racing the prune
+                    // waits and then finds the delivery gone.
+                    let ids = sqlx::query_scalar::<$db, i64>(concat!(
+                        "SELECT d.id FROM webhook_deliveries d \
+                         WHERE d.state = 'delivered' AND d.updated_at < $1 \
+                         ORDER BY d.id LIMIT $2",
+                        $claim_lock
+                    ))
+                    .bind(before)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for id in &ids {
+                        sqlx::query::<$db>("DELETE FROM webhook_attempts WHERE delivery_id = $1")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query::<$db>("DELETE FROM webhook_deliveries WHERE id = $1")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(ids.len() as u64)
                 }
             }
         };

@@ -57,6 +57,13 @@ const CONCURRENCY: usize = 16;
 const ENQUEUE_PAGE: u32 = 500;
 /// Pause between rounds when there was nothing to do.
 const IDLE: Duration = Duration::from_millis(250);
+/// How long delivered deliveries stay in the log (dead ones stay until
+/// redelivered or their endpoint is deleted).
+pub const DELIVERED_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
+/// How often a worker prunes the log.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// Most deliveries pruned per transaction.
+const PRUNE_BATCH: u32 = 1000;
 /// Longest error text kept for an attempt.
 const MAX_ERROR_CHARS: usize = 300;
 
@@ -129,6 +136,23 @@ impl Arcade {
             r?;
         }
         Ok(n)
+    }
+
+    /// Delete deliveries delivered longer ago than the retention; returns
+    /// how many.
+    pub async fn prune_webhook_deliveries(&self) -> Result<u64> {
+        let before = self.now() - DELIVERED_RETENTION_MS;
+        let mut total = 0;
+        loop {
+            let n = self
+                .store
+                .prune_webhook_deliveries(before, PRUNE_BATCH)
+                .await?;
+            total += n;
+            if n < u64::from(PRUNE_BATCH) {
+                return Ok(total);
+            }
+        }
     }
 
     /// Copy each enabled endpoint's new events into its deliveries.
@@ -266,7 +290,14 @@ pub async fn run_webhooks(arcade: Arc<Arcade>) {
             Err(e) => tracing::error!(error = %e, "releasing webhook leases failed"),
         }
     }
+    let mut pruned_at: Option<Instant> = None;
     loop {
+        if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned_at = Some(Instant::now());
+            if let Err(e) = arcade.prune_webhook_deliveries().await {
+                tracing::error!(error = %e, "pruning the webhook log failed");
+            }
+        }
         match arcade.deliver_webhooks_once().await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
