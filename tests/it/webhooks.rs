@@ -499,6 +499,23 @@ async fn failures_back_off_until_dead_then_redeliver(db: Db) {
     }
     let path = format!("/v1/webhooks/{id}/deliveries/{delivery}");
     let dead = s.get(&t.operator, &path).await;
+    let metrics = s
+        .client
+        .get(s.url("/metrics"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (series, want) in [("retry", 11), ("dead", 1)] {
+        let line = format!("arcade_webhook_attempts_total{{result=\"{series}\"}} {want}");
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line} in\n{metrics}"
+        );
+    }
     assert_eq!(dead.body["state"], "dead", "{dead:?}");
     assert_eq!(dead.body["attempts"], 12);
     assert!(dead.body["next_attempt_at"].is_null());

@@ -273,6 +273,11 @@ impl Arcade {
                 disable_endpoint: gone.then(|| "the endpoint answered 410 Gone".to_owned()),
             })
             .await?;
+        self.metrics.webhook_attempt(match verdict {
+            AttemptVerdict::Delivered => "delivered",
+            AttemptVerdict::RetryAt(_) => "retry",
+            AttemptVerdict::Dead => "dead",
+        });
         Ok(())
     }
 }
