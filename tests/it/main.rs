@@ -34,3 +34,4 @@ mod store;
 mod support;
 mod verifiable;
 mod voting;
+mod webhooks;

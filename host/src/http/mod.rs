@@ -12,6 +12,7 @@ mod keys;
 mod observe;
 pub mod serve;
 mod text;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -64,6 +65,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .merge(keys::routes())
         .merge(enablements::routes())
         .merge(exports::routes())
+        .merge(webhooks::routes())
         .route("/v1/plugins", get(list_plugins))
         .route(
             "/v1/plugins/{name}/{version}/limits",

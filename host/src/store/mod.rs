@@ -27,6 +27,7 @@ mod sql;
 pub mod sqlite;
 mod squash;
 pub mod sweep;
+pub mod webhooks;
 
 pub use action::{
     ActionCommit, BalanceChange, IdempotencyRecord, Snapshot, StateEntry, StateKey, StateRead,
@@ -43,6 +44,10 @@ pub use records::{
     StatFact, StatPending, StatTotals, StockLevel,
 };
 pub use sweep::TombstoneStore;
+pub use webhooks::{
+    AttemptRecord, AttemptVerdict, ClaimedDelivery, NewDelivery, WebhookAttempt, WebhookDelivery,
+    WebhookEndpoint, WebhookStore,
+};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +97,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The storage boundary the rest of the host talks to.
 #[async_trait]
 pub trait Store:
-    KeyStore + TombstoneStore + EnablementStore + ExportStore + FulfilmentStore + Send + Sync + 'static
+    KeyStore
+    + TombstoneStore
+    + EnablementStore
+    + ExportStore
+    + FulfilmentStore
+    + WebhookStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;

@@ -398,6 +398,11 @@ super::enablements::impl_enablement_store!(
     event_lock = Some(TENANT_EVENT_LOCK)
 );
 super::exports::impl_export_store!(PgStore, sqlx::Postgres);
+super::webhooks::impl_webhook_store!(
+    PgStore,
+    sqlx::Postgres,
+    claim_lock = " FOR UPDATE OF d SKIP LOCKED"
+);
 super::fulfilment::impl_fulfilment_store!(
     PgStore,
     sqlx::Postgres,
