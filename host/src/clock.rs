@@ -71,6 +71,20 @@ pub fn to_rfc3339(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Serialize a time kept in ms since the epoch as RFC 3339, the one
+/// format the API speaks: `#[serde(serialize_with = "crate::clock::as_rfc3339")]`.
+pub fn as_rfc3339<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&to_rfc3339(*ms))
+}
+
+/// [`as_rfc3339`] for an optional time (`None` stays `null`).
+pub fn as_rfc3339_opt<S: serde::Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&to_rfc3339(*ms)),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,6 +74,11 @@ struct SourceLabels {
     source: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     // 0.5 ms to about 16 s.
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
@@ -126,6 +131,7 @@ pub struct Metrics {
     errors: Family<CodeLabels, Counter>,
     error_codes: Mutex<HashSet<String>>,
     idempotency_replays: Family<SourceLabels, Counter>,
+    webhook_attempts: Family<ResultLabels, Counter>,
     calls_running: Gauge,
     calls_queued: Gauge,
     hot_activities: Gauge,
@@ -148,6 +154,7 @@ impl Metrics {
             errors: Family::default(),
             error_codes: Mutex::default(),
             idempotency_replays: Family::default(),
+            webhook_attempts: Family::default(),
             calls_running: Gauge::default(),
             calls_queued: Gauge::default(),
             hot_activities: Gauge::default(),
@@ -198,6 +205,12 @@ impl Metrics {
             "Keyed actions answered with an earlier request's response: from the store \
              (stored) or from the same key running on this replica (in_flight)",
             m.idempotency_replays.clone(),
+        );
+        registry.register(
+            "arcade_webhook_attempts",
+            "Webhook delivery attempts, by result: delivered (2xx), retry (failed, tried \
+             again later) or dead (failed, no retries left)",
+            m.webhook_attempts.clone(),
         );
         registry.register(
             "arcade_plugin_calls_running",
@@ -296,6 +309,13 @@ impl Metrics {
     pub fn idempotency_replay(&self, source: &'static str) {
         self.idempotency_replays
             .get_or_create(&SourceLabels { source })
+            .inc();
+    }
+
+    /// A webhook delivery attempt: `delivered`, `retry` or `dead`.
+    pub fn webhook_attempt(&self, result: &'static str) {
+        self.webhook_attempts
+            .get_or_create(&ResultLabels { result })
             .inc();
     }
 

@@ -154,6 +154,7 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
     ));
     let rollup = tokio::spawn(crate::service::stats::run_rollup(arcade.clone()));
     let schedule = tokio::spawn(crate::service::schedule::run_schedule(arcade.clone()));
+    let webhooks = tokio::spawn(crate::service::webhooks::run_webhooks(arcade.clone()));
     let sweeper = tokio::spawn(crate::service::sweeper::run_idempotency_sweeper(
         arcade.clone(),
         Duration::from_secs(args.idempotency_ttl_secs),
@@ -164,13 +165,14 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
     schedule.abort();
     sweeper.abort();
     tombstones.abort();
+    webhooks.abort();
     Ok(())
 }
 
 /// Serve the HTTP API of `arcade` on `listener` with `config`'s timeouts
 /// and connection cap until `shutdown` resolves; then stop accepting and
 /// return once requests in flight have finished or the drain timeout has
-/// passed. The timer worker is not started here.
+/// passed. The timer and webhook workers are not started here.
 pub async fn serve_on<F>(
     listener: tokio::net::TcpListener,
     arcade: Arc<Arcade>,

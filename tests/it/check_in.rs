@@ -185,7 +185,10 @@ async fn streaks_cycles_and_milestones(db: Db) {
     assert_eq!(coupons[0]["item"], "c5");
     assert_eq!(coupons[0]["amount"], 500);
     assert_eq!(
-        coupons[0]["expires_at"].as_i64(),
+        coupons[0]["expires_at"]
+            .as_str()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.timestamp_millis()),
         Some(at(day3) + 7 * 86_400_000),
         "{coupons:?}"
     );

@@ -490,7 +490,9 @@ async fn new_members_only_admits_only_new_users(db: Db) {
         assert_eq!(c["item"], "latte-off");
         assert_eq!(c["amount"], 2010);
         assert!(c["code"].as_str().is_some_and(|x| !x.is_empty()), "{c}");
-        let expires = c["expires_at"].as_i64().unwrap();
+        let expires = chrono::DateTime::parse_from_rfc3339(c["expires_at"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis();
         assert!(
             (before + 7 * 86_400_000..=s.arcade.now() + 7 * 86_400_000).contains(&expires),
             "{c}"

@@ -84,7 +84,13 @@ async fn points_coupons_and_prizes(db: Db) {
         .to_owned();
     let code_b = b.body["rewards"][0]["code"].as_str().unwrap().to_owned();
     assert_ne!(code_a, code_b);
-    assert!(a.body["rewards"][0]["expires_at"].as_i64().unwrap() > 0);
+    let expires = a.body["rewards"][0]["expires_at"]
+        .as_str()
+        .expect("an expiry");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(expires).is_ok(),
+        "{expires}"
+    );
 
     let ledger = s.get(&t.platform, "/v1/users/u1/rewards").await;
     let rewards = ledger.body["rewards"].as_array().unwrap();

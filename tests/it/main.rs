@@ -2,6 +2,7 @@
 //! [`support::fresh_pg_url`].
 
 mod check_in;
+mod consistent;
 mod containment;
 mod contracts;
 mod crowd;
@@ -34,3 +35,4 @@ mod store;
 mod support;
 mod verifiable;
 mod voting;
+mod webhooks;

@@ -953,7 +953,11 @@ async fn close_timer_pays_once_after_downtime(db: Db) {
         .flatten()
         .filter(|r| r["kind"] == "coupon")
     {
-        assert_eq!(c["expires_at"], closed_at + 14 * DAY_MS, "{c}");
+        assert_eq!(
+            c["expires_at"],
+            arcade_host::clock::to_rfc3339(closed_at + 14 * DAY_MS),
+            "{c}"
+        );
         assert_eq!(c["name"], "5 yuan off");
         assert!(c["code"].is_string(), "{c}");
     }

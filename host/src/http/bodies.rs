@@ -9,11 +9,12 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
 use crate::sandbox::ConfigProblem;
+use crate::service::LedgerView;
 use crate::service::{
     ActivityView, EnablementView, ExportView, FulfilmentView, IssuedKey, KeyView, PluginInfo,
     RateLimit, RevisionView,
 };
-use crate::store::{Group, LedgerEntry, RewardRow};
+use crate::store::{Group, RewardRow};
 
 /// `GET /healthz`.
 #[derive(Serialize, ToSchema)]
@@ -31,6 +32,13 @@ pub struct TenantCreated {
     pub id: String,
     /// Its name, trimmed.
     pub name: String,
+}
+
+/// The tenant's webhook endpoints.
+#[derive(Serialize, ToSchema)]
+pub struct EndpointList {
+    /// The endpoints, without secrets.
+    pub endpoints: Vec<crate::service::webhooks::EndpointView>,
 }
 
 /// Every uploaded plugin version.
@@ -92,8 +100,10 @@ pub struct Paused {
 pub struct UserRewards {
     /// The user asked about.
     pub user_id: String,
-    /// Their rewards, oldest first.
-    pub rewards: Vec<LedgerEntry>,
+    /// Their rewards, newest first.
+    pub rewards: Vec<LedgerView>,
+    /// Pass as `after` for the next page; `null` when this page is the last.
+    pub next: Option<String>,
 }
 
 /// A prize's new state.

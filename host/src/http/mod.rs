@@ -15,6 +15,7 @@ mod observe;
 pub mod openapi;
 pub mod serve;
 mod text;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -38,8 +39,8 @@ use crate::service::{
     NewGroup, PAYLOAD_LIMIT_BYTES, StatsRange,
 };
 use crate::service::{
-    ActivityView, AuditPage, Balances, EventPage, Fairness, MembersChanged, OutcomePageView,
-    OutcomeView, PluginInfo, ReplayReport,
+    ActivityView, AuditPage, Balances, EventPage, Fairness, LedgerPage, MembersChanged,
+    OutcomePageView, OutcomeView, PluginInfo, ReplayReport,
 };
 use crate::store::{ActivityStatus, Group, Role};
 use axum::Json;
@@ -77,6 +78,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .merge(keys::routes())
         .merge(enablements::routes())
         .merge(exports::routes())
+        .merge(webhooks::routes())
         .route("/v1/plugins", get(list_plugins))
         .route(
             "/v1/plugins/{name}/{version}/limits",
@@ -104,6 +106,7 @@ pub fn router(arcade: Arc<Arcade>) -> Router {
         .route("/v1/activities/{id}/outcomes", get(list_outcomes))
         .route("/v1/activities/{id}/fairness", get(fairness))
         .route("/v1/users/{user_id}/rewards", get(user_rewards))
+        .route("/v1/users/{user_id}/ledger", get(user_ledger))
         .route("/v1/users/{user_id}/points", get(user_points))
         .route("/v1/rewards/{id}/redeem", post(redeem_reward))
         .route("/v1/rewards/{id}/cancel", post(cancel_reward))
@@ -581,20 +584,50 @@ async fn replay(State(a): AppState, Caller(c): Caller, Path(id): Path<String>) -
     Ok(Json(a.replay(Some(tenant), &id).await?).into_response())
 }
 
-#[utoipa::path(get, path = "/v1/users/{user_id}/rewards", tag = "rewards", params(("user_id" = String, Path, description = "The platform's user id")),
-    responses((status = 200, description = "The user's rewards", body = UserRewards)))]
+/// A page of a user's ledger.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct LedgerQuery {
+    /// The `next` of the previous page.
+    after: Option<String>,
+    /// Page size (default 100).
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/users/{user_id}/rewards", tag = "rewards", params(("user_id" = String, Path, description = "The platform's user id"), LedgerQuery),
+    responses((status = 200, description = "A page of the user's rewards, newest first", body = UserRewards)))]
 async fn user_rewards(
     State(a): AppState,
     Caller(c): Caller,
     Path(user): Path<String>,
+    Query(q): Query<LedgerQuery>,
 ) -> Result<Response> {
     let tenant = c.tenant(Role::ALL)?;
-    let rewards = a.user_rewards(tenant, &user).await?;
+    let page = a
+        .user_ledger(tenant, &user, false, q.after.as_deref(), q.limit)
+        .await?;
     Ok(Json(UserRewards {
-        user_id: user,
-        rewards,
+        user_id: page.user_id,
+        rewards: page.entries,
+        next: page.next,
     })
     .into_response())
+}
+
+#[utoipa::path(get, path = "/v1/users/{user_id}/ledger", tag = "rewards", params(("user_id" = String, Path, description = "The platform's user id"), LedgerQuery),
+    responses((status = 200, description = "A page of the user's ledger: credits and spends, newest first", body = LedgerPage)))]
+async fn user_ledger(
+    State(a): AppState,
+    Caller(c): Caller,
+    Path(user): Path<String>,
+    Query(q): Query<LedgerQuery>,
+) -> Result<Response> {
+    let tenant = c.tenant(Role::ALL)?;
+    let page = a
+        .user_ledger(tenant, &user, true, q.after.as_deref(), q.limit)
+        .await?;
+    Ok(Json(page).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/users/{user_id}/points", tag = "rewards", params(("user_id" = String, Path, description = "The platform's user id")),

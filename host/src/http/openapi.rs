@@ -53,6 +53,8 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_conversion",
     "invalid_costs",
     "invalid_cursor",
+    "invalid_description",
+    "invalid_event_types",
     "invalid_form",
     "invalid_fulfilment",
     "invalid_idempotency_key",
@@ -63,15 +65,18 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_limits",
     "invalid_members",
     "invalid_name",
+    "invalid_overlap",
     "invalid_path",
     "invalid_payload",
     "invalid_query",
     "invalid_range",
     "invalid_rate_limit",
     "invalid_reason",
+    "invalid_replay",
     "invalid_schedule",
     "invalid_selection",
     "invalid_simulation",
+    "invalid_state",
     "invalid_status",
     "invalid_stock_share",
     "invalid_tags",
@@ -79,6 +84,7 @@ pub const ERROR_CODES: &[&str] = &[
     "invalid_tier",
     "invalid_tiers",
     "invalid_timezone",
+    "invalid_url",
     "invalid_user_id",
     "key_not_found",
     "key_revoked",
@@ -119,6 +125,9 @@ pub const ERROR_CODES: &[&str] = &[
     "unsupported_media_type",
     "uri_too_long",
     "view_query_unsupported",
+    "webhook_delivery_not_found",
+    "webhook_endpoint_limit",
+    "webhook_endpoint_not_found",
 ];
 
 /// Operations that run plugin code, and so may answer `502`/`504` (the
@@ -182,6 +191,7 @@ const RUNS_PLUGINS: &[&str] = &[
         super::list_outcomes,
         super::fairness,
         super::user_rewards,
+        super::user_ledger,
         super::user_points,
         super::redeem_reward,
         super::cancel_reward,
@@ -212,6 +222,7 @@ const RUNS_PLUGINS: &[&str] = &[
         (name = "simulations", description = "The launch simulator"),
         (name = "exports", description = "CSV exports"),
         (name = "fulfilment", description = "The prize fulfilment queue"),
+        (name = "webhooks", description = "Webhook endpoints, their delivery log, redelivery and replay"),
     ),
 )]
 pub struct ApiDoc;
@@ -224,6 +235,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
         doc.merge(super::keys::KeysApi::openapi());
         doc.merge(super::enablements::EnablementsApi::openapi());
         doc.merge(super::exports::ExportsApi::openapi());
+        doc.merge(super::webhooks::WebhooksApi::openapi());
         Conventions.modify(&mut doc);
         doc
     });

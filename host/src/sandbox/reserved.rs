@@ -31,6 +31,7 @@ pub const RESERVED_PREFIXES: &[&str] = &[
     "export_",
     "fulfilment_",
     "simulation_",
+    "webhook_",
 ];
 
 /// Host codes reserved whole.
@@ -87,6 +88,12 @@ pub const RESERVED_CODES: &[&str] = &[
     "method_not_allowed",
     "uri_too_long",
     "headers_too_large",
+    "invalid_url",
+    "invalid_event_types",
+    "invalid_description",
+    "invalid_overlap",
+    "invalid_state",
+    "invalid_replay",
 ];
 
 /// Host codes a mechanic may also use, with the same meaning.

@@ -92,7 +92,7 @@ pub(crate) struct Ran {
 struct ActionResponse<'a> {
     outcome_id: &'a str,
     result: serde_json::Value,
-    rewards: &'a [RewardRow],
+    rewards: Vec<super::RewardView>,
 }
 
 /// What the replay check hashes: everything an outcome changed.
@@ -403,9 +403,19 @@ fn response_body(outcome_id: &str, outcome: &GuestOutcome) -> String {
     serde_json::to_string(&ActionResponse {
         outcome_id,
         result,
-        rewards: &outcome.rewards,
+        rewards: outcome.rewards.iter().map(Into::into).collect(),
     })
     .expect("response serializes")
+}
+
+/// The call's debits as the outcome records them: `[[currency, amount],
+/// ...]`, or empty when it spent nothing.
+fn spends_of(io: &CallIo) -> String {
+    if io.debits.is_empty() {
+        return String::new();
+    }
+    let spends: Vec<(&String, &i64)> = io.debits.iter().collect();
+    serde_json::to_string(&spends).expect("spends serialize")
 }
 
 fn build_commit(
@@ -509,6 +519,7 @@ fn build_commit(
             fuel_used: fuel_used as i64,
             created_at: now,
             group_id: spec.group_id.clone(),
+            spends: spends_of(io),
         },
         reads,
         writes,

@@ -236,7 +236,7 @@ fn header(kind: Kind, tz: Tz) -> Vec<String> {
 
 fn outcome_record(tz: Tz, o: &OutcomeRecord) -> Vec<String> {
     // What `arcade verify` needs: the user's sequence number and the draws.
-    #[derive(serde::Deserialize, Default)]
+    #[derive(serde::Deserialize, Default, utoipa::ToSchema)]
     struct Drawn {
         seq: Option<u64>,
         #[serde(default)]

@@ -33,6 +33,7 @@ pub mod sweeper;
 pub mod timers;
 pub mod tombstones;
 mod viewers;
+pub mod webhooks;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -53,7 +54,7 @@ pub use fulfilment::{
 };
 pub use groups::{GroupFilter, GroupPatch, MemberEvents, MembersChanged, NewGroup};
 pub use keys::{IssuedKey, KeyView};
-pub use ledger::{Balances, EventFilter, EventPage, EventView};
+pub use ledger::{Balances, EventFilter, EventPage, EventView, LedgerPage, LedgerView, RewardView};
 pub use metrics::MetricsAccess;
 pub use outcomes::{OutcomePageView, OutcomeProof, OutcomeView};
 pub use plugins::PluginInfo;
@@ -61,6 +62,7 @@ pub use ratelimit::RateLimit;
 pub use replay::ReplayReport;
 pub use revisions::{ConfigChange, RevisionView};
 pub use stats::StatsRange;
+pub use webhooks::{DeliveryQuery, EndpointPatch, NewEndpoint, ReplayRequest, RotateRequest};
 
 /// How long a replica trusts its cached copy of an activity. Pauses made
 /// through this replica apply at once; through another, within this time.
@@ -118,6 +120,8 @@ pub struct Arcade {
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
     /// Who may read `GET /metrics` (`metrics.rs`).
     metrics_access: RwLock<metrics::Access>,
+    /// The HTTP client webhook deliveries go through, built on first use.
+    webhook_client: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// The setting under which the randomness secret is kept in the store.
@@ -171,6 +175,7 @@ impl Arcade {
             dev_mode: std::sync::atomic::AtomicBool::new(false),
             viewers: viewers::Viewers::default(),
             limiters: ratelimit::Limiters::default(),
+            webhook_client: std::sync::OnceLock::new(),
         })
     }
 

@@ -26,7 +26,7 @@ pub struct OutcomeView {
     /// Result.
     pub result: serde_json::Value,
     /// Rewards.
-    pub rewards: serde_json::Value,
+    pub rewards: Vec<super::RewardView>,
     /// Fuel used.
     pub fuel_used: i64,
     /// Commit time (RFC 3339).
@@ -50,7 +50,11 @@ fn view(o: OutcomeRecord) -> OutcomeView {
     OutcomeView {
         payload: json(&o.payload),
         result: json(&o.result),
-        rewards: json(&o.rewards),
+        rewards: serde_json::from_str::<Vec<crate::store::RewardRow>>(&o.rewards)
+            .unwrap_or_default()
+            .iter()
+            .map(Into::into)
+            .collect(),
         id: o.id,
         activity_id: o.activity_id,
         user_id: o.user_id,

@@ -123,6 +123,7 @@ impl Arcade {
                 fuel_used: 0,
                 created_at: self.now(),
                 group_id: activity.record.group_id.clone(),
+                spends: String::new(),
             },
             reads: vec![],
             writes: vec![],

@@ -27,6 +27,7 @@ mod sql;
 pub mod sqlite;
 mod squash;
 pub mod sweep;
+pub mod webhooks;
 
 pub use action::{
     ActionCommit, BalanceChange, IdempotencyRecord, Snapshot, StateEntry, StateKey, StateRead,
@@ -38,10 +39,15 @@ pub use fulfilment::{FulfilmentItem, FulfilmentStore, Refusal, Settlement};
 pub use keys::{KeyInfo, KeyStore, NewKey};
 pub use records::{
     Activity, ActivityStatus, ApiKey, AuditEntry, Conversion, DueTimer, EventRecord, EventRow,
-    Group, LedgerEntry, MemberEvent, MemberEventKind, OutcomePage, OutcomeRecord, PluginRecord,
-    Revision, RewardRow, Role, StatCounts, StatDay, StatFact, StatPending, StatTotals, StockLevel,
+    Group, LedgerCursor, LedgerEntry, LedgerLine, LedgerQuery, MemberEvent, MemberEventKind,
+    OutcomePage, OutcomeRecord, PluginRecord, Revision, RewardRow, Role, StatCounts, StatDay,
+    StatFact, StatPending, StatTotals, StockLevel,
 };
 pub use sweep::TombstoneStore;
+pub use webhooks::{
+    AttemptRecord, AttemptVerdict, ClaimedDelivery, NewDelivery, WebhookAttempt, WebhookDelivery,
+    WebhookEndpoint, WebhookStore,
+};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +97,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The storage boundary the rest of the host talks to.
 #[async_trait]
 pub trait Store:
-    KeyStore + TombstoneStore + EnablementStore + ExportStore + FulfilmentStore + Send + Sync + 'static
+    KeyStore
+    + TombstoneStore
+    + EnablementStore
+    + ExportStore
+    + FulfilmentStore
+    + WebhookStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
@@ -319,8 +333,14 @@ pub trait Store:
     async fn first_seen(&self, tenant_id: &str, user_id: &str) -> StoreResult<Option<i64>>;
     /// A user's balances with a tenant, by currency.
     async fn balances(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<(String, i64)>>;
-    /// A user's ledger entries with a tenant, newest first.
-    async fn user_rewards(&self, tenant_id: &str, user_id: &str) -> StoreResult<Vec<LedgerEntry>>;
+    /// A page of a user's ledger with a tenant, newest first: the rewards
+    /// granted to them and (if asked) what their outcomes spent.
+    async fn user_ledger(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        query: &LedgerQuery,
+    ) -> StoreResult<Vec<LedgerLine>>;
     /// Move a prize's redemption state from `from` to `to`, by the
     /// reward's public id: `None` if the tenant has no reward with that id,
     /// `Some(false)` if it is not a prize or not in state `from`.

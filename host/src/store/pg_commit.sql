@@ -149,10 +149,12 @@ BEGIN
     END IF;
 
     INSERT INTO outcomes (id, tenant_id, activity_id, user_id, action, payload, result, rewards,
-                          inputs, effects_hash, plugin_sha256, fuel_used, created_at, group_id)
+                          inputs, effects_hash, plugin_sha256, fuel_used, created_at, group_id,
+                          spends)
     VALUES (o ->> 'id', tenant, act, o ->> 'user_id', o ->> 'action', o ->> 'payload',
             o ->> 'result', o ->> 'rewards', o ->> 'inputs', o ->> 'effects_hash',
-            o ->> 'plugin_sha256', (o ->> 'fuel_used')::bigint, at, o ->> 'group_id');
+            o ->> 'plugin_sha256', (o ->> 'fuel_used')::bigint, at, o ->> 'group_id',
+            COALESCE(o ->> 'spends', ''));
     -- The statistics' outbox (host/src/store/sql/stats.rs).
     INSERT INTO stat_queue (outcome_id, events, invites)
     VALUES (o ->> 'id', COALESCE((SELECT string_agg(ev ->> 'kind', ',')

@@ -220,7 +220,7 @@ fn commit_input(c: &ActionCommit) -> String {
             "result": o.result, "rewards": o.rewards, "inputs": o.inputs,
             "effects_hash": o.effects_hash, "plugin_sha256": o.plugin_sha256,
             "fuel_used": o.fuel_used, "created_at": o.created_at,
-            "group_id": o.group_id,
+            "group_id": o.group_id, "spends": o.spends,
         },
         "stock": stock,
         "balances": balances,
@@ -398,6 +398,11 @@ super::enablements::impl_enablement_store!(
     event_lock = Some(TENANT_EVENT_LOCK)
 );
 super::exports::impl_export_store!(PgStore, sqlx::Postgres);
+super::webhooks::impl_webhook_store!(
+    PgStore,
+    sqlx::Postgres,
+    claim_lock = " FOR UPDATE OF d SKIP LOCKED"
+);
 super::fulfilment::impl_fulfilment_store!(
     PgStore,
     sqlx::Postgres,

@@ -64,7 +64,8 @@ pub struct AuditEntry {
     pub target: String,
     /// The request's body or the change, as JSON text.
     pub detail: String,
-    /// When, ms since epoch.
+    /// When, ms since epoch (RFC 3339 in the API).
+    #[serde(serialize_with = "crate::clock::as_rfc3339")]
     pub created_at: i64,
 }
 
@@ -94,9 +95,12 @@ pub struct Group {
     /// Members, as last reported by the platform or moved by its join and
     /// leave events (`None`: never).
     pub members: Option<i64>,
-    /// When `members` was last reported or moved, ms since epoch.
+    /// When `members` was last reported or moved, ms since epoch (RFC
+    /// 3339 in the API).
+    #[serde(serialize_with = "crate::clock::as_rfc3339_opt")]
     pub members_at: Option<i64>,
-    /// Creation time, ms since epoch.
+    /// Creation time, ms since epoch (RFC 3339 in the API).
+    #[serde(serialize_with = "crate::clock::as_rfc3339")]
     pub created_at: i64,
 }
 
@@ -250,6 +254,9 @@ pub struct RewardRow {
 pub struct LedgerEntry {
     /// Public id: random, so ids cannot be guessed or enumerated.
     pub id: String,
+    /// Its place in the ledger's order (internal; not shown).
+    #[serde(skip)]
+    pub seq: i64,
     /// Activity that granted it.
     pub activity_id: String,
     /// Outcome that granted it.
@@ -261,6 +268,75 @@ pub struct LedgerEntry {
     pub state: Option<String>,
     /// Grant time, ms since epoch.
     pub created_at: i64,
+}
+
+/// Which part of a user's ledger to read.
+#[derive(Debug, Clone)]
+pub struct LedgerQuery {
+    /// Include what the user spent (`false`: credits only).
+    pub debits: bool,
+    /// Start after this line (the last of the previous page).
+    pub after: Option<LedgerCursor>,
+    /// Largest page.
+    pub limit: u32,
+}
+
+/// A position in a user's ledger, which runs newest first: by time, then
+/// debits before credits, then by key (the reward's public id or the
+/// outcome id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerCursor {
+    /// Time, ms since epoch.
+    pub created_at: i64,
+    /// `credit` or `debit`.
+    pub entry: String,
+    /// A credit's place among the rewards (their internal order); 0 for
+    /// a debit.
+    pub n: i64,
+    /// The reward's public id, or the spending outcome's id.
+    pub key: String,
+}
+
+/// One line of a user's ledger.
+#[derive(Debug, Clone)]
+pub enum LedgerLine {
+    /// A reward granted to the user.
+    Credit(LedgerEntry),
+    /// What one outcome of the user spent from their balances.
+    Debit {
+        /// The outcome that spent.
+        outcome_id: String,
+        /// Its activity.
+        activity_id: String,
+        /// `[[currency, amount], ...]`, amounts positive.
+        spends: Vec<(String, i64)>,
+        /// Commit time, ms since epoch.
+        created_at: i64,
+    },
+}
+
+impl LedgerLine {
+    /// Where this line is, for the next page's cursor.
+    pub fn cursor(&self) -> LedgerCursor {
+        match self {
+            LedgerLine::Credit(e) => LedgerCursor {
+                created_at: e.created_at,
+                entry: "credit".into(),
+                n: e.seq,
+                key: e.id.clone(),
+            },
+            LedgerLine::Debit {
+                outcome_id,
+                created_at,
+                ..
+            } => LedgerCursor {
+                created_at: *created_at,
+                entry: "debit".into(),
+                n: 0,
+                key: outcome_id.clone(),
+            },
+        }
+    }
 }
 
 /// A timer that is due, leased to one worker.
@@ -339,6 +415,9 @@ pub struct OutcomeRecord {
     /// The group the user acted from (the activity's home group for
     /// timers and for outcomes from before groups were recorded).
     pub group_id: String,
+    /// What the action spent from the user's balances, as a JSON array
+    /// of `[currency, amount]`, or empty when it spent nothing.
+    pub spends: String,
 }
 
 /// A page of outcomes.

@@ -228,6 +228,8 @@ super::sweep::impl_tombstone_store!(SqliteStore, sqlx::Sqlite);
 super::enablements::impl_enablement_store!(SqliteStore, sqlx::Sqlite, event_lock = None);
 super::exports::impl_export_store!(SqliteStore, sqlx::Sqlite);
 super::fulfilment::impl_fulfilment_store!(SqliteStore, sqlx::Sqlite, event_lock = None);
+// One writer connection: nothing else can claim in between.
+super::webhooks::impl_webhook_store!(SqliteStore, sqlx::Sqlite, claim_lock = "");
 
 super::sql::impl_store!(
     SqliteStore,

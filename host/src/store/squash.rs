@@ -161,6 +161,7 @@ mod tests {
                 fuel_used: 0,
                 created_at: 1,
                 group_id: "g".into(),
+                spends: String::new(),
             },
             reads: vec![],
             writes: vec![],

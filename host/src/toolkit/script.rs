@@ -276,7 +276,7 @@ impl<'a> Script<'a> {
                     .to_owned(),
                 at: self.time(crate::clock::parse_rfc3339(&o.created_at).unwrap_or_default()),
                 result: o.result,
-                rewards: o.rewards,
+                rewards: serde_json::to_value(&o.rewards).expect("rewards serialize"),
                 events: mine,
             });
         }

@@ -46,6 +46,7 @@ fn commit(activity: &str, user: &str, writes: Vec<StateWrite>) -> ActionCommit {
             fuel_used: 0,
             created_at: 0,
             group_id: "g".into(),
+            spends: String::new(),
         },
         reads: vec![],
         writes,

@@ -115,10 +115,10 @@ async fn prize_redemption_state(s: Arc<dyn Store>, _: Db) {
         s.rewards(&id).await.unwrap(),
         [bob_prize.clone(), coupon.clone()]
     );
-    assert!(s.user_rewards(T, "alice").await.unwrap().is_empty());
-    assert!(s.user_rewards("other", "bob").await.unwrap().is_empty());
+    assert!(credits(&*s, T, "alice").await.is_empty());
+    assert!(credits(&*s, "other", "bob").await.is_empty());
 
-    let ledger = s.user_rewards(T, "bob").await.unwrap();
+    let ledger = credits(&*s, T, "bob").await;
     assert_eq!(ledger.len(), 2);
     // Newest first, under distinct opaque ids.
     assert_ne!(ledger[0].id, ledger[1].id);
@@ -173,7 +173,7 @@ async fn prize_redemption_state(s: Arc<dyn Store>, _: Db) {
         state(T, prize_id, "pending", "cancelled", NOW + 2).await,
         Some(false)
     );
-    let ledger = s.user_rewards(T, "bob").await.unwrap();
+    let ledger = credits(&*s, T, "bob").await;
     assert_eq!(ledger[1].state.as_deref(), Some("redeemed"));
 }
 
@@ -210,4 +210,22 @@ async fn concurrent_debits(s: Arc<dyn Store>, _: Db) {
     assert_eq!(won, 20);
     assert_eq!(balance(&*s, "alice", "points").await, Some(0));
     assert_eq!(s.count_outcomes(&id).await.unwrap(), 21);
+}
+
+/// A user's whole ledger of credits, newest first.
+async fn credits(s: &dyn Store, tenant: &str, user: &str) -> Vec<arcade_host::store::LedgerEntry> {
+    let query = arcade_host::store::LedgerQuery {
+        debits: false,
+        after: None,
+        limit: 500,
+    };
+    s.user_ledger(tenant, user, &query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| match l {
+            arcade_host::store::LedgerLine::Credit(e) => e,
+            other => panic!("a debit among credits: {other:?}"),
+        })
+        .collect()
 }

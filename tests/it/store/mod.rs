@@ -143,6 +143,7 @@ fn action(activity_id: &str, user: &str) -> ActionCommit {
             fuel_used: 42,
             created_at: NOW,
             group_id: G.into(),
+            spends: String::new(),
         },
         reads: vec![],
         writes: vec![],

@@ -30,6 +30,7 @@ pub struct Search {
 struct Row {
     o: OutcomeView,
     when: String,
+    rewards: String,
 }
 
 #[derive(Template)]
@@ -103,6 +104,7 @@ pub async fn list(
             .into_iter()
             .map(|o| Row {
                 when: super::local_time(&o.created_at, &timezone),
+                rewards: serde_json::to_string(&o.rewards).unwrap_or_default(),
                 o,
             })
             .collect(),
@@ -132,7 +134,7 @@ pub async fn one(
         when: super::local_time(&proof.outcome.created_at, &proof.timezone),
         payload: pretty(&proof.outcome.payload),
         result: pretty(&proof.outcome.result),
-        rewards: pretty(&proof.outcome.rewards),
+        rewards: serde_json::to_string_pretty(&proof.outcome.rewards).unwrap_or_default(),
         proof,
     }))
 }

@@ -164,6 +164,7 @@ mod tests {
                 fuel_used: 0,
                 created_at: 5,
                 group_id: "g".into(),
+                spends: String::new(),
             },
             reads: vec![],
             writes,

@@ -305,7 +305,7 @@ macro_rules! impl_commit {
                         "INSERT INTO outcomes (",
                         sql::outcomes::outcome_cols!(),
                         ") \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
                     ))
                     .bind(&o.id)
                     .bind(&o.tenant_id)
@@ -321,6 +321,7 @@ macro_rules! impl_commit {
                     .bind(o.fuel_used)
                     .bind(o.created_at)
                     .bind(&o.group_id)
+                    .bind(&o.spends)
                     .execute(&mut *tx)
                     .await
                     .map_err(&conflict)?;

@@ -2,7 +2,7 @@
 //! a prize's redemption state. Rewards and balance changes are written
 //! only by a commit (`commit.rs`).
 
-use crate::store::{LedgerEntry, RewardRow};
+use crate::store::{LedgerEntry, LedgerLine, RewardRow};
 
 /// The columns of [`RewardRowRow`], as a literal so `concat!` can splice
 /// it into a `&'static str` query.
@@ -40,30 +40,54 @@ impl From<RewardRowRow> for RewardRow {
     }
 }
 
-/// A reward with its public id and redemption state: public_id,
-/// activity_id, outcome_id, state, created_at, then the columns of
-/// `reward_cols!()`.
+/// A line of the ledger query: a credit's columns, or a debit's (the
+/// outcome id as key and outcome, `spends`).
 #[derive(sqlx::FromRow)]
-pub(in crate::store) struct LedgerRow {
-    public_id: String,
+pub(in crate::store) struct LedgerUnionRow {
+    at: i64,
+    entry: String,
+    n: i64,
+    k: String,
     activity_id: String,
     outcome_id: String,
     state: Option<String>,
-    created_at: i64,
-    #[sqlx(flatten)]
-    reward: RewardRowRow,
+    user_id: String,
+    kind: String,
+    item: String,
+    name: String,
+    amount: i64,
+    expires_at: Option<i64>,
+    code: Option<String>,
+    spends: String,
 }
 
-impl From<LedgerRow> for LedgerEntry {
-    fn from(r: LedgerRow) -> Self {
-        LedgerEntry {
-            id: r.public_id,
+impl From<LedgerUnionRow> for LedgerLine {
+    fn from(r: LedgerUnionRow) -> Self {
+        if r.entry == "debit" {
+            return LedgerLine::Debit {
+                outcome_id: r.outcome_id,
+                activity_id: r.activity_id,
+                spends: serde_json::from_str(&r.spends).unwrap_or_default(),
+                created_at: r.at,
+            };
+        }
+        LedgerLine::Credit(LedgerEntry {
+            id: r.k,
+            seq: r.n,
             activity_id: r.activity_id,
             outcome_id: r.outcome_id,
             state: r.state,
-            created_at: r.created_at,
-            reward: r.reward.into(),
-        }
+            created_at: r.at,
+            reward: RewardRow {
+                user_id: r.user_id,
+                kind: r.kind,
+                item: r.item,
+                name: r.name,
+                amount: r.amount,
+                expires_at: r.expires_at,
+                code: r.code,
+            },
+        })
     }
 }
 
@@ -75,9 +99,10 @@ macro_rules! impl_ledger {
         const _: () = {
             use $crate::store::sql::{
                 self,
-                ledger::{LedgerRow, RewardRowRow},
+                ledger::RewardRowRow,
             };
-            use $crate::store::{LedgerEntry, RewardRow, StoreResult};
+            use $crate::store::sql::ledger::LedgerUnionRow;
+            use $crate::store::{LedgerLine, LedgerQuery, RewardRow, StoreResult};
 
             impl $store {
                 async fn sql_rewards(&self, activity_id: &str) -> StoreResult<Vec<RewardRow>> {
@@ -107,23 +132,44 @@ macro_rules! impl_ledger {
                     .await?)
                 }
 
-                async fn sql_user_rewards(
+                async fn sql_user_ledger(
                     &self,
                     tenant_id: &str,
                     user_id: &str,
-                ) -> StoreResult<Vec<LedgerEntry>> {
-                    let rows = sqlx::query_as::<$db, LedgerRow>(
-                        "SELECT i.public_id, r.activity_id, r.outcome_id, s.state, r.created_at, \
-                         r.user_id, r.kind, r.item, r.name, r.amount, r.expires_at, r.code \
+                    query: &LedgerQuery,
+                ) -> StoreResult<Vec<LedgerLine>> {
+                    // Credits and (if asked) debits in one order, newest
+                    // first; the cursor is the last line's (time, entry,
+                    // key). Each branch reads through its user index.
+                    let rows = sqlx::query_as::<$db, LedgerUnionRow>(
+                        "SELECT at, entry, n, k, activity_id, outcome_id, state, user_id, kind, item, \
+                         name, amount, expires_at, code, spends FROM ( \
+                         SELECT r.created_at AS at, 'credit' AS entry, r.id AS n, i.public_id AS k, \
+                         r.activity_id, r.outcome_id, s.state, r.user_id, r.kind, r.item, r.name, \
+                         r.amount, r.expires_at, r.code, '' AS spends \
                          FROM rewards r JOIN reward_ids i ON i.reward_id = r.id \
                          LEFT JOIN reward_states s ON s.reward_id = r.id \
-                         WHERE r.tenant_id = $1 AND r.user_id = $2 ORDER BY r.id DESC",
+                         WHERE r.tenant_id = $1 AND r.user_id = $2 \
+                         UNION ALL \
+                         SELECT o.created_at, 'debit', 0, o.id, o.activity_id, o.id, NULL, o.user_id, \
+                         '', '', '', 0, NULL, NULL, o.spends \
+                         FROM outcomes o WHERE $3 AND o.tenant_id = $1 AND o.user_id = $2 \
+                         AND o.spends <> '') u \
+                         WHERE at < $4 OR (at = $4 AND (entry < $5 OR (entry = $5 AND \
+                         (n < $6 OR (n = $6 AND k < $7))))) \
+                         ORDER BY at DESC, entry DESC, n DESC, k DESC LIMIT $8",
                     )
                     .bind(tenant_id)
                     .bind(user_id)
+                    .bind(query.debits)
+                    .bind(query.after.as_ref().map_or(i64::MAX, |c| c.created_at))
+                    .bind(query.after.as_ref().map_or("", |c| c.entry.as_str()))
+                    .bind(query.after.as_ref().map_or(0, |c| c.n))
+                    .bind(query.after.as_ref().map_or("", |c| c.key.as_str()))
+                    .bind(i64::from(query.limit))
                     .fetch_all(&self.read)
                     .await?;
-                    Ok(rows.into_iter().map(LedgerEntry::from).collect())
+                    Ok(rows.into_iter().map(LedgerLine::from).collect())
                 }
 
                 async fn sql_set_reward_state(

@@ -466,12 +466,13 @@ macro_rules! impl_store {
                     self.sql_balances(tenant_id, user_id).await
                 }
 
-                async fn user_rewards(
+                async fn user_ledger(
                     &self,
                     tenant_id: &str,
                     user_id: &str,
-                ) -> StoreResult<Vec<LedgerEntry>> {
-                    self.sql_user_rewards(tenant_id, user_id).await
+                    query: &LedgerQuery,
+                ) -> StoreResult<Vec<LedgerLine>> {
+                    self.sql_user_ledger(tenant_id, user_id, query).await
                 }
 
                 async fn set_reward_state(

@@ -8,7 +8,7 @@ use crate::store::OutcomeRecord;
 macro_rules! outcome_cols {
     () => {
         "id, tenant_id, activity_id, user_id, action, payload, result, rewards, inputs, \
-         effects_hash, plugin_sha256, fuel_used, created_at, group_id"
+         effects_hash, plugin_sha256, fuel_used, created_at, group_id, spends"
     };
 }
 pub(in crate::store) use outcome_cols;
@@ -30,6 +30,7 @@ pub(in crate::store) struct OutcomeRow {
     fuel_used: i64,
     created_at: i64,
     group_id: Option<String>,
+    spends: String,
 }
 
 impl From<OutcomeRow> for OutcomeRecord {
@@ -51,6 +52,7 @@ impl From<OutcomeRow> for OutcomeRecord {
             // Empty for outcomes from before groups were recorded: the
             // activity's home group.
             group_id: r.group_id.unwrap_or_default(),
+            spends: r.spends,
         }
     }
 }
