@@ -66,6 +66,7 @@ pub struct AuditEntry {
     pub detail: String,
     /// When, ms since epoch (RFC 3339 in the API).
     #[serde(serialize_with = "crate::clock::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 
@@ -82,7 +83,7 @@ pub struct ApiKey {
 
 /// A group (社群) of a tenant.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-#[schema(example = json!({"id": "01939a7e-0c2b-7d41-8e1f-5c6d7e8f9a0b", "name": "Beijing regulars", "tier": "gold", "tags": ["bj", "coffee"], "members": 480, "members_at": 1764892800000_i64, "created_at": 1764806400000_i64}))]
+#[schema(example = json!({"id": "01939a7e-0c2b-7d41-8e1f-5c6d7e8f9a0b", "name": "Beijing regulars", "tier": "gold", "tags": ["bj", "coffee"], "members": 480, "members_at": "2025-12-05T00:00:00Z", "created_at": "2025-12-04T00:00:00Z"}))]
 pub struct Group {
     /// Id.
     pub id: String,
@@ -98,9 +99,11 @@ pub struct Group {
     /// When `members` was last reported or moved, ms since epoch (RFC
     /// 3339 in the API).
     #[serde(serialize_with = "crate::clock::as_rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub members_at: Option<i64>,
     /// Creation time, ms since epoch (RFC 3339 in the API).
     #[serde(serialize_with = "crate::clock::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 
