@@ -64,6 +64,25 @@ async fn every_timestamp_is_rfc3339(db: Db) {
     )
     .await;
     let mut bad = Vec::new();
+    // A webhook endpoint nobody answers, so its log fills with attempts.
+    let owner = s
+        .post(
+            ADMIN,
+            &format!("/v1/tenants/{}/keys", t.id),
+            json!({"role": "owner"}),
+        )
+        .await;
+    let owner = owner.body["key"].as_str().unwrap().to_owned();
+    let hook = s
+        .post(
+            &owner,
+            "/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/hook"}),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{hook:?}");
+    check_times("POST /v1/webhooks", &hook.body, &mut bad);
+    let hook = hook.body["id"].as_str().unwrap().to_owned();
     let mut outcome = String::new();
     for i in 0..12 {
         let r = s.act(&t, &id, &format!("u{}", i % 3), "draw").await;
@@ -108,6 +127,9 @@ async fn every_timestamp_is_rfc3339(db: Db) {
         "/v1/fulfilment".into(),
         format!("/v1/tenants/{tid}/keys"),
         format!("/v1/tenants/{tid}/rate-limit"),
+        "/v1/webhooks".into(),
+        format!("/v1/webhooks/{hook}"),
+        format!("/v1/webhooks/{hook}/deliveries"),
     ];
     for path in &reads {
         let token = if path.starts_with("/v1/tenants") {
@@ -118,6 +140,17 @@ async fn every_timestamp_is_rfc3339(db: Db) {
         let r = s.get(token, path).await;
         assert_eq!(r.status, 200, "{path}: {r:?}");
         check_times(path, &r.body, &mut bad);
+    }
+    // A delivery's own record, attempts included.
+    let log = s
+        .get(&t.operator, &format!("/v1/webhooks/{hook}/deliveries"))
+        .await;
+    if let Some(d) = log.body["deliveries"][0]["id"].as_str() {
+        let one = s
+            .get(&t.operator, &format!("/v1/webhooks/{hook}/deliveries/{d}"))
+            .await;
+        assert_eq!(one.status, 200, "{one:?}");
+        check_times("GET a delivery", &one.body, &mut bad);
     }
     assert!(
         bad.is_empty(),

@@ -169,15 +169,7 @@ pub struct EventView {
 
 impl From<EventRecord> for EventView {
     fn from(e: EventRecord) -> Self {
-        let mut data: serde_json::Value =
-            serde_json::from_str(&e.event.data).unwrap_or(serde_json::Value::Null);
-        // The host's own reward event carries the stored reward, whose
-        // expiry is kept in ms; the API speaks RFC 3339.
-        if e.event.kind == "reward.granted"
-            && let Some(at) = data.get("expires_at").and_then(serde_json::Value::as_i64)
-        {
-            data["expires_at"] = to_rfc3339(at).into();
-        }
+        let data = api_event_data(&e.event.kind, &e.event.data);
         EventView {
             seq: e.seq,
             kind: e.event.kind,
@@ -188,6 +180,19 @@ impl From<EventRecord> for EventView {
             created_at: crate::clock::to_rfc3339(e.created_at),
         }
     }
+}
+
+/// An event's data as the API (and a webhook) shows it. The host's own
+/// reward event carries the stored reward, whose expiry is kept in ms;
+/// the API speaks RFC 3339.
+pub(crate) fn api_event_data(kind: &str, text: &str) -> serde_json::Value {
+    let mut data: serde_json::Value = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+    if kind == "reward.granted"
+        && let Some(at) = data.get("expires_at").and_then(serde_json::Value::as_i64)
+    {
+        data["expires_at"] = to_rfc3339(at).into();
+    }
+    data
 }
 
 /// `GET /v1/events?activity_id=&type=`: both optional.

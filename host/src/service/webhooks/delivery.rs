@@ -89,8 +89,10 @@ fn next_attempt(now: i64, attempts: i64) -> Option<i64> {
 
 /// The body of a delivery.
 fn payload(d: &ClaimedDelivery) -> String {
-    let data: serde_json::Value =
-        serde_json::from_str(&d.data).unwrap_or(serde_json::Value::String(d.data.clone()));
+    let data = match crate::service::ledger::api_event_data(&d.delivery.kind, &d.data) {
+        serde_json::Value::Null => serde_json::Value::String(d.data.clone()),
+        data => data,
+    };
     serde_json::json!({
         "type": d.delivery.kind,
         "timestamp": to_rfc3339(d.event_created_at),
