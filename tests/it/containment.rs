@@ -162,28 +162,41 @@ async fn others_keep_serving_during_a_runaway(db: Db) {
 /// runs again on the blocking pool with the same answer it would have
 /// had, and its plugin goes straight there afterwards. Short calls stay.
 async fn calls_that_block_or_run_long_leave_the_async_workers(db: Db) {
-    let s = Server::start(db).await;
+    let mut s = Server::start(db).await;
     upload_hostile(&s).await;
     let t = s.tenant("t").await;
     let tenant_id = t.id.clone();
+
+    // Short draws stay inline. The budget is 1 ms of wall time, so on a
+    // loaded machine a draw preempted past it is (rightly) moved off; a
+    // fresh service forgets that, and one of three rounds must stay.
+    let mut stayed = false;
+    for round in 0..3 {
+        if round > 0 {
+            s = s.restart(0).await;
+        }
+        let draw = s
+            .activity(
+                &t,
+                "lucky-draw",
+                json!({"prizes": [{"id": "p", "name": "P", "weight": 1, "stock": 5}]}),
+            )
+            .await;
+        for i in 0..5 {
+            let r = s.act(&t, &draw, &format!("u{i}"), "draw").await;
+            assert_eq!(r.status, 200, "{r:?}");
+        }
+        assert_eq!(s.stock(&t, &draw, "p").await, 0);
+        if s.arcade.calls_inline(&tenant_id, &draw).await.unwrap() {
+            stayed = true;
+            break;
+        }
+    }
+    assert!(stayed, "short draws stay inline");
     let inline = |id: String| {
         let (arcade, tenant_id) = (s.arcade.clone(), tenant_id.clone());
         async move { arcade.calls_inline(&tenant_id, &id).await.unwrap() }
     };
-
-    let draw = s
-        .activity(
-            &t,
-            "lucky-draw",
-            json!({"prizes": [{"id": "p", "name": "P", "weight": 1, "stock": 5}]}),
-        )
-        .await;
-    for i in 0..5 {
-        let r = s.act(&t, &draw, &format!("u{i}"), "draw").await;
-        assert_eq!(r.status, 200, "{r:?}");
-    }
-    assert!(inline(draw.clone()).await, "short draws stay inline");
-    assert_eq!(s.stock(&t, &draw, "p").await, 0);
 
     let buy = s
         .activity(
